@@ -1,1 +1,70 @@
-//! placeholder
+//! The JWT backend of session-vs-jwt: signed, stateless access tokens, verified strictly.
+//!
+//! A JWT backend hands the client its own claims (`sub`, `tenant`, `roles`, `exp`, …), signed;
+//! on every request it checks the signature with a key it holds and believes the claims, with
+//! no store lookup. That is the whole appeal, and the whole risk: the verifier is the only
+//! thing between a forged token and your data, so this crate is as much about *what to refuse*
+//! as about what to accept.
+//!
+//! Crypto is [jsonwebtoken] 11 over aws-lc-rs (one backend, no `rust_crypto`): its keys and its
+//! signature layer (`jsonwebtoken::crypto::{sign, verify}`). The JOSE parsing and every claim
+//! rule are ours, because jsonwebtoken's `decode` is not strict by default (no `nbf`, `iat`,
+//! `crit`, `typ`, size or `use` checks), reads the system clock rather than an injected one,
+//! and parses the header twice and the claims twice on every call.
+//!
+//! **Strict by default** (RFC 8725): an algorithm allow-list and keys bound to one algorithm;
+//! `crit` rejected; `jwk`/`jku`/`x5u`/`x5c` rejected, never fetched; `typ` checked; an 8 KiB
+//! cap before any decoding; duplicate member names rejected; `exp` required, `nbf` and `iat`
+//! checked against the injected [`Clock`](authbench_core::Clock) with a 5-second leeway; JWK
+//! `use`/`key_ops`/`alg` honoured at import. The README has the full table.
+//!
+//! # Layout
+//!
+//! - [`alg`](Alg): the six algorithms we offer, and why no others.
+//! - `keys`: [`SigningKey`] and [`VerifyingKey`]: generation with aws-lc-rs, PEM and JWK
+//!   import, the RFC 7638 thumbprint as `kid`, the JWKS we publish.
+//! - `parse`: the header and claims parsers (borrowing, duplicate-rejecting, typed).
+//! - `verify`: [`Verifier`], the strict rules in one place; the backend and the CLI share it.
+//! - `sign`: [`sign`] for well-formed tokens, [`dangerous::sign_raw`] for crafting bad ones.
+//! - `backend`: [`JwtBackend`], the [`Authenticator`](authbench_core::Authenticator), with
+//!   [`JwtConfig`], [`KeySource`] and the [`Revocation`] strategy (`none` only, so far).
+//! - [`anatomy`]: a token taken apart, for `authbench token decode`.
+//! - `der`: the few DER reads needed to move keys between aws-lc-rs and jsonwebtoken.
+//! - `error`: [`JwtError`], the detailed configuration and key errors.
+
+mod alg;
+pub mod anatomy;
+mod backend;
+mod der;
+mod error;
+mod keys;
+mod parse;
+mod sign;
+mod verify;
+
+pub use alg::Alg;
+pub use authbench_core::DEFAULT_LEEWAY_SECS;
+pub use backend::{JTI_BYTES, JwtBackend, JwtConfig, KeySource, Revocation};
+pub use error::JwtError;
+pub use keys::{HMAC_SECRET_BYTES, SigningKey, VerifyingKey};
+pub use sign::{dangerous, sign};
+pub use verify::{MAX_HEADER_BYTES, Verifier, VerifierOptions};
+
+/// Default cap on a token's length, in bytes, checked before any decoding: 8 KiB is what
+/// nginx and Apache allow for a whole header line, and ten times our largest token (RS256,
+/// about 900 bytes), so anything longer is garbage or an attack.
+pub const DEFAULT_MAX_TOKEN_BYTES: usize = 8 * 1024;
+
+/// Default header `typ` of our access tokens: RFC 9068's `at+jwt`, so that a different JWT
+/// signed by the same key (an ID token, a refresh token) cannot be replayed as an access token.
+pub const DEFAULT_TOKEN_TYPE: &str = "at+jwt";
+
+/// Default access-token lifetime: 15 minutes, the usual compromise between refresh traffic and
+/// how long a stolen token (which nothing can revoke under [`Revocation::None`]) stays good.
+pub const DEFAULT_TTL_SECS: u64 = 900;
+
+/// Default `iss` we write and require.
+pub const DEFAULT_ISSUER: &str = "authbench";
+
+/// Default `aud` we write and require.
+pub const DEFAULT_AUDIENCE: &str = "authbench-api";
