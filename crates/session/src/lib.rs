@@ -1,1 +1,392 @@
-//! placeholder
+//! Server-side sessions in Redis: the "stateful" side of session-vs-jwt.
+//!
+//! At login the server makes up a random, meaningless ID, stores *who you are* in Redis under
+//! it, and gives you the ID. On every request it looks the ID up. The ID itself says nothing;
+//! all the truth lives on the server, which is what makes logout instant (delete the record)
+//! and costs one Redis round trip per request (which is what the workspace measures).
+//!
+//! The rules this crate follows, and why:
+//!
+//! - **IDs are 128+ bits from the OS CSPRNG** (OWASP, ASVS 5 7.2.3), base64url. Guessing is the
+//!   only attack on a meaningless ID; 2^128 makes it hopeless.
+//! - **Redis keys are SHA-256 hashes of the ID**, never the ID (Rack CVE-2019-16782). A Redis
+//!   dump, a replica or a `MONITOR` log then holds no live credential.
+//! - **Shape before store.** A presented ID of the wrong length or alphabet is refused
+//!   without touching Redis, so garbage costs nanoseconds, not round trips.
+//! - **One round trip per verify.** A Lua script reads the record, enforces the idle and the
+//!   absolute timeout against the injected clock, slides `last_seen` and the key's TTL, and
+//!   returns the principal, atomically.
+//! - **Fail closed, and fast.** If Redis is unreachable the answer is
+//!   [`ErrorKind::Unavailable`](authbench_core::ErrorKind::Unavailable), never "let them in",
+//!   and it comes within `connect_timeout + response_timeout` (1.5 s by default; a refused
+//!   connection fails at once), never a hang. The same backend heals by itself when Redis
+//!   returns.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use authbench_core::{Authenticator, Identity, SystemClock};
+//! use authbench_session::{SessionBackend, SessionConfig};
+//! use std::sync::Arc;
+//!
+//! let sessions = SessionBackend::connect(
+//!     SessionConfig::new("redis://127.0.0.1:6379/"),
+//!     Arc::new(SystemClock),
+//! )
+//! .await?;
+//! let who = Identity { subject: "alice".into(), tenant: "acme".into(), roles: vec!["user".into()] };
+//! let credential = sessions.issue(&who).await?;
+//! let principal = sessions.verify(&credential.token).await?;
+//! assert_eq!(principal.subject, "alice");
+//! # Ok(()) }
+//! ```
+//!
+//! # Layout
+//!
+//! - [`SessionConfig`] (`config`): URL, timeouts, ID size, key prefix, each with its default.
+//! - `id`: making IDs, checking presented ones, hashing them into key names.
+//! - `store`: the shared Redis connection, key layout and the Lua scripts (read its docs for
+//!   the record format).
+//! - [`SessionError`] (`error`): the crate's errors and their mapping onto the core's classes.
+//! - [`SessionBackend`] (here): the [`Authenticator`] implementation, plus
+//!   [`list_sessions`](SessionBackend::list_sessions).
+
+mod config;
+mod error;
+mod id;
+mod store;
+
+pub use config::{MAX_ID_BYTES, MIN_ID_BYTES, SessionConfig};
+pub use error::{Expiry, SessionError};
+pub use id::{CREDENTIAL_ID_CHARS, MAX_PRESENTED_BYTES};
+
+use authbench_core::{
+    Authenticator, Credential, Description, Error, Identity, Principal, RevocationModel,
+    SharedClock,
+};
+use id::{IdFormat, KeyHash, credential_id_of};
+use redis::Value;
+use store::Store;
+
+/// The name this backend reports in [`Description::name`].
+pub const BACKEND_NAME: &str = "session";
+
+/// One of a user's live sessions, as [`SessionBackend::list_sessions`] reports it ("your
+/// devices" pages, admin views). Holds nothing that could be used as a credential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionInfo {
+    /// The loggable short hash of the session, as in [`Principal::credential_id`].
+    pub credential_id: String,
+    /// When the session was created (login), Unix seconds.
+    pub created: u64,
+    /// When it was last used, Unix seconds.
+    pub last_seen: u64,
+    /// When it ends if unused: the idle deadline, capped by the absolute one.
+    pub expires_at: u64,
+}
+
+/// Server-side sessions in Redis, behind the [`Authenticator`] trait.
+///
+/// Built once with [`connect`](Self::connect) and shared (`Arc`, or the server's state): every
+/// method takes `&self`, and all tasks share one multiplexed Redis connection.
+pub struct SessionBackend {
+    /// The shared Redis connection and the loaded scripts.
+    store: Store,
+    /// Where "now" comes from; a `ManualClock` in tests.
+    clock: SharedClock,
+    /// Size and alphabet of IDs.
+    ids: IdFormat,
+    /// The configuration, as given.
+    config: SessionConfig,
+    /// `<prefix>:session:`, the start of every record key.
+    session_prefix: String,
+    /// `<prefix>:user:`, the start of every index key.
+    user_prefix: String,
+    /// Script arguments that never change, formatted once instead of per request.
+    idle_arg: String,
+    absolute_arg: String,
+    initial_ttl_arg: String,
+}
+
+impl std::fmt::Debug for SessionBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionBackend")
+            .field("redis", &self.store.addr())
+            .field("idle_timeout_secs", &self.config.idle_timeout_secs)
+            .field("absolute_timeout_secs", &self.config.absolute_timeout_secs)
+            .field("id_bytes", &self.config.id_bytes)
+            .field("key_prefix", &self.config.key_prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SessionBackend {
+    /// Validates `config`, connects to Redis and loads the scripts.
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::Config`] for an invalid configuration or URL;
+    /// [`SessionError::Unavailable`] or [`SessionError::TimedOut`] (naming host and port, never
+    /// a password) when Redis is not there, within about `connect_timeout + response_timeout`.
+    pub async fn connect(config: SessionConfig, clock: SharedClock) -> Result<Self, SessionError> {
+        config.validate()?;
+        let store = Store::connect(
+            &config.redis_url,
+            config.connect_timeout,
+            config.response_timeout,
+        )
+        .await?;
+        tracing::debug!(redis = store.addr(), "session backend connected");
+        Ok(Self {
+            store,
+            clock,
+            ids: IdFormat::new(config.id_bytes),
+            session_prefix: format!("{}:session:", config.key_prefix),
+            user_prefix: format!("{}:user:", config.key_prefix),
+            idle_arg: config.idle_timeout_secs.to_string(),
+            absolute_arg: config.absolute_timeout_secs.to_string(),
+            initial_ttl_arg: config.initial_lifetime_secs().to_string(),
+            config,
+        })
+    }
+
+    /// The configuration this backend was built with.
+    pub fn config(&self) -> &SessionConfig {
+        &self.config
+    }
+
+    /// Length in characters of the session IDs this backend issues (43 for 32 bytes).
+    pub fn id_len(&self) -> usize {
+        self.ids.chars()
+    }
+
+    /// `host:port` of the Redis server (safe to print).
+    pub fn redis_addr(&self) -> &str {
+        self.store.addr()
+    }
+
+    /// The live sessions of `subject`, oldest first. Dead index entries are skipped (and
+    /// removed); sessions past a timeout by the injected clock are skipped.
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::Unavailable`] / [`SessionError::TimedOut`] when Redis cannot answer;
+    /// [`SessionError::CorruptRecord`] for a reply of the wrong shape.
+    pub async fn list_sessions(&self, subject: &str) -> Result<Vec<SessionInfo>, SessionError> {
+        let index = self.index_key(subject);
+        let now = self.clock.now().to_string();
+        let reply = self
+            .store
+            .run(
+                &self.store.scripts.list,
+                &[&index],
+                &[
+                    &self.session_prefix,
+                    &now,
+                    &self.idle_arg,
+                    &self.absolute_arg,
+                ],
+            )
+            .await?;
+        let items = into_array(reply)?;
+        if items.len() % 4 != 0 {
+            return Err(corrupt("list reply is not in groups of four"));
+        }
+        let mut sessions = items
+            .chunks_exact(4)
+            .map(|c| {
+                Ok(SessionInfo {
+                    credential_id: credential_id_of(text(&c[0])?).to_owned(),
+                    created: number(&c[1])?,
+                    last_seen: number(&c[2])?,
+                    expires_at: number(&c[3])?,
+                })
+            })
+            .collect::<Result<Vec<_>, SessionError>>()?;
+        sessions.sort_by(|a, b| (a.created, &a.credential_id).cmp(&(b.created, &b.credential_id)));
+        Ok(sessions)
+    }
+
+    fn session_key(&self, hash: &KeyHash) -> String {
+        format!("{}{}", self.session_prefix, hash.as_str())
+    }
+
+    /// The index key of `subject`: derived from a hash, so any subject string makes a tidy,
+    /// fixed-length key name.
+    fn index_key(&self, subject: &str) -> String {
+        format!("{}{}", self.user_prefix, id::sha256_b64(subject.as_bytes()))
+    }
+
+    async fn issue_session(&self, who: &Identity) -> Result<Credential, SessionError> {
+        let (token, hash) = self.ids.generate()?;
+        let key = self.session_key(&hash);
+        let index = self.index_key(&who.subject);
+        let roles = serde_json::to_string(&who.roles)
+            .map_err(|e| SessionError::CorruptRecord(format!("roles not serialisable: {e}")))?;
+        let now = self.clock.now().to_string();
+        let reply = self
+            .store
+            .run(
+                &self.store.scripts.issue,
+                &[&key, &index],
+                &[
+                    &who.subject,
+                    &who.tenant,
+                    &roles,
+                    &now,
+                    &self.initial_ttl_arg,
+                    &self.absolute_arg,
+                    hash.as_str(),
+                    &self.session_prefix,
+                ],
+            )
+            .await?;
+        if number(&reply)? != 1 {
+            // Two 128+-bit random IDs colliding means the random generator is broken. Never
+            // overwrite (that would hand someone else's session over): stop.
+            return Err(SessionError::CorruptRecord(
+                "freshly generated session ID already exists: the random generator is broken"
+                    .to_owned(),
+            ));
+        }
+        tracing::debug!(credential_id = hash.credential_id(), "session issued");
+        Ok(Credential {
+            token,
+            expires_in: self.config.initial_lifetime_secs(),
+            refresh_token: None,
+        })
+    }
+
+    async fn verify_session(&self, token: &str) -> Result<Principal, SessionError> {
+        // No Redis for anything that is not shaped like our IDs.
+        let hash = self.ids.parse(token)?;
+        let key = self.session_key(&hash);
+        let now = self.clock.now().to_string();
+        let reply = self
+            .store
+            .run(
+                &self.store.scripts.verify,
+                &[&key],
+                &[&now, &self.idle_arg, &self.absolute_arg],
+            )
+            .await?;
+        let fields = into_array(reply)?;
+        let status = fields.first().map(text).transpose()?;
+        match (status, fields.as_slice()) {
+            (Some("ok"), [_, sub, ten, roles, created, _seen, deadline]) => {
+                let roles: Vec<String> = serde_json::from_str(text(roles)?)
+                    .map_err(|e| corrupt(&format!("roles are not a JSON string array: {e}")))?;
+                Ok(Principal {
+                    subject: text(sub)?.to_owned(),
+                    tenant: text(ten)?.to_owned(),
+                    roles,
+                    issued_at: number(created)?,
+                    expires_at: Some(number(deadline)?),
+                    credential_id: hash.credential_id().to_owned(),
+                })
+            }
+            (Some("unknown"), _) => Err(SessionError::UnknownSession),
+            (Some("idle"), _) => Err(SessionError::Expired(Expiry::Idle)),
+            (Some("absolute"), _) => Err(SessionError::Expired(Expiry::Absolute)),
+            _ => {
+                tracing::warn!(
+                    credential_id = hash.credential_id(),
+                    "session record has an unexpected shape"
+                );
+                Err(corrupt(
+                    "session record or script reply has an unexpected shape",
+                ))
+            }
+        }
+    }
+
+    async fn revoke_session(&self, token: &str) -> Result<(), SessionError> {
+        let hash = self.ids.parse(token)?;
+        let key = self.session_key(&hash);
+        self.store
+            .run(&self.store.scripts.revoke, &[&key], &[hash.as_str()])
+            .await?;
+        Ok(())
+    }
+
+    async fn revoke_all_sessions(&self, subject: &str) -> Result<(), SessionError> {
+        let index = self.index_key(subject);
+        let ended = self
+            .store
+            .run(
+                &self.store.scripts.revoke_all,
+                &[&index],
+                &[&self.session_prefix],
+            )
+            .await?;
+        tracing::debug!(sessions = number(&ended).ok(), "revoke_all");
+        Ok(())
+    }
+}
+
+impl Authenticator for SessionBackend {
+    fn describe(&self) -> Description {
+        Description {
+            name: BACKEND_NAME.to_owned(),
+            stateful: true,
+            revocation: RevocationModel::DeleteRecord,
+            store_round_trips_per_verify: 1,
+        }
+    }
+
+    /// Creates a session: a fresh random ID, a record, an index entry; one round trip.
+    async fn issue(&self, who: &Identity) -> Result<Credential, Error> {
+        Ok(self.issue_session(who).await?)
+    }
+
+    /// Checks the ID's shape locally, then one scripted round trip judges and slides it.
+    async fn verify(&self, token: &str) -> Result<Principal, Error> {
+        Ok(self.verify_session(token).await?)
+    }
+
+    /// Deletes the record (and its index entry): the ID is dead for every server at once.
+    async fn revoke(&self, token: &str) -> Result<(), Error> {
+        Ok(self.revoke_session(token).await?)
+    }
+
+    /// Deletes every session in the user's index in one scripted round trip.
+    async fn revoke_all(&self, subject: &str) -> Result<(), Error> {
+        Ok(self.revoke_all_sessions(subject).await?)
+    }
+
+    /// Sessions have no refresh tokens: activity slides the idle timeout instead.
+    async fn refresh(&self, _refresh_token: &str) -> Result<Credential, Error> {
+        Err(Error::unsupported(BACKEND_NAME, "refresh"))
+    }
+}
+
+// ----- reading script replies ----------------------------------------------------------------
+
+fn corrupt(why: &str) -> SessionError {
+    SessionError::CorruptRecord(why.to_owned())
+}
+
+fn into_array(v: Value) -> Result<Vec<Value>, SessionError> {
+    match v {
+        Value::Array(items) => Ok(items),
+        _ => Err(corrupt("script reply is not an array")),
+    }
+}
+
+fn text(v: &Value) -> Result<&str, SessionError> {
+    match v {
+        Value::BulkString(bytes) => {
+            std::str::from_utf8(bytes).map_err(|_| corrupt("record field is not UTF-8"))
+        }
+        Value::SimpleString(s) => Ok(s),
+        _ => Err(corrupt("record field is not a string")),
+    }
+}
+
+fn number(v: &Value) -> Result<u64, SessionError> {
+    match v {
+        Value::Int(i) => u64::try_from(*i).map_err(|_| corrupt("negative timestamp")),
+        other => text(other)?
+            .parse()
+            .map_err(|_| corrupt("record field is not a number")),
+    }
+}

@@ -1,1 +1,34 @@
-//! placeholder
+//! Test infrastructure for session-vs-jwt: real services on demand, and the contract as a test.
+//!
+//! Two things live here, both used by every backend's tests and by the CLI:
+//!
+//! - **Throwaway services.** [`RedisServer`] starts a private `redis-server` from the system
+//!   binary on a free loopback port in a temporary directory, waits until it answers, and kills
+//!   it on drop. It can also [`stop`](RedisServer::stop) and [`restart`](RedisServer::restart)
+//!   on the same port, so tests can pull Redis out from under a live backend and watch it fail
+//!   closed, then heal. Never a mock: the behaviour under test *is* Redis's behaviour.
+//! - **The conformance suite.** [`conformance`] is the executable form of the
+//!   [`Authenticator`](authbench_core::Authenticator) contract. Every backend runs it against a
+//!   real store; a violation panics with a message naming the check and the input.
+//!
+//! A test that needs a service this machine does not have **fails**, with a message that says
+//! how to install it ([`REDIS_INSTALL_HINT`]). It never skips silently: a skipped test reads
+//! like a passing one.
+//!
+//! # Layout
+//!
+//! - `redis`: [`RedisServer`], [`RedisServerOptions`], and the binary finders
+//!   [`find_redis_server`], [`redis_cli_path`], [`redis_server_version`].
+//! - `conformance`: [`conformance`], [`ConformanceOptions`], [`ConformanceReport`].
+//! - `error`: [`TestkitError`].
+
+mod conformance;
+mod error;
+mod redis;
+
+pub use conformance::{ConformanceOptions, ConformanceReport, HUGE_INPUT_BYTES, conformance};
+pub use error::{REDIS_INSTALL_HINT, TestkitError};
+pub use redis::{
+    REDIS_CLI_ENV, REDIS_SERVER_ENV, RedisServer, RedisServerOptions, find_redis_server,
+    redis_cli_path, redis_server_version,
+};

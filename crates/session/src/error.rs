@@ -1,0 +1,205 @@
+//! The session backend's own errors, and how they map onto the core's three classes.
+//!
+//! The mapping is the security-relevant part: anything that went wrong *talking to Redis* is
+//! [`ErrorKind::Unavailable`] (the server answers 503 and lets nobody in: fail closed); a bad
+//! or dead session ID is a *rejection* (401); a record we cannot read is
+//! [`ErrorKind::Internal`] (500, logged loudly), never a guess.
+
+use authbench_core::{Error, ErrorKind};
+use std::time::Duration;
+
+/// Which timeout ended a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expiry {
+    /// Unused for longer than the idle timeout.
+    Idle,
+    /// Older than the absolute timeout, however active.
+    Absolute,
+}
+
+impl std::fmt::Display for Expiry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Expiry::Idle => "idle",
+            Expiry::Absolute => "absolute",
+        })
+    }
+}
+
+/// Everything that can go wrong in the session backend. No variant ever carries a session ID.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SessionError {
+    /// The presented session ID was empty.
+    #[error("no session ID presented")]
+    Missing,
+
+    /// Longer than any session ID could be; refused without looking at it.
+    #[error("session ID of {len} bytes refused unread (limit {max})")]
+    TooLarge {
+        /// Bytes presented.
+        len: usize,
+        /// The cap.
+        max: usize,
+    },
+
+    /// Not shaped like one of our IDs (length, alphabet, encoding). Decided without Redis.
+    #[error("not a session ID of this server: {0}")]
+    Malformed(&'static str),
+
+    /// Well formed, but no record: never issued, logged out, or already expired and removed.
+    #[error("no live session for this ID")]
+    UnknownSession,
+
+    /// The record was there but past a timeout; it has now been deleted.
+    #[error("session ended by its {0} timeout")]
+    Expired(Expiry),
+
+    /// Redis could not be reached, refused the connection, dropped it, or is not serving.
+    #[error("Redis at {addr} unavailable: {source}")]
+    Unavailable {
+        /// Host and port (never credentials).
+        addr: String,
+        /// What redis-rs reported.
+        #[source]
+        source: redis::RedisError,
+    },
+
+    /// Redis did not answer within the operation's deadline.
+    #[error("Redis at {addr} did not answer within {after:?}")]
+    TimedOut {
+        /// Host and port.
+        addr: String,
+        /// The deadline that passed.
+        after: Duration,
+    },
+
+    /// Redis answered with an error we did not expect (a script error, a permission problem).
+    #[error("Redis at {addr} failed: {source}")]
+    Redis {
+        /// Host and port.
+        addr: String,
+        /// What redis-rs reported.
+        #[source]
+        source: redis::RedisError,
+    },
+
+    /// A session record that does not have the shape this backend writes.
+    #[error("corrupt session record: {0}")]
+    CorruptRecord(String),
+
+    /// The configuration was refused at construction.
+    #[error("invalid session configuration: {0}")]
+    Config(String),
+
+    /// The operating system's random number generator failed (nothing safe to do but stop).
+    #[error("the OS random generator failed: {0}")]
+    Random(#[from] getrandom::Error),
+}
+
+impl SessionError {
+    /// The core kind this error maps to.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            SessionError::Missing => ErrorKind::Missing,
+            SessionError::TooLarge { .. } => ErrorKind::TooLarge,
+            SessionError::Malformed(_) => ErrorKind::Malformed,
+            SessionError::UnknownSession => ErrorKind::UnknownSession,
+            SessionError::Expired(_) => ErrorKind::Expired,
+            SessionError::Unavailable { .. } | SessionError::TimedOut { .. } => {
+                ErrorKind::Unavailable
+            }
+            SessionError::Redis { .. }
+            | SessionError::CorruptRecord(_)
+            | SessionError::Config(_)
+            | SessionError::Random(_) => ErrorKind::Internal,
+        }
+    }
+
+    /// Sorts a redis-rs error into "Redis is not there" versus "Redis said something odd".
+    pub(crate) fn from_redis(source: redis::RedisError, addr: &str) -> Self {
+        if is_unavailable(&source) {
+            SessionError::Unavailable {
+                addr: addr.to_owned(),
+                source,
+            }
+        } else {
+            SessionError::Redis {
+                addr: addr.to_owned(),
+                source,
+            }
+        }
+    }
+}
+
+/// Whether a redis-rs error means the store cannot serve us right now (as opposed to a bug).
+fn is_unavailable(e: &redis::RedisError) -> bool {
+    use redis::{ErrorKind as K, ServerErrorKind as S};
+    e.is_io_error()
+        || e.is_timeout()
+        || e.is_connection_refusal()
+        || e.is_connection_dropped()
+        || matches!(
+            e.kind(),
+            K::Server(S::BusyLoading | S::TryAgain | S::ClusterDown | S::MasterDown | S::ReadOnly)
+                | K::ClusterConnectionNotFound
+        )
+        // Out of memory under `maxmemory`: Redis is up but cannot take the write.
+        || e.code() == Some("OOM")
+}
+
+impl From<SessionError> for Error {
+    fn from(e: SessionError) -> Self {
+        let kind = e.kind();
+        let detail = e.to_string();
+        Error::new(kind, detail).with_source(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use authbench_core::ErrorClass;
+
+    #[test]
+    fn classes_fail_closed() {
+        let io =
+            redis::RedisError::from(std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
+        let e = SessionError::from_redis(io, "127.0.0.1:1");
+        assert_eq!(Error::from(e).class(), ErrorClass::Unavailable);
+
+        let timeout = SessionError::TimedOut {
+            addr: "h:1".into(),
+            after: Duration::from_millis(1),
+        };
+        assert_eq!(timeout.kind(), ErrorKind::Unavailable);
+
+        let script = redis::RedisError::from((redis::ErrorKind::Client, "odd"));
+        let e = SessionError::from_redis(script, "h:1");
+        assert_eq!(e.kind(), ErrorKind::Internal);
+
+        assert_eq!(
+            SessionError::CorruptRecord("x".into()).kind(),
+            ErrorKind::Internal
+        );
+        assert_eq!(
+            SessionError::Expired(Expiry::Idle).kind(),
+            ErrorKind::Expired
+        );
+        assert_eq!(
+            SessionError::UnknownSession.kind().class(),
+            ErrorClass::Rejected
+        );
+    }
+
+    #[test]
+    fn conversion_keeps_kind_detail_and_source() {
+        let e: Error = SessionError::Expired(Expiry::Absolute).into();
+        assert_eq!(e.kind(), ErrorKind::Expired);
+        assert_eq!(
+            e.to_string(),
+            "expired: session ended by its absolute timeout"
+        );
+        assert!(std::error::Error::source(&e).is_some());
+    }
+}

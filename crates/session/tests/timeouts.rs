@@ -1,0 +1,125 @@
+//! Idle and absolute timeouts, judged against the injected clock, and Redis's TTL behind them.
+
+mod common;
+
+use authbench_core::{Authenticator, Clock, ErrorKind};
+use common::{alice, fixture_with, raw};
+
+const IDLE: u64 = 1_800;
+const ABSOLUTE: u64 = 28_800;
+
+async fn ttl_of_only_session(f: &common::Fixture) -> i64 {
+    let mut conn = raw(&f.redis).await;
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg("authbench:session:*")
+        .query_async(&mut conn)
+        .await
+        .expect("keys");
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    redis::cmd("TTL")
+        .arg(&keys[0])
+        .query_async(&mut conn)
+        .await
+        .expect("ttl")
+}
+
+#[tokio::test]
+async fn idle_timeout_slides_with_use_and_ends_an_unused_session() {
+    let f = fixture_with(|_| {}).await;
+    let token = f.backend.issue(&alice()).await.expect("issue").token;
+    let start = f.clock.now();
+
+    // One second short of the idle timeout: still good, and the use slides the deadline.
+    f.clock.advance(IDLE - 1);
+    let p = f
+        .backend
+        .verify(&token)
+        .await
+        .expect("just inside the idle timeout");
+    assert_eq!(p.expires_at, Some(start + IDLE - 1 + IDLE), "deadline slid");
+    assert_eq!(p.issued_at, start);
+
+    // Another idle-1: fine again, because the previous verify counted as activity.
+    f.clock.advance(IDLE - 1);
+    f.backend
+        .verify(&token)
+        .await
+        .expect("activity slid the idle timeout");
+
+    // Now a full idle period without use: over.
+    f.clock.advance(IDLE);
+    let e = f.backend.verify(&token).await.expect_err("idle");
+    assert_eq!(e.kind(), ErrorKind::Expired, "{e}");
+    assert!(e.to_string().contains("idle"), "{e}");
+    // The record was deleted: next time it is simply unknown.
+    let e = f.backend.verify(&token).await.expect_err("gone");
+    assert_eq!(e.kind(), ErrorKind::UnknownSession, "{e}");
+}
+
+#[tokio::test]
+async fn absolute_timeout_ends_even_a_busy_session() {
+    let f = fixture_with(|_| {}).await;
+    let token = f.backend.issue(&alice()).await.expect("issue").token;
+    let start = f.clock.now();
+    // Use it every 20 minutes for 8 hours: the idle timeout never fires.
+    let step = 1_200;
+    let mut elapsed = 0;
+    while elapsed + step < ABSOLUTE {
+        f.clock.advance(step);
+        elapsed += step;
+        let p = f
+            .backend
+            .verify(&token)
+            .await
+            .unwrap_or_else(|e| panic!("busy session rejected after {elapsed} s: {e}"));
+        let idle_deadline = start + elapsed + IDLE;
+        assert_eq!(p.expires_at, Some(idle_deadline.min(start + ABSOLUTE)));
+    }
+    f.clock.set(start + ABSOLUTE);
+    let e = f.backend.verify(&token).await.expect_err("absolute");
+    assert_eq!(e.kind(), ErrorKind::Expired, "{e}");
+    assert!(e.to_string().contains("absolute"), "{e}");
+}
+
+#[tokio::test]
+async fn redis_ttl_is_set_at_issue_and_slid_but_never_past_the_absolute_deadline() {
+    let f = fixture_with(|c| {
+        c.idle_timeout_secs = 600;
+        c.absolute_timeout_secs = 900;
+    })
+    .await;
+    let token = f.backend.issue(&alice()).await.expect("issue").token;
+    let ttl = ttl_of_only_session(&f).await;
+    assert!(
+        (590..=600).contains(&ttl),
+        "TTL at issue = idle timeout, got {ttl}"
+    );
+
+    // 500 s later (by our clock) a verify slides the deadline, but only up to the absolute one:
+    // min(500 + 600, 900) - 500 = 400 s left.
+    f.clock.advance(500);
+    f.backend.verify(&token).await.expect("verify");
+    let ttl = ttl_of_only_session(&f).await;
+    assert!(
+        (390..=400).contains(&ttl),
+        "TTL capped by the absolute deadline, got {ttl}"
+    );
+}
+
+#[tokio::test]
+async fn a_clock_that_steps_back_does_not_extend_or_break_a_session() {
+    let f = fixture_with(|_| {}).await;
+    let token = f.backend.issue(&alice()).await.expect("issue").token;
+    let start = f.clock.now();
+    f.clock.advance(100);
+    f.backend.verify(&token).await.expect("verify");
+    // NTP steps the clock back by a minute: the session still works, and last_seen does not
+    // move backwards (which would quietly lengthen its life).
+    f.clock.set(start + 40);
+    let p = f
+        .backend
+        .verify(&token)
+        .await
+        .expect("verify after step back");
+    assert_eq!(p.expires_at, Some(start + 100 + IDLE));
+}

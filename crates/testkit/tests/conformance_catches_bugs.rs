@@ -1,0 +1,209 @@
+//! The suite itself under test: a correct toy backend passes, and each deliberately planted bug
+//! is caught by the check that should catch it. A conformance suite that never fails proves
+//! nothing.
+
+use authbench_core::{
+    Authenticator, Credential, Description, Error, ErrorKind, Identity, ManualClock, Principal,
+    RevocationModel, SharedClock,
+};
+use authbench_testkit::{ConformanceOptions, ConformanceReport, conformance};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+const LIFETIME: u64 = 600;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Bug {
+    None,
+    /// Compares only the first 20 characters of a token.
+    PrefixMatch,
+    /// Never looks at the clock.
+    NoExpiry,
+    /// `revoke` says Ok and does nothing.
+    RevokeNoop,
+    /// `revoke_all` ends everyone's credentials, not just the subject's.
+    RevokeAllTooMuch,
+    /// Panics on non-ASCII input.
+    PanicsOnNonAscii,
+    /// No size cap: 64 KiB is just "unknown".
+    NoSizeCap,
+}
+
+struct Record {
+    who: Identity,
+    issued_at: u64,
+    id: String,
+}
+
+/// An in-memory "session store" with an optional planted bug.
+struct Toy {
+    bug: Bug,
+    clock: SharedClock,
+    salt: u64,
+    next: AtomicU64,
+    records: Mutex<HashMap<String, Record>>,
+}
+
+impl Toy {
+    fn new(bug: Bug, clock: SharedClock, salt: u64) -> Self {
+        Self {
+            bug,
+            clock,
+            salt,
+            next: AtomicU64::new(1),
+            records: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn lookup(&self, token: &str) -> Result<Principal, Error> {
+        if self.bug == Bug::PanicsOnNonAscii && !token.is_ascii() {
+            panic!("planted bug: non-ASCII");
+        }
+        if token.is_empty() {
+            return Err(ErrorKind::Missing.into());
+        }
+        if self.bug != Bug::NoSizeCap && token.len() > 4096 {
+            return Err(ErrorKind::TooLarge.into());
+        }
+        let records = self.records.lock().expect("lock");
+        let found = if self.bug == Bug::PrefixMatch {
+            records
+                .iter()
+                .find(|(k, _)| token.len() >= 20 && k.starts_with(&token[..20]))
+                .map(|(_, r)| r)
+        } else {
+            records.get(token)
+        };
+        let Some(r) = found else {
+            return Err(ErrorKind::UnknownSession.into());
+        };
+        let expires_at = r.issued_at + LIFETIME;
+        if self.bug != Bug::NoExpiry && self.clock.now() >= expires_at {
+            return Err(ErrorKind::Expired.into());
+        }
+        Ok(Principal {
+            subject: r.who.subject.clone(),
+            tenant: r.who.tenant.clone(),
+            roles: r.who.roles.clone(),
+            issued_at: r.issued_at,
+            expires_at: Some(expires_at),
+            credential_id: r.id.clone(),
+        })
+    }
+}
+
+impl Authenticator for Toy {
+    fn describe(&self) -> Description {
+        Description {
+            name: format!("toy-{:?}", self.bug),
+            stateful: true,
+            revocation: RevocationModel::DeleteRecord,
+            store_round_trips_per_verify: 1,
+        }
+    }
+
+    async fn issue(&self, who: &Identity) -> Result<Credential, Error> {
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        // Not a secure token (a toy); 40 hex digits of a mixed counter.
+        let mixed = (u128::from(n) ^ u128::from(self.salt))
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15_F39C_C060_5CED_C835);
+        let token = format!("{:08x}{mixed:032x}", self.salt as u32);
+        let record = Record {
+            who: who.clone(),
+            issued_at: self.clock.now(),
+            id: format!("cid-{:x}-{n:06}", self.salt),
+        };
+        self.records
+            .lock()
+            .expect("lock")
+            .insert(token.clone(), record);
+        Ok(Credential {
+            token,
+            expires_in: LIFETIME,
+            refresh_token: None,
+        })
+    }
+
+    async fn verify(&self, token: &str) -> Result<Principal, Error> {
+        self.lookup(token)
+    }
+
+    async fn revoke(&self, token: &str) -> Result<(), Error> {
+        if token.is_empty() {
+            return Err(ErrorKind::Missing.into());
+        }
+        if self.bug != Bug::RevokeNoop {
+            self.records.lock().expect("lock").remove(token);
+        }
+        Ok(())
+    }
+
+    async fn revoke_all(&self, subject: &str) -> Result<(), Error> {
+        let mut records = self.records.lock().expect("lock");
+        if self.bug == Bug::RevokeAllTooMuch {
+            records.clear();
+        } else {
+            records.retain(|_, r| r.who.subject != subject);
+        }
+        Ok(())
+    }
+
+    async fn refresh(&self, _: &str) -> Result<Credential, Error> {
+        Err(Error::unsupported("toy", "refresh"))
+    }
+}
+
+/// Runs the suite on a toy with `bug` in its own task; returns the report or the panic text.
+async fn run(bug: Bug) -> Result<ConformanceReport, String> {
+    let clock = ManualClock::new(1_700_000_000);
+    let backend = Arc::new(Toy::new(bug, Arc::new(clock.clone()), 0xA5A5));
+    let foreign = Arc::new(Toy::new(Bug::None, Arc::new(clock.clone()), 0x5A5A));
+    let task = tokio::spawn(async move {
+        conformance(
+            backend,
+            &clock,
+            ConformanceOptions::new(LIFETIME).with_foreign(foreign),
+        )
+        .await
+    });
+    match task.await {
+        Ok(report) => Ok(report),
+        Err(e) => {
+            let payload = e.into_panic();
+            Err(payload
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default())
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_correct_backend_passes_every_check() {
+    let report = run(Bug::None).await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(report.skipped.is_empty(), "{report:?}");
+    assert_eq!(report.passed.len(), 12, "{report:?}");
+}
+
+#[tokio::test]
+async fn each_planted_bug_is_caught_by_the_right_check() {
+    for (bug, expected) in [
+        (Bug::PrefixMatch, "tampered"),
+        (Bug::NoExpiry, "lifetime"),
+        (Bug::RevokeNoop, "revoke"),
+        (Bug::RevokeAllTooMuch, "revoke_all"),
+        (Bug::PanicsOnNonAscii, "PANICKED"),
+        (Bug::NoSizeCap, "TooLarge"),
+    ] {
+        let message = match run(bug).await {
+            Ok(report) => panic!("{bug:?} went unnoticed: {report:?}"),
+            Err(message) => message,
+        };
+        assert!(
+            message.contains(expected),
+            "{bug:?} should be caught mentioning {expected:?}, got: {message}"
+        );
+    }
+}
