@@ -1,1 +1,61 @@
-fn main() {}
+//! `authbench`: serve, inspect and (soon) compare session and JWT authentication.
+//!
+//! A thin facade: it parses arguments and calls the library crates. Exit codes follow the
+//! contract in DESIGN.md: 0 success, 1 a credential was rejected (`token verify`), 2 a usage or
+//! I/O error.
+//!
+//! # Layout
+//!
+//! - `serve`: starts the axum app over the chosen backend (and a private Redis when needed).
+//! - `token`: `decode`, `verify`, `sign` — JWT anatomy and offline checks.
+
+mod serve;
+mod token;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Sessions or JWTs? Measure instead of arguing.
+#[derive(Debug, Parser)]
+#[command(name = "authbench", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the demo API over a session or JWT backend.
+    Serve(serve::ServeArgs),
+    /// Inspect, verify or mint JWTs.
+    #[command(subcommand)]
+    Token(token::TokenCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let result = match cli.command {
+        Command::Serve(args) => serve::run(args).map(|()| ExitCode::SUCCESS),
+        Command::Token(cmd) => token::run(cmd),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("authbench: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Logs go to stderr (stdout carries results other tools parse). `RUST_LOG` overrides the
+/// default level.
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}

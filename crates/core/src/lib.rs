@@ -97,7 +97,10 @@ impl std::fmt::Debug for Credential {
     /// Redacts the secrets: a `{:?}` in a log line must not leak a live credential.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Credential")
-            .field("token", &format_args!("<{} bytes redacted>", self.token.len()))
+            .field(
+                "token",
+                &format_args!("<{} bytes redacted>", self.token.len()),
+            )
             .field("expires_in", &self.expires_in)
             .field(
                 "refresh_token",
@@ -204,8 +207,10 @@ pub trait Authenticator: Send + Sync + 'static {
     /// Exchanges a refresh token for a new credential.
     ///
     /// Backends without refresh tokens return [`ErrorKind::Unsupported`].
-    fn refresh(&self, refresh_token: &str)
-    -> impl Future<Output = Result<Credential, Error>> + Send;
+    fn refresh(
+        &self,
+        refresh_token: &str,
+    ) -> impl Future<Output = Result<Credential, Error>> + Send;
 
     /// The public keys verifiers need, as a JWK Set JSON document, when the backend has any.
     ///

@@ -21,13 +21,16 @@
 //!   [`find_redis_server`], [`redis_cli_path`], [`redis_server_version`].
 //! - `conformance`: [`conformance`], [`ConformanceOptions`], [`ConformanceReport`].
 //! - `error`: [`TestkitError`].
+//! - `proxy`: [`LatencyProxy`], a TCP proxy that adds a delay each way ("Redis 1 ms away").
 
 mod conformance;
 mod error;
+mod proxy;
 mod redis;
 
 pub use conformance::{ConformanceOptions, ConformanceReport, HUGE_INPUT_BYTES, conformance};
 pub use error::{REDIS_INSTALL_HINT, TestkitError};
+pub use proxy::{LatencyProxy, ProxyStats};
 pub use redis::{
     REDIS_CLI_ENV, REDIS_SERVER_ENV, RedisServer, RedisServerOptions, find_redis_server,
     redis_cli_path, redis_server_version,

@@ -1,0 +1,188 @@
+//! `authbench serve`: the demo API over one backend.
+
+use anyhow::{Context, Result, bail};
+use authbench_core::{Authenticator, SharedClock, SystemClock};
+use authbench_jwt::{Alg, JwtBackend, JwtConfig, KeySource};
+use authbench_server::{AppState, DemoUsers, UserStore};
+use authbench_session::{SessionBackend, SessionConfig};
+use authbench_testkit::RedisServer;
+use clap::{Args, ValueEnum};
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Which backend answers `/login` and `/me`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Backend {
+    /// Random session ID, looked up in Redis on every request.
+    Session,
+    /// Signed JWT, verified locally.
+    Jwt,
+}
+
+/// How a JWT can be revoked before it expires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Revocation {
+    /// It cannot: the token works until `exp`.
+    None,
+}
+
+/// Arguments of `authbench serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The authentication backend.
+    #[arg(long, value_enum)]
+    backend: Backend,
+    /// JWT signing algorithm.
+    #[arg(long, default_value = "ES256", value_parser = parse_alg)]
+    alg: Alg,
+    /// JWT revocation strategy.
+    #[arg(long, value_enum, default_value = "none")]
+    revocation: Revocation,
+    /// Address to listen on. Port 0 picks a free port (the chosen address is printed).
+    #[arg(long, default_value = "127.0.0.1:3000")]
+    listen: SocketAddr,
+    /// Redis to use. Without it, a private redis-server is started on a free loopback port
+    /// (when the backend needs Redis) and stopped on exit.
+    #[arg(long, value_name = "URL")]
+    redis_url: Option<String>,
+    /// Password of every demo user (alice, bob, admin, userN). Loopback demo only.
+    #[arg(long, default_value = authbench_server::users::DEFAULT_DEMO_PASSWORD)]
+    demo_password: String,
+    /// Add `user0` … `user{N-1}` (for load runs).
+    #[arg(long, default_value_t = 0)]
+    users: usize,
+    /// JWT signing key: a PEM private key (or raw secret file for HS256) or a JWK file.
+    /// Without it, a fresh key is generated at start.
+    #[arg(long, value_name = "FILE")]
+    key: Option<PathBuf>,
+    /// JWT lifetime in seconds.
+    #[arg(long, default_value_t = 900)]
+    ttl: u64,
+    /// Session idle timeout in seconds.
+    #[arg(long, default_value_t = 1800)]
+    idle_timeout: u64,
+    /// Session absolute timeout in seconds.
+    #[arg(long, default_value_t = 28_800)]
+    absolute_timeout: u64,
+}
+
+fn parse_alg(s: &str) -> Result<Alg, String> {
+    s.parse::<Alg>().map_err(|_| {
+        let names: Vec<String> = Alg::ALL.iter().map(ToString::to_string).collect();
+        format!("unknown algorithm {s:?}; one of {}", names.join(", "))
+    })
+}
+
+/// Runs the server until Ctrl-C or SIGTERM.
+pub fn run(args: ServeArgs) -> Result<()> {
+    let needs_redis = args.backend == Backend::Session;
+    // The private Redis lives until this function returns (Drop stops it).
+    let (redis_url, _private_redis) = match (&args.redis_url, needs_redis) {
+        (Some(url), _) => (Some(url.clone()), None),
+        (None, true) => {
+            let server = RedisServer::start().context("starting a private redis-server")?;
+            tracing::info!(url = %server.url(), "started a private redis-server");
+            (Some(server.url()), Some(server))
+        }
+        (None, false) => (None, None),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("building the tokio runtime")?;
+    runtime.block_on(async move {
+        let users = DemoUsers {
+            password: args.demo_password.clone(),
+            extra_users: args.users,
+        };
+        let users = tokio::task::spawn_blocking(move || UserStore::demo(&users))
+            .await?
+            .map_err(|e| anyhow::anyhow!("seeding demo users: {e}"))?;
+        let users = Arc::new(users);
+        let clock: SharedClock = Arc::new(SystemClock);
+        match args.backend {
+            Backend::Session => {
+                let mut config =
+                    SessionConfig::new(redis_url.context("the session backend needs Redis")?);
+                config.idle_timeout_secs = args.idle_timeout;
+                config.absolute_timeout_secs = args.absolute_timeout;
+                let backend = SessionBackend::connect(config, clock)
+                    .await
+                    .context("connecting to Redis")?;
+                serve(backend, users, args.listen).await
+            }
+            Backend::Jwt => {
+                if args.revocation != Revocation::None {
+                    bail!("only --revocation none is available in this build");
+                }
+                let mut config = JwtConfig::new(args.alg);
+                config.ttl_secs = args.ttl;
+                if let Some(path) = &args.key {
+                    config.keys = key_source(path);
+                }
+                let backend = JwtBackend::new(config, clock).context("building the JWT backend")?;
+                serve(backend, users, args.listen).await
+            }
+        }
+    })
+}
+
+/// A `.json` or `.jwk` file is a JWK; anything else is PEM (or a raw HMAC secret).
+fn key_source(path: &std::path::Path) -> KeySource {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("json" | "jwk") => KeySource::JwkFile(path.to_owned()),
+        _ => KeySource::PemFile(path.to_owned()),
+    }
+}
+
+async fn serve<A: Authenticator>(
+    backend: A,
+    users: Arc<UserStore>,
+    listen: SocketAddr,
+) -> Result<()> {
+    let description = backend.describe();
+    let app = authbench_server::app(AppState::new(Arc::new(backend), Arc::clone(&users)));
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("binding {listen}"))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(
+        backend = %description.name,
+        stateful = description.stateful,
+        revocation = ?description.revocation,
+        round_trips_per_verify = description.store_round_trips_per_verify,
+        users = users.len(),
+        "serving"
+    );
+    // The one line on stdout: scripts and `compare` read the address from it.
+    let mut stdout = std::io::stdout();
+    writeln!(stdout, "listening on http://{addr}")?;
+    stdout.flush()?;
+    authbench_server::serve(listener, app, shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

@@ -1,0 +1,384 @@
+//! `authbench token decode|verify|sign`: JWTs taken apart, checked offline, and minted.
+
+use anyhow::{Context, Result, bail};
+use authbench_jwt::anatomy::{self, Anatomy};
+use authbench_jwt::{Alg, SigningKey, Verifier, VerifierOptions};
+use clap::{Args, Subcommand};
+use serde_json::Value;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Exit code of `token verify` when the token is rejected (0 = valid, 2 = usage or I/O error).
+const EXIT_REJECTED: u8 = 1;
+
+/// `authbench token …`
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Show the anatomy of a JWT: each part decoded, sizes, claims explained. Verifies nothing.
+    Decode(DecodeArgs),
+    /// Verify a JWT strictly: exit 0 and the claims as JSON on stdout when valid, 1 and the
+    /// reason on stderr when rejected, 2 on a usage or I/O error.
+    Verify(VerifyArgs),
+    /// Sign claims into a JWT (teaching and tests).
+    Sign(SignArgs),
+}
+
+/// Arguments of `token decode`.
+#[derive(Debug, Args)]
+pub struct DecodeArgs {
+    /// The token, or `-` to read it from stdin.
+    token: String,
+    /// Print the anatomy as JSON instead of text.
+    #[arg(long)]
+    json: bool,
+    /// Judge times against this instant (seconds since the Unix epoch) instead of now.
+    #[arg(long, value_name = "UNIX")]
+    now: Option<u64>,
+}
+
+/// Arguments of `token verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The verification key: a JWK or a JWK Set (JSON file).
+    #[arg(long, value_name = "FILE")]
+    jwk: PathBuf,
+    /// Algorithms to accept, comma-separated (no default: RFC 8725 §3.1).
+    #[arg(long, value_name = "ALG[,ALG…]", value_delimiter = ',', required = true, value_parser = parse_alg)]
+    alg: Vec<Alg>,
+    /// Required issuer (`iss`).
+    #[arg(long, value_name = "S")]
+    iss: Option<String>,
+    /// Our audience: `aud` must be it or contain it.
+    #[arg(long, value_name = "S")]
+    aud: Option<String>,
+    /// Required header `typ`, e.g. `at+jwt`.
+    #[arg(long, value_name = "S")]
+    typ: Option<String>,
+    /// Clock-skew tolerance in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = authbench_jwt::DEFAULT_LEEWAY_SECS)]
+    leeway: u64,
+    /// Judge times against this instant (seconds since the Unix epoch) instead of now.
+    #[arg(long, value_name = "UNIX")]
+    now: Option<u64>,
+    /// Refuse tokens longer than this before decoding anything.
+    #[arg(long, value_name = "N", default_value_t = authbench_jwt::DEFAULT_MAX_TOKEN_BYTES)]
+    max_bytes: usize,
+    /// The token, or `-` to read it from stdin.
+    token: String,
+}
+
+/// Arguments of `token sign`.
+#[derive(Debug, Args)]
+pub struct SignArgs {
+    /// Signing algorithm.
+    #[arg(long, value_parser = parse_alg)]
+    alg: Alg,
+    /// Private key: a JWK (`.json`/`.jwk`, or any file starting with `{`), a PEM private key,
+    /// or for HS256 a file holding the raw secret. Without it a fresh key is generated.
+    #[arg(long, value_name = "FILE")]
+    key: Option<PathBuf>,
+    /// Write the verification key as a JWK to FILE (the public key; for HS256 the secret
+    /// itself, since that is what verifies), for `token verify --jwk FILE`.
+    #[arg(long, value_name = "FILE")]
+    write_jwk: Option<PathBuf>,
+    /// Claims as a JSON object, or `@FILE` to read them from a file.
+    #[arg(long, default_value = "{}")]
+    claims: String,
+    /// Header `typ`.
+    #[arg(long, default_value = "JWT")]
+    typ: String,
+    /// Header `kid` (defaults to the key's RFC 7638 thumbprint).
+    #[arg(long)]
+    kid: Option<String>,
+    /// Set `iat` (and `nbf`) to now, and `exp` to now + SECS.
+    #[arg(long, value_name = "SECS")]
+    expires_in: Option<u64>,
+}
+
+fn parse_alg(s: &str) -> Result<Alg, String> {
+    s.parse::<Alg>().map_err(|_| {
+        let names: Vec<String> = Alg::ALL.iter().map(ToString::to_string).collect();
+        format!("unknown algorithm {s:?}; one of {}", names.join(", "))
+    })
+}
+
+/// Runs a token subcommand; returns the process exit code.
+pub fn run(cmd: TokenCommand) -> Result<ExitCode> {
+    match cmd {
+        TokenCommand::Decode(args) => decode(args),
+        TokenCommand::Verify(args) => verify(args),
+        TokenCommand::Sign(args) => sign(args),
+    }
+}
+
+/// The token argument, or stdin for `-`, without surrounding whitespace.
+fn read_token(arg: &str) -> Result<String> {
+    if arg == "-" {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .context("reading the token from stdin")?;
+        Ok(s.trim().to_owned())
+    } else {
+        Ok(arg.trim().to_owned())
+    }
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn verify(args: VerifyArgs) -> Result<ExitCode> {
+    let jwk = std::fs::read_to_string(&args.jwk)
+        .with_context(|| format!("reading {}", args.jwk.display()))?;
+    let mut options = VerifierOptions::new(args.alg);
+    options.issuer = args.iss;
+    options.audience = args.aud;
+    options.token_type = args.typ;
+    options.leeway_secs = args.leeway;
+    options.max_token_bytes = args.max_bytes;
+    options.now = args.now;
+    let verifier = Verifier::from_jwk_json(&jwk, options)
+        .with_context(|| format!("loading the key in {}", args.jwk.display()))?;
+    let token = read_token(&args.token)?;
+    match verifier.verify(&token) {
+        Ok(claims) => {
+            println!("{}", serde_json::to_string_pretty(&claims)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("rejected: {e}");
+            Ok(ExitCode::from(EXIT_REJECTED))
+        }
+    }
+}
+
+fn load_signing_key(alg: Alg, path: &Path) -> Result<SigningKey> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let looks_like_jwk = matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("json" | "jwk")
+    ) || bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+    let key = if looks_like_jwk {
+        let text = String::from_utf8(bytes).context("the JWK file is not UTF-8")?;
+        SigningKey::from_jwk_json(alg, &text)
+    } else {
+        SigningKey::from_pem(alg, &bytes)
+    };
+    key.with_context(|| format!("loading the {alg} key in {}", path.display()))
+}
+
+fn sign(args: SignArgs) -> Result<ExitCode> {
+    let mut key = match &args.key {
+        Some(path) => load_signing_key(args.alg, path)?,
+        None => SigningKey::generate(args.alg).context("generating a key")?,
+    };
+    if let Some(kid) = args.kid {
+        key = key.with_kid(kid);
+    }
+    let text = match args.claims.strip_prefix('@') {
+        Some(path) => std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?,
+        None => args.claims.clone(),
+    };
+    let mut claims: Value = serde_json::from_str(&text).context("the claims are not JSON")?;
+    let Some(map) = claims.as_object_mut() else {
+        bail!("the claims must be a JSON object");
+    };
+    if let Some(secs) = args.expires_in {
+        let now = unix_now();
+        map.insert("iat".into(), now.into());
+        map.insert("nbf".into(), now.into());
+        map.insert("exp".into(), (now + secs).into());
+    }
+    let token = authbench_jwt::sign(&claims, &key, Some(&args.typ)).context("signing")?;
+    if let Some(path) = &args.write_jwk {
+        let jwk = match key.public_jwk() {
+            Some(public) => public,
+            None => key
+                .private_jwk()
+                .context("exporting the HMAC secret as a JWK")?,
+        };
+        std::fs::write(path, serde_json::to_string_pretty(&jwk)? + "\n")
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    println!("{token}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn decode(args: DecodeArgs) -> Result<ExitCode> {
+    let token = read_token(&args.token)?;
+    let anatomy = match anatomy::inspect(&token) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("not a compact JWS: {e}");
+            return Ok(ExitCode::from(EXIT_REJECTED));
+        }
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&anatomy)?);
+    } else {
+        print!("{}", describe(&anatomy, args.now.unwrap_or_else(unix_now)));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What an algorithm name means, in one line.
+fn explain_alg(alg: &str) -> &'static str {
+    match alg {
+        "HS256" => "HMAC with SHA-256: one shared secret both signs and verifies",
+        "HS384" | "HS512" => "HMAC: one shared secret both signs and verifies",
+        "RS256" => {
+            "RSA PKCS#1 v1.5 with SHA-256: signed with a private key, verified with the public key"
+        }
+        "PS256" | "PS384" | "PS512" => {
+            "RSA-PSS: signed with a private key, verified with the public key"
+        }
+        "ES256" => {
+            "ECDSA on P-256 with SHA-256: signed with a private key, verified with the public key"
+        }
+        "ES384" => {
+            "ECDSA on P-384 with SHA-384: signed with a private key, verified with the public key"
+        }
+        "ES512" => "ECDSA on P-521 with SHA-512 (not accepted by authbench)",
+        "EdDSA" => "Ed25519: signed with a private key, verified with the public key",
+        "none" | "None" | "NONE" => "NO SIGNATURE: an unsecured JWT; a verifier must reject it",
+        _ => "unknown algorithm",
+    }
+}
+
+/// What a claim or header name means, in a few words.
+fn explain_name(name: &str) -> &'static str {
+    match name {
+        "alg" => "algorithm",
+        "typ" => "token type",
+        "kid" => "key ID: which of the issuer's keys signed it",
+        "cty" => "content type",
+        "crit" => "critical extensions the verifier must understand",
+        "jku" | "x5u" => "key URL: never fetched by a strict verifier",
+        "jwk" => "embedded key: never trusted by a strict verifier",
+        "iss" => "issuer: who made the token",
+        "sub" => "subject: whom it is about",
+        "aud" => "audience: who must accept it",
+        "exp" => "expires at",
+        "nbf" => "not valid before",
+        "iat" => "issued at",
+        "jti" => "JWT ID: unique per token (the handle a deny-list uses)",
+        "tenant" => "custom claim: the user's tenant",
+        "roles" => "custom claim: the user's roles, frozen at issue time",
+        _ => "",
+    }
+}
+
+fn human_time(t: u64, now: u64) -> String {
+    let stamp = humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(t));
+    let relative = if t >= now {
+        format!(
+            "in {}",
+            humantime::format_duration(Duration::from_secs(t - now))
+        )
+    } else {
+        format!(
+            "{} ago",
+            humantime::format_duration(Duration::from_secs(now - t))
+        )
+    };
+    format!("{stamp} ({relative})")
+}
+
+fn field_lines(out: &mut String, object: &serde_json::Map<String, Value>, now: u64) {
+    let width = object.keys().map(String::len).max().unwrap_or(0);
+    let shown_of = |value: &Value| match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    // Align the notes, unless one value is so long that alignment would push them off screen.
+    let value_width = object
+        .values()
+        .map(|v| shown_of(v).len())
+        .filter(|&len| len <= 44)
+        .max()
+        .unwrap_or(0);
+    for (name, value) in object {
+        let shown = shown_of(value);
+        let mut note = explain_name(name).to_owned();
+        if matches!(name.as_str(), "exp" | "nbf" | "iat")
+            && let Some(t) = value.as_u64()
+        {
+            note = format!("{note}: {}", human_time(t, now));
+        }
+        if name == "alg"
+            && let Some(a) = value.as_str()
+        {
+            note = explain_alg(a).to_owned();
+        }
+        if note.is_empty() {
+            out.push_str(&format!("  {name:<width$}  {shown}\n"));
+        } else {
+            out.push_str(&format!(
+                "  {name:<width$}  {shown:<value_width$}  ({note})\n"
+            ));
+        }
+    }
+}
+
+/// The text `token decode` prints.
+fn describe(a: &Anatomy, now: u64) -> String {
+    let mut out = String::new();
+    out.push_str(&format!(
+        "JWT of {} bytes = header {} + '.' + payload {} + '.' + signature {} characters\n\n",
+        a.total_len, a.header.encoded_len, a.payload.encoded_len, a.signature.encoded_len
+    ));
+    out.push_str(&format!(
+        "HEADER    {} base64url characters -> {} bytes of JSON\n",
+        a.header.encoded_len, a.header.decoded_len
+    ));
+    if let Some(Value::Object(h)) = &a.header.json {
+        field_lines(&mut out, h, now);
+    }
+    out.push_str(&format!(
+        "\nPAYLOAD   {} base64url characters -> {} bytes; readable by anyone who holds the \
+         token (signed, not encrypted)\n",
+        a.payload.encoded_len, a.payload.decoded_len
+    ));
+    match (&a.payload.json, &a.payload.text) {
+        (Some(Value::Object(p)), _) => field_lines(&mut out, p, now),
+        (Some(other), _) => out.push_str(&format!("  {other}\n")),
+        (None, Some(text)) => out.push_str(&format!("  (not JSON) {text:?}\n")),
+        (None, None) => out.push_str("  (binary, not UTF-8)\n"),
+    }
+    let alg = a
+        .header
+        .json
+        .as_ref()
+        .and_then(|h| h.get("alg"))
+        .and_then(Value::as_str)
+        .unwrap_or("?");
+    out.push_str(&format!(
+        "\nSIGNATURE {} base64url characters -> {} bytes of {alg} over \
+         ASCII(base64url(header) + '.' + base64url(payload))\n",
+        a.signature.encoded_len, a.signature.decoded_len
+    ));
+    out.push_str("  not checked by decode: use `authbench token verify`\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn describe_explains_parts_and_times() {
+        // RFC 7515 A.1.
+        let token = "eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ.dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+        let a = anatomy::inspect(token).expect("inspect");
+        let text = describe(&a, 1_300_819_000);
+        assert!(text.contains("HMAC with SHA-256"), "{text}");
+        assert!(text.contains("2011-03-22T18:43:00Z (in 6m 20s)"), "{text}");
+        assert!(text.contains("32 bytes of HS256"), "{text}");
+        assert!(text.contains("http://example.com/is_root"), "{text}");
+    }
+}

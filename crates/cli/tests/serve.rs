@@ -1,0 +1,95 @@
+//! `authbench serve` as a process: it prints its address, serves, and stops cleanly on
+//! SIGTERM (taking its private Redis down with it).
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Server {
+    fn start(args: &[&str]) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_authbench"))
+            .arg("serve")
+            .args(["--listen", "127.0.0.1:0"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn authbench serve");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("read the address line");
+        let addr = line
+            .trim()
+            .strip_prefix("listening on http://")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_owned();
+        Server { child, addr }
+    }
+
+    fn request(&self, raw: &str) -> String {
+        let mut stream = TcpStream::connect(&self.addr).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        stream.write_all(raw.as_bytes()).unwrap();
+        let mut out = String::new();
+        stream.read_to_string(&mut out).expect("read response");
+        out
+    }
+
+    /// SIGTERM, then the exit status must be success (graceful shutdown).
+    fn terminate(mut self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+        let exit = self.child.wait().expect("wait");
+        assert!(exit.success(), "serve exited with {exit}");
+    }
+}
+
+fn login(server: &Server) -> String {
+    let body = r#"{"username":"alice","password":"correct horse battery staple"}"#;
+    let resp = server.request(&format!(
+        "POST /login HTTP/1.1\r\nhost: x\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    ));
+    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+    let json = &resp[resp.find("\r\n\r\n").expect("body") + 4..];
+    let v: serde_json::Value = serde_json::from_str(json).expect("JSON");
+    v["token"].as_str().expect("token").to_owned()
+}
+
+fn me(server: &Server, token: &str) -> String {
+    server.request(&format!(
+        "GET /me HTTP/1.1\r\nhost: x\r\nconnection: close\r\nauthorization: Bearer {token}\r\n\r\n"
+    ))
+}
+
+#[test]
+fn jwt_server_needs_no_redis_and_stops_on_sigterm() {
+    let server = Server::start(&["--backend", "jwt", "--alg", "EdDSA"]);
+    let health = server.request("GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n");
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    let token = login(&server);
+    assert!(me(&server, &token).contains("\"subject\":\"alice\""));
+    server.terminate();
+}
+
+#[test]
+fn session_server_starts_a_private_redis() {
+    let server = Server::start(&["--backend", "session", "--users", "100"]);
+    let token = login(&server);
+    let resp = me(&server, &token);
+    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+    assert!(resp.contains("\"tenant\":\"acme\""), "{resp}");
+    server.terminate();
+}

@@ -1,0 +1,110 @@
+//! From an authentication error to an HTTP answer: the one place that knows status codes.
+
+use authbench_core::{Error, ErrorClass, ErrorKind};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+/// An error answered over HTTP.
+///
+/// | class | status | headers |
+/// |---|---|---|
+/// | no credential | 401 | `WWW-Authenticate: Bearer` |
+/// | credential rejected | 401 | `WWW-Authenticate: Bearer error="invalid_token", error_description="<kind>"` |
+/// | store unavailable | 503 | `Retry-After: 1` — never a success (fail closed) |
+/// | unsupported | 501 | |
+/// | internal | 500 | |
+/// | bad request (body, header shape) | 400 | |
+/// | body over the limit | 413 | |
+/// | forbidden (authenticated, lacks a role) | 403 | |
+///
+/// The body is `{"error":"<kind>"}` with the stable kind name of [`ErrorKind::as_str`]; the
+/// credential is never echoed.
+#[derive(Debug)]
+pub enum ApiError {
+    /// An error from the backend.
+    Auth(Error),
+    /// Login refused: unknown user or wrong password (indistinguishable on purpose).
+    BadLogin,
+    /// The request itself is malformed (not the credential).
+    BadRequest(&'static str),
+    /// Authenticated but not allowed.
+    Forbidden,
+    /// The request body is over [`MAX_BODY_BYTES`](crate::MAX_BODY_BYTES).
+    BodyTooLarge,
+}
+
+impl From<Error> for ApiError {
+    fn from(e: Error) -> Self {
+        ApiError::Auth(e)
+    }
+}
+
+impl From<ErrorKind> for ApiError {
+    fn from(kind: ErrorKind) -> Self {
+        ApiError::Auth(kind.into())
+    }
+}
+
+fn json_error(status: StatusCode, code: &str) -> Response {
+    let body = format!("{{\"error\":\"{code}\"}}");
+    (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response()
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match self {
+            ApiError::BadLogin => {
+                let mut r = json_error(StatusCode::UNAUTHORIZED, "invalid_credentials");
+                r.headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+                r
+            }
+            ApiError::BadRequest(what) => json_error(StatusCode::BAD_REQUEST, what),
+            ApiError::Forbidden => json_error(StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::BodyTooLarge => json_error(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"),
+            ApiError::Auth(e) => {
+                let kind = e.kind();
+                match e.class() {
+                    ErrorClass::Rejected => {
+                        tracing::debug!(kind = kind.as_str(), "credential rejected");
+                        let mut r = json_error(StatusCode::UNAUTHORIZED, kind.as_str());
+                        // RFC 6750 §3: no error code when the request carried no credential.
+                        let challenge = if kind == ErrorKind::Missing {
+                            HeaderValue::from_static("Bearer")
+                        } else {
+                            HeaderValue::from_str(&format!(
+                                "Bearer error=\"invalid_token\", error_description=\"{}\"",
+                                kind.as_str()
+                            ))
+                            .unwrap_or_else(|_| HeaderValue::from_static("Bearer"))
+                        };
+                        r.headers_mut().insert(header::WWW_AUTHENTICATE, challenge);
+                        r
+                    }
+                    ErrorClass::Unavailable => {
+                        tracing::warn!(error = %e, "store unavailable: failing closed");
+                        let mut r = json_error(StatusCode::SERVICE_UNAVAILABLE, kind.as_str());
+                        r.headers_mut()
+                            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                        r
+                    }
+                    ErrorClass::Unsupported => {
+                        json_error(StatusCode::NOT_IMPLEMENTED, kind.as_str())
+                    }
+                    ErrorClass::Internal => {
+                        tracing::error!(error = %e, "internal error");
+                        json_error(StatusCode::INTERNAL_SERVER_ERROR, kind.as_str())
+                    }
+                }
+            }
+        }
+    }
+}

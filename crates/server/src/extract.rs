@@ -1,0 +1,159 @@
+//! Finding and verifying the credential of a request.
+//!
+//! A credential arrives either as `Authorization: Bearer <token>` (APIs, the load generator) or
+//! in the [`COOKIE_NAME`](crate::COOKIE_NAME) cookie (browsers). The header wins when both are
+//! present. Anything ambiguous is rejected rather than guessed at: two `Authorization` headers,
+//! two of our cookies, a scheme other than Bearer, bytes that are not visible ASCII.
+
+use crate::{AppState, COOKIE_NAME, error::ApiError};
+use authbench_core::{Authenticator, ErrorKind, Principal};
+use axum::extract::FromRequestParts;
+use axum::http::{HeaderMap, header, request::Parts};
+
+/// Finds the presented credential in `headers`, without verifying it.
+///
+/// Errors: [`ErrorKind::Missing`] when there is none, [`ErrorKind::Malformed`] when the
+/// headers are ambiguous or not shaped as RFC 6750 says.
+pub fn credential(headers: &HeaderMap) -> Result<&str, ErrorKind> {
+    let mut auth = headers.get_all(header::AUTHORIZATION).iter();
+    if let Some(value) = auth.next() {
+        if auth.next().is_some() {
+            return Err(ErrorKind::Malformed);
+        }
+        let value = value.to_str().map_err(|_| ErrorKind::Malformed)?;
+        return bearer_token(value).ok_or(ErrorKind::Malformed);
+    }
+    let mut found = None;
+    for value in headers.get_all(header::COOKIE) {
+        let value = value.to_str().map_err(|_| ErrorKind::Malformed)?;
+        for pair in value.split(';') {
+            let Some((name, token)) = pair.trim().split_once('=') else {
+                continue;
+            };
+            if name == COOKIE_NAME {
+                if found.is_some() {
+                    return Err(ErrorKind::Malformed);
+                }
+                found = Some(token);
+            }
+        }
+    }
+    match found {
+        Some("") => Err(ErrorKind::Missing),
+        Some(token) => Ok(token),
+        None => Err(ErrorKind::Missing),
+    }
+}
+
+/// The token of an `Authorization` value, if it is `Bearer <b64token>` (RFC 6750 §2.1).
+///
+/// The scheme is case-insensitive (RFC 9110 §11.1) and separated by one or more spaces; the
+/// token must be non-empty and use only the b64token alphabet, so stray whitespace, quotes,
+/// or a second token are rejected here rather than handed to a backend.
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, rest) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return None;
+    }
+    let token = rest.trim_start_matches(' ');
+    let body = token.trim_end_matches('=');
+    let valid = !body.is_empty()
+        && body.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
+        });
+    valid.then_some(token)
+}
+
+/// An extractor that verifies the request's credential with the app's backend.
+///
+/// A handler that takes `Authenticated` runs only for verified requests; everyone else gets the
+/// [`ApiError`] mapping: 401 for a missing or rejected credential, 503 when the backend could
+/// not check it.
+#[derive(Debug, Clone)]
+pub struct Authenticated(pub Principal);
+
+impl<A: Authenticator> FromRequestParts<AppState<A>> for Authenticated {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState<A>,
+    ) -> Result<Self, Self::Rejection> {
+        let token = credential(&parts.headers)?;
+        Ok(Authenticated(state.auth.verify(token).await?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn headers(pairs: &[(&str, &[u8])]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(
+                header::HeaderName::from_bytes(k.as_bytes()).expect("name"),
+                HeaderValue::from_bytes(v).expect("value"),
+            );
+        }
+        h
+    }
+
+    #[test]
+    fn bearer_in_any_case_with_spaces() {
+        for v in ["Bearer abc.def", "bearer abc.def", "BEARER   abc.def"] {
+            assert_eq!(
+                credential(&headers(&[("authorization", v.as_bytes())])),
+                Ok("abc.def")
+            );
+        }
+    }
+
+    #[test]
+    fn ambiguous_or_odd_headers_are_malformed() {
+        let cases: &[&[(&str, &[u8])]] = &[
+            &[
+                ("authorization", b"Bearer a"),
+                ("authorization", b"Bearer b"),
+            ],
+            &[("authorization", b"Basic YWxpY2U6cHc=")],
+            &[("authorization", b"Bearer")],
+            &[("authorization", b"Bearer ")],
+            &[("authorization", b"Bearer a b")],
+            &[("authorization", b"Bearer \"a\"")],
+            &[("authorization", b"Bearer\ta")],
+            &[("authorization", b"Bearer \xff\xfe")],
+            &[("cookie", b"__Host-authbench=a; __Host-authbench=b")],
+            &[("cookie", b"x=\xff")],
+        ];
+        for case in cases {
+            assert_eq!(
+                credential(&headers(case)),
+                Err(ErrorKind::Malformed),
+                "{case:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn cookie_is_found_among_others_and_header_wins() {
+        let h = headers(&[("cookie", b"theme=dark; __Host-authbench=tok123; lang=ja")]);
+        assert_eq!(credential(&h), Ok("tok123"));
+        let h = headers(&[
+            ("cookie", b"__Host-authbench=fromcookie"),
+            ("authorization", b"Bearer fromheader"),
+        ]);
+        assert_eq!(credential(&h), Ok("fromheader"));
+    }
+
+    #[test]
+    fn nothing_or_lookalikes_are_missing() {
+        assert_eq!(credential(&HeaderMap::new()), Err(ErrorKind::Missing));
+        let h = headers(&[(
+            "cookie",
+            b"authbench=x; __Host-authbenchX=y; __Host-authbench=",
+        )]);
+        assert_eq!(credential(&h), Err(ErrorKind::Missing));
+    }
+}

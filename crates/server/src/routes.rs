@@ -1,0 +1,186 @@
+//! The handlers. Each is a few lines: parse, call the backend, shape the answer.
+
+use crate::error::ApiError;
+use crate::extract::{Authenticated, credential};
+use crate::{AppState, COOKIE_NAME, MAX_BODY_BYTES};
+use authbench_core::{Authenticator, Credential, ErrorKind, Principal};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router, middleware};
+use serde::{Deserialize, Serialize};
+
+/// Longest username or password we look at; anything longer is a malformed request, refused
+/// before argon2 spends time on it.
+const MAX_LOGIN_FIELD: usize = 1024;
+
+/// Header that tells a client whether `/logout` revoked anything on the server.
+///
+/// A plain JWT cannot be revoked: logout only drops the browser's cookie, and a copy of the
+/// token keeps working until it expires. The answer says so rather than pretend.
+pub const REVOKED_HEADER: &str = "authbench-revoked";
+
+pub(crate) fn router<A: Authenticator>(state: AppState<A>) -> Router {
+    let authenticated = Router::new()
+        .route("/login", post(login::<A>))
+        .route("/me", get(me))
+        .route("/logout", post(logout::<A>))
+        .route("/logout-all", post(logout_all::<A>))
+        // Responses that carry credentials or personal data must not be cached anywhere.
+        .layer(middleware::map_response(no_store));
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/.well-known/jwks.json", get(jwks::<A>))
+        .merge(authenticated)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+async fn no_store(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoginBody {
+    username: String,
+    password: String,
+}
+
+/// What `/login` and `/refresh` return.
+#[derive(Serialize)]
+struct TokenResponse<'a> {
+    token: &'a str,
+    token_type: &'static str,
+    expires_in: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refresh_token: Option<&'a str>,
+}
+
+fn session_cookie(token: &str) -> Result<HeaderValue, ApiError> {
+    HeaderValue::from_str(&format!(
+        "{COOKIE_NAME}={token}; Path=/; Secure; HttpOnly; SameSite=Strict"
+    ))
+    .map_err(|_| ApiError::Auth(ErrorKind::Internal.into()))
+}
+
+fn clear_cookie() -> HeaderValue {
+    HeaderValue::from_static(
+        "__Host-authbench=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0",
+    )
+}
+
+fn credential_response(credential: &Credential) -> Result<Response, ApiError> {
+    let body = TokenResponse {
+        token: &credential.token,
+        token_type: "Bearer",
+        expires_in: credential.expires_in,
+        refresh_token: credential.refresh_token.as_deref(),
+    };
+    let mut response = Json(body).into_response();
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, session_cookie(&credential.token)?);
+    Ok(response)
+}
+
+async fn login<A: Authenticator>(
+    State(state): State<AppState<A>>,
+    body: Result<Json<LoginBody>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(body) = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::BodyTooLarge
+        } else {
+            ApiError::BadRequest("invalid_login_body")
+        }
+    })?;
+    if body.username.len() > MAX_LOGIN_FIELD || body.password.len() > MAX_LOGIN_FIELD {
+        return Err(ApiError::BadRequest("login_field_too_long"));
+    }
+    let users = std::sync::Arc::clone(&state.users);
+    let identity =
+        tokio::task::spawn_blocking(move || users.check_password(&body.username, &body.password))
+            .await
+            .map_err(|_| ApiError::Auth(ErrorKind::Internal.into()))?
+            .ok_or(ApiError::BadLogin)?;
+    // Always a fresh credential: whatever the client already holds is ignored, never adopted.
+    let credential = state.auth.issue(&identity).await?;
+    credential_response(&credential)
+}
+
+async fn me(Authenticated(principal): Authenticated) -> Json<Principal> {
+    Json(principal)
+}
+
+async fn logout<A: Authenticator>(
+    State(state): State<AppState<A>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let token = credential(&headers)?;
+    state.auth.verify(token).await?;
+    let revoked = match state.auth.revoke(token).await {
+        Ok(()) => "true",
+        Err(e) if e.kind() == ErrorKind::Unsupported => "false",
+        Err(e) => return Err(e.into()),
+    };
+    Ok(logged_out(revoked))
+}
+
+async fn logout_all<A: Authenticator>(
+    State(state): State<AppState<A>>,
+    Authenticated(principal): Authenticated,
+) -> Result<Response, ApiError> {
+    let revoked = match state.auth.revoke_all(&principal.subject).await {
+        Ok(()) => "true",
+        Err(e) if e.kind() == ErrorKind::Unsupported => "false",
+        Err(e) => return Err(e.into()),
+    };
+    Ok(logged_out(revoked))
+}
+
+/// 204 with the cookie cleared (OWASP: `Clear-Site-Data` on logout) and the revocation header.
+fn logged_out(revoked: &'static str) -> Response {
+    (
+        StatusCode::NO_CONTENT,
+        [
+            (header::SET_COOKIE, clear_cookie()),
+            (
+                header::HeaderName::from_static("clear-site-data"),
+                HeaderValue::from_static("\"cookies\""),
+            ),
+            (
+                header::HeaderName::from_static(REVOKED_HEADER),
+                HeaderValue::from_static(revoked),
+            ),
+        ],
+    )
+        .into_response()
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn jwks<A: Authenticator>(State(state): State<AppState<A>>) -> Response {
+    match state.auth.published_keys() {
+        Some(keys) => (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/jwk-set+json"),
+            )],
+            keys.to_owned(),
+        )
+            .into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            Json(serde_json::json!({"error": "no_public_keys"})),
+        )
+            .into_response(),
+    }
+}
