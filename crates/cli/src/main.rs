@@ -1,4 +1,4 @@
-//! `authbench`: serve, inspect and (soon) compare session and JWT authentication.
+//! `authbench`: compare, serve, load-test and inspect session and JWT authentication.
 //!
 //! A thin facade: it parses arguments and calls the library crates. Exit codes follow the
 //! contract in DESIGN.md: 0 success, 1 a credential was rejected (`token verify`), 2 a usage or
@@ -6,9 +6,13 @@
 //!
 //! # Layout
 //!
+//! - `compare`: the main job, every measurement into a run folder.
+//! - `load`: the HTTP load generator on its own.
 //! - `serve`: starts the axum app over the chosen backend (and a private Redis when needed).
 //! - `token`: `decode`, `verify`, `sign` — JWT anatomy and offline checks.
 
+mod compare;
+mod load;
 mod serve;
 mod token;
 
@@ -25,6 +29,10 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run every measurement and write a run folder under results/ (the main job).
+    Compare(compare::CompareArgs),
+    /// Load-test a URL: closed loop, or open loop at a fixed rate without coordinated omission.
+    Load(load::LoadArgs),
     /// Serve the demo API over a session or JWT backend.
     Serve(serve::ServeArgs),
     /// Inspect, verify or mint JWTs.
@@ -36,6 +44,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging();
     let result = match cli.command {
+        Command::Compare(args) => compare::run(args).map(|()| ExitCode::SUCCESS),
+        Command::Load(args) => load::run(args).map(|()| ExitCode::SUCCESS),
         Command::Serve(args) => serve::run(args).map(|()| ExitCode::SUCCESS),
         Command::Token(cmd) => token::run(cmd),
     };

@@ -166,6 +166,11 @@ impl RedisServer {
         SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, self.port))
     }
 
+    /// The process ID while running (for CPU accounting from `/proc`), `None` when stopped.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// The server's working directory (removed on drop).
     pub fn dir(&self) -> &Path {
         self.dir.path()

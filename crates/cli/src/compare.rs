@@ -1,0 +1,52 @@
+//! `authbench compare`: the main job. Runs every measurement and writes a run folder.
+
+use anyhow::{Context, Result};
+use authbench_compare::{CompareOptions, Profile, summary};
+use clap::Args;
+use std::path::PathBuf;
+
+/// Arguments of `authbench compare`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The short profile: every measurement in under three minutes on a 2-core machine.
+    #[arg(long, conflicts_with = "smoke")]
+    quick: bool,
+    /// A seconds-long pipeline check (used by the test suite); its figures are noise.
+    #[arg(long, hide = true)]
+    smoke: bool,
+    /// The run folder. Defaults to `results/<date>-<hostname>`.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Use this Redis instead of starting a private one.
+    #[arg(long, value_name = "URL")]
+    redis_url: Option<String>,
+}
+
+/// Runs the comparison and prints the summary.
+pub fn run(args: CompareArgs) -> Result<()> {
+    let profile = if args.smoke {
+        Profile::Smoke
+    } else if args.quick {
+        Profile::Quick
+    } else {
+        Profile::Full
+    };
+    let cargo_lock =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../Cargo.lock"))
+            .unwrap_or_default();
+    let opts = CompareOptions {
+        profile,
+        out: args.out,
+        redis_url: args.redis_url,
+        server_binary: std::env::current_exe().context("finding the authbench binary")?,
+        command_line: std::env::args().collect::<Vec<_>>().join(" "),
+        cargo_lock,
+    };
+    let (dir, record) = authbench_compare::run(opts)?;
+    println!("{}", summary::terminal(&record));
+    println!("run folder: {}", dir.display());
+    println!("  run.json    everything measured, with machine, versions, commit and command");
+    println!("  summary.md  the tables");
+    println!("  raw/        every load run with its latency histogram");
+    Ok(())
+}

@@ -1,0 +1,132 @@
+//! `authbench compare --smoke`: the whole pipeline in seconds, and a complete run folder.
+//!
+//! The figures of a smoke run are noise (debug build, fractions of a second per run); what is
+//! checked is that every measurement ran and was recorded where the schema says.
+
+use authbench_compare::RunRecord;
+use std::process::Command;
+
+#[test]
+fn smoke_run_writes_a_complete_run_folder() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("run");
+    let status = Command::new(env!("CARGO_BIN_EXE_authbench"))
+        .args(["compare", "--smoke", "--out"])
+        .arg(&out)
+        .status()
+        .expect("run authbench compare");
+    assert!(status.success(), "compare --smoke failed: {status}");
+
+    // run.json parses into the typed record (which denies unknown fields) …
+    let text = std::fs::read_to_string(out.join("run.json")).expect("run.json");
+    let record: RunRecord = serde_json::from_str(&text).expect("run.json matches the schema");
+    assert_eq!(
+        record.schema_version,
+        authbench_compare::record::SCHEMA_VERSION
+    );
+    assert!(
+        record.command.contains("compare --smoke"),
+        "{}",
+        record.command
+    );
+    for key in ["cpu_model", "cores", "memory_bytes", "kernel"] {
+        assert!(!record.machine[key].is_null(), "machine.{key} missing");
+    }
+    assert!(
+        record.versions["crates"]
+            .as_array()
+            .is_some_and(|c| !c.is_empty())
+    );
+    assert!(
+        !record.versions["redis_server"]
+            .as_str()
+            .unwrap_or("")
+            .is_empty()
+    );
+
+    // … and holds every section.
+    let names: Vec<&str> = record
+        .configurations
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
+    assert!(
+        names.contains(&"session") && names.contains(&"jwt-HS256"),
+        "{names:?}"
+    );
+    assert_eq!(record.sizes.len(), 2, "session and one JWT");
+    let session = record
+        .sizes
+        .iter()
+        .find(|s| s.configuration == "session")
+        .unwrap();
+    assert_eq!(session.token_bytes, 43, "256-bit session ID, base64url");
+    assert!(record.logins.iter().all(|l| l.logins == record.plan.users));
+    for alg in ["HS256", "RS256", "PS256", "ES256", "ES384", "EdDSA"] {
+        for id in [
+            format!("jwt-{alg}"),
+            format!("jsonwebtoken-default-{alg}"),
+            format!("floor-raw-{alg}"),
+        ] {
+            assert!(
+                record
+                    .micro
+                    .iter()
+                    .any(|m| m.op == "verify" && m.id == id && m.median_ns > 0.0),
+                "micro verify {id} missing"
+            );
+        }
+    }
+    assert!(
+        record
+            .micro
+            .iter()
+            .any(|m| m.id == "session" && m.op == "verify")
+    );
+    assert!(record.session_verify_c1_us.p50 > 0.0);
+    assert!(
+        !record.redis_benchmark.is_empty(),
+        "redis-benchmark floor (install redis-tools)"
+    );
+
+    // Every (target, scenario) ran, answered 2xx, and kept its raw report.
+    let expected_runs = record.plan.reps
+        * (3 * (record.plan.closed_connections.len() + record.plan.open_fractions.len())
+            + record.plan.redis_delays_ms.len() * record.plan.closed_connections.len());
+    assert_eq!(record.http_runs.len(), expected_runs);
+    for run in &record.http_runs {
+        assert!(
+            run.requests > 0,
+            "{} {} sent nothing",
+            run.target,
+            run.scenario
+        );
+        assert_eq!(run.errors, 0, "{} {} had errors", run.target, run.scenario);
+        assert!(
+            out.join(&run.raw).is_file(),
+            "raw report {} missing",
+            run.raw
+        );
+    }
+    let scenarios: Vec<&str> = record.http.iter().map(|h| h.scenario.as_str()).collect();
+    assert!(scenarios.contains(&"open-50pct"), "{scenarios:?}");
+    assert_eq!(
+        record.redis_distance.len(),
+        record.plan.redis_delays_ms.len() * record.plan.closed_connections.len()
+    );
+    assert!(
+        record.loadgen_vs_wrk.is_some(),
+        "wrk cross-check (install wrk)"
+    );
+    assert!(!record.targets.is_empty());
+
+    let summary = std::fs::read_to_string(out.join("summary.md")).expect("summary.md");
+    for heading in [
+        "## Targets",
+        "## Credential size",
+        "## HTTP",
+        "## Redis distance",
+    ] {
+        assert!(summary.contains(heading), "summary.md lacks {heading}");
+    }
+}

@@ -1,0 +1,55 @@
+//! `authbench compare`: the measurement plan of session-vs-jwt, from an empty machine to a run
+//! folder.
+//!
+//! One run measures, on the same machine in the same hour, everything the comparison rests on:
+//! token sizes and bytes on the wire; the floors (`redis-benchmark` GET, the raw signature
+//! check); what each backend's verify and issue cost in-process; HTTP latency and throughput
+//! for every configuration and for the no-auth `/healthz` baseline, closed loop and open loop;
+//! and what a Redis 0.2 ms or 1 ms away does to sessions. Every HTTP figure is repeated,
+//! interleaved across configurations, and reported as a median with its range; the CPU time
+//! each process spends per request is recorded beside it, since on a shared 2-core machine it
+//! is far steadier than requests per second.
+//!
+//! # Layout
+//!
+//! - [`plan`]: the `smoke`, `quick` and `full` profiles.
+//! - [`services`]: `authbench serve` child processes and a set-up HTTP client (logins).
+//! - [`micro`]: in-process verify/issue costs beside their floors.
+//! - [`redis_bench`]: the `redis-benchmark` floor.
+//! - [`http`]: one load-generator run with CPU charged per process.
+//! - [`wrk`]: the cross-check of our load generator against `wrk`.
+//! - [`record`]: `run.json`, its types, and the targets.
+//! - [`summary`]: `summary.md` and the terminal table.
+//! - [`stats`]: medians and spreads.
+
+pub mod http;
+pub mod machine;
+pub mod micro;
+pub mod plan;
+pub mod record;
+pub mod redis_bench;
+pub mod services;
+pub mod stats;
+pub mod summary;
+pub mod wrk;
+
+mod run;
+
+pub use plan::{Plan, Profile};
+pub use record::RunRecord;
+pub use run::{CompareOptions, run};
+
+/// Serde helpers: a `Duration` as fractional seconds.
+pub(crate) mod secs_f64 {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::time::Duration;
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(d.as_secs_f64())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let secs = f64::deserialize(d)?;
+        Duration::try_from_secs_f64(secs).map_err(serde::de::Error::custom)
+    }
+}

@@ -1,0 +1,117 @@
+//! How much to measure: the `smoke`, `quick` and `full` profiles.
+
+use crate::micro::MicroPlan;
+use authbench_jwt::Alg;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// A named measurement budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Profile {
+    /// Seconds: proves the pipeline end to end (the test suite runs it); figures are noise.
+    Smoke,
+    /// Under three minutes on a 2-core machine: every measurement, short.
+    Quick,
+    /// The reference run: under twenty minutes.
+    Full,
+}
+
+/// Everything a profile fixes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Plan {
+    /// The profile.
+    pub profile: Profile,
+    /// Users seeded on each server and logged in (one credential each, picked per request).
+    pub users: usize,
+    /// JWT algorithms served over HTTP (the micro measurements cover all six).
+    pub http_algs: Vec<Alg>,
+    /// Measured length of one HTTP run.
+    #[serde(with = "crate::secs_f64")]
+    pub http_duration: Duration,
+    /// Unrecorded warm-up before each HTTP run.
+    #[serde(with = "crate::secs_f64")]
+    pub http_warmup: Duration,
+    /// Repetitions of every HTTP measurement, interleaved across configurations.
+    pub reps: usize,
+    /// Connection counts of the closed-loop runs.
+    pub closed_connections: Vec<usize>,
+    /// Open-loop rates as fractions of each target's median closed-loop maximum.
+    pub open_fractions: Vec<f64>,
+    /// Connections of the open-loop runs.
+    pub open_connections: usize,
+    /// One-way delays the Redis proxy adds, milliseconds (0 = direct).
+    pub redis_delays_ms: Vec<f64>,
+    /// `redis-benchmark -n` per client count.
+    pub redis_benchmark_requests: usize,
+    /// In-process micro measurements.
+    pub micro: MicroPlan,
+    /// Threads of the load generator.
+    pub loadgen_threads: usize,
+}
+
+impl Plan {
+    /// The plan of `profile` on a machine with `cores` CPUs.
+    pub fn new(profile: Profile, cores: usize) -> Self {
+        let loadgen_threads = cores.clamp(1, 4);
+        match profile {
+            Profile::Smoke => Self {
+                profile,
+                users: 20,
+                http_algs: vec![Alg::HS256],
+                http_duration: Duration::from_millis(300),
+                http_warmup: Duration::from_millis(100),
+                reps: 1,
+                closed_connections: vec![1, 8],
+                open_fractions: vec![0.5],
+                open_connections: 8,
+                redis_delays_ms: vec![0.0, 1.0],
+                redis_benchmark_requests: 2_000,
+                micro: MicroPlan {
+                    batches: 3,
+                    batch_time: Duration::from_millis(5),
+                    session_samples: 50,
+                },
+                loadgen_threads,
+            },
+            Profile::Quick => Self {
+                profile,
+                users: 300,
+                http_algs: vec![Alg::HS256, Alg::ES256, Alg::EdDSA, Alg::RS256],
+                http_duration: Duration::from_millis(1_500),
+                http_warmup: Duration::from_millis(300),
+                reps: 3,
+                closed_connections: vec![1, 32],
+                open_fractions: vec![0.5, 0.9],
+                open_connections: 32,
+                redis_delays_ms: vec![0.0, 0.2, 1.0],
+                redis_benchmark_requests: 20_000,
+                micro: MicroPlan {
+                    batches: 15,
+                    batch_time: Duration::from_millis(10),
+                    session_samples: 2_000,
+                },
+                loadgen_threads,
+            },
+            Profile::Full => Self {
+                profile,
+                users: 2_000,
+                http_algs: vec![Alg::HS256, Alg::ES256, Alg::EdDSA, Alg::RS256],
+                http_duration: Duration::from_secs(5),
+                http_warmup: Duration::from_secs(1),
+                reps: 3,
+                closed_connections: vec![1, 32],
+                open_fractions: vec![0.5, 0.9],
+                open_connections: 32,
+                redis_delays_ms: vec![0.0, 0.2, 1.0],
+                redis_benchmark_requests: 100_000,
+                micro: MicroPlan {
+                    batches: 31,
+                    batch_time: Duration::from_millis(20),
+                    session_samples: 10_000,
+                },
+                loadgen_threads,
+            },
+        }
+    }
+}

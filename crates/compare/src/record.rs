@@ -1,0 +1,209 @@
+//! `run.json`: everything a run measured, with the context that makes it a result.
+//!
+//! The layout is documented field by field in `crates/compare/schema.md`; `schema_version`
+//! changes whenever a field changes meaning.
+
+use crate::http::HttpRun;
+use crate::machine::{Git, Machine, Versions};
+use crate::micro::MicroResult;
+use crate::plan::Plan;
+use crate::redis_bench::RedisBenchmark;
+use crate::stats::Spread;
+use serde::{Deserialize, Serialize};
+
+/// Version of the `run.json` layout.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The whole of `run.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunRecord {
+    /// [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// The exact command line.
+    pub command: String,
+    /// Start, RFC 3339 UTC.
+    pub started_at: String,
+    /// End, RFC 3339 UTC.
+    pub finished_at: String,
+    /// The machine.
+    pub machine: serde_json::Value,
+    /// Versions of the compiler, Redis and the crates on the measured paths.
+    pub versions: serde_json::Value,
+    /// The commit measured.
+    pub git: serde_json::Value,
+    /// The plan (profile, users, durations, repetitions …).
+    pub plan: Plan,
+    /// Server configurations measured, with the command line each was started with.
+    pub configurations: Vec<Configuration>,
+    /// Logins during set-up: the write path, argon2 included.
+    pub logins: Vec<LoginPhase>,
+    /// Credential sizes and bytes on the wire.
+    pub sizes: Vec<TokenSize>,
+    /// `redis-benchmark` GET floors (empty when redis-benchmark is not installed).
+    pub redis_benchmark: Vec<RedisBenchmark>,
+    /// Session verify latency at concurrency 1, in-process, µs.
+    pub session_verify_c1_us: LatencyQuantiles,
+    /// In-process costs.
+    pub micro: Vec<MicroResult>,
+    /// Every HTTP run.
+    pub http_runs: Vec<HttpRun>,
+    /// HTTP runs summarised per target and scenario.
+    pub http: Vec<HttpSummary>,
+    /// Session `/me` with Redis behind the latency proxy.
+    pub redis_distance: Vec<HttpSummary>,
+    /// Our load generator against wrk on `/healthz`.
+    pub loadgen_vs_wrk: Option<LoadgenVsWrk>,
+    /// The targets of the measurement issue, each as a ratio from this run.
+    pub targets: Vec<TargetCheck>,
+    /// Things the run could not do (a missing tool), said plainly.
+    pub notes: Vec<String>,
+}
+
+impl RunRecord {
+    /// Typed views of the context fields (kept as JSON values so that older runs still load).
+    pub fn context(machine: &Machine, versions: &Versions, git: &Git) -> [serde_json::Value; 3] {
+        [
+            serde_json::to_value(machine).unwrap_or_default(),
+            serde_json::to_value(versions).unwrap_or_default(),
+            serde_json::to_value(git).unwrap_or_default(),
+        ]
+    }
+}
+
+/// One server configuration.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Configuration {
+    /// Name in tables: `session`, `jwt-ES256`, `session-redis+1ms` …
+    pub name: String,
+    /// The arguments after `authbench serve`.
+    pub serve_args: Vec<String>,
+    /// What the backend says about itself (`describe()`), from its name.
+    pub stateful: bool,
+    /// Store round trips per verify.
+    pub round_trips_per_verify: u32,
+}
+
+/// Logging every user in on one server.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LoginPhase {
+    /// Configuration.
+    pub configuration: String,
+    /// Logins.
+    pub logins: usize,
+    /// Wall time, seconds.
+    pub seconds: f64,
+    /// Logins per second (argon2id dominates).
+    pub rate: f64,
+}
+
+/// Size of one configuration's credential.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TokenSize {
+    /// Configuration.
+    pub configuration: String,
+    /// The credential itself, bytes.
+    pub token_bytes: usize,
+    /// `Authorization: Bearer <token>\r\n`, bytes.
+    pub header_line_bytes: usize,
+    /// `Cookie: __Host-authbench=<token>\r\n`, bytes.
+    pub cookie_line_bytes: usize,
+    /// The whole `GET /me` request head as the load generator sends it, bytes.
+    pub request_head_bytes: f64,
+    /// Share of a browser's 4096-byte cookie limit (RFC 6265) the cookie uses.
+    pub cookie_limit_share: f64,
+}
+
+/// Latency quantiles, µs.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+pub struct LatencyQuantiles {
+    /// Samples.
+    pub n: usize,
+    /// Median.
+    pub p50: f64,
+    /// 90th percentile.
+    pub p90: f64,
+    /// 99th percentile.
+    pub p99: f64,
+}
+
+/// Repetitions of one (target, scenario), summarised.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HttpSummary {
+    /// Target.
+    pub target: String,
+    /// Scenario label.
+    pub scenario: String,
+    /// Requests per second.
+    pub throughput_rps: Spread,
+    /// Median latency, µs.
+    pub p50_us: Spread,
+    /// 99th percentile, µs.
+    pub p99_us: Spread,
+    /// 99.9th percentile, µs.
+    pub p99_9_us: Spread,
+    /// Server CPU per request, µs.
+    pub server_cpu_us: Spread,
+    /// Redis CPU per request, µs.
+    pub redis_cpu_us: Spread,
+    /// Errors summed over the repetitions.
+    pub errors: u64,
+}
+
+/// wrk and our generator, interleaved on `/healthz`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LoadgenVsWrk {
+    /// Connections.
+    pub connections: usize,
+    /// wrk's requests per second, per repetition.
+    pub wrk_rps: Spread,
+    /// Ours, per repetition.
+    pub loadgen_rps: Spread,
+    /// `loadgen median / wrk median`.
+    pub ratio: f64,
+    /// The wrk command.
+    pub wrk_command: String,
+}
+
+/// A target of the measurement issue, checked in this run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TargetCheck {
+    /// What is compared.
+    pub name: String,
+    /// The measured ratio.
+    pub ratio: f64,
+    /// `<=` or `>=`.
+    pub comparison: String,
+    /// The bound.
+    pub bound: f64,
+    /// Whether the ratio is within the bound.
+    pub met: bool,
+    /// The two figures the ratio is made of.
+    pub detail: String,
+}
+
+impl TargetCheck {
+    /// A target `ratio <= bound`.
+    pub fn at_most(name: impl Into<String>, ratio: f64, bound: f64, detail: String) -> Self {
+        Self {
+            name: name.into(),
+            ratio,
+            comparison: "<=".into(),
+            bound,
+            met: ratio <= bound,
+            detail,
+        }
+    }
+
+    /// A target `ratio >= bound`.
+    pub fn at_least(name: impl Into<String>, ratio: f64, bound: f64, detail: String) -> Self {
+        Self {
+            name: name.into(),
+            ratio,
+            comparison: ">=".into(),
+            bound,
+            met: ratio >= bound,
+            detail,
+        }
+    }
+}

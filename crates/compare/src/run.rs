@@ -1,0 +1,594 @@
+//! The orchestration: start everything, measure in interleaved rounds, write the run folder.
+
+use crate::http::{self, HttpRun, Scenario, Target};
+use crate::machine::{Git, Machine, Versions};
+use crate::micro::{self, MicroResult};
+use crate::plan::{Plan, Profile};
+use crate::record::*;
+use crate::services::{ServerProcess, login_all};
+use crate::stats::{Spread, quantile};
+use crate::{redis_bench, summary, wrk};
+use anyhow::{Context, Result, bail};
+use authbench_jwt::Alg;
+use authbench_testkit::{LatencyProxy, RedisServer};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+/// The password every seeded user has (the server's documented demo default).
+const DEMO_PASSWORD: &str = "correct horse battery staple";
+
+/// Browsers keep cookies up to 4096 bytes, name and value together (RFC 6265 §6.1).
+const COOKIE_LIMIT_BYTES: usize = 4096;
+
+/// What `authbench compare` was asked to do.
+#[derive(Debug, Clone)]
+pub struct CompareOptions {
+    /// The measurement budget.
+    pub profile: Profile,
+    /// The run folder; defaults to `results/<date>-<hostname>` (with `-2`, `-3` … if taken).
+    pub out: Option<PathBuf>,
+    /// An existing Redis; without it a private one is started.
+    pub redis_url: Option<String>,
+    /// The `authbench` binary that serves (normally the running one).
+    pub server_binary: PathBuf,
+    /// The command line, recorded verbatim.
+    pub command_line: String,
+    /// The workspace's `Cargo.lock`, for crate versions (empty if unavailable).
+    pub cargo_lock: String,
+}
+
+fn now_rfc3339() -> String {
+    humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
+}
+
+fn default_out(machine: &Machine) -> PathBuf {
+    let date = &now_rfc3339()[..10];
+    let base = PathBuf::from("results").join(format!("{date}-{}", machine.hostname));
+    let mut candidate = base.clone();
+    let mut n = 2;
+    while candidate.exists() {
+        candidate = PathBuf::from(format!("{}-{n}", base.display()));
+        n += 1;
+    }
+    candidate
+}
+
+/// Progress on a terminal as a bar; elsewhere (CI logs) as plain lines.
+struct Progress {
+    bar: Option<ProgressBar>,
+    done: u64,
+    total: u64,
+}
+
+impl Progress {
+    fn new(total: u64) -> Self {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::new(total);
+            bar.set_style(
+                ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> "),
+            );
+            bar
+        });
+        Self {
+            bar,
+            done: 0,
+            total,
+        }
+    }
+
+    fn step(&mut self, msg: impl Into<String>) {
+        let msg = msg.into();
+        self.done += 1;
+        match &self.bar {
+            Some(bar) => {
+                bar.set_message(msg);
+                bar.inc(1);
+            }
+            None => eprintln!("compare: [{}/{}] {msg}", self.done, self.total),
+        }
+    }
+
+    fn println(&self, msg: &str) {
+        match &self.bar {
+            Some(bar) => bar.println(msg),
+            None => eprintln!("compare: {msg}"),
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// A server configuration to start.
+struct Config {
+    name: String,
+    args: Vec<String>,
+    stateful: bool,
+    round_trips: u32,
+}
+
+fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
+    let text = serde_json::to_string_pretty(value)? + "\n";
+    std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+}
+
+/// Runs the whole comparison and returns the run folder and its record.
+pub fn run(opts: CompareOptions) -> Result<(PathBuf, RunRecord)> {
+    let started_at = now_rfc3339();
+    let machine = Machine::detect();
+    let plan = Plan::new(opts.profile, machine.cores);
+    let out = opts.out.clone().unwrap_or_else(|| default_out(&machine));
+    std::fs::create_dir_all(out.join("raw/http"))
+        .with_context(|| format!("creating {}", out.display()))?;
+    let mut notes = Vec::new();
+
+    // --- Services. ---
+    let private_redis = match &opts.redis_url {
+        Some(_) => None,
+        None => Some(RedisServer::start().context("starting a private redis-server")?),
+    };
+    let redis_url = match (&opts.redis_url, &private_redis) {
+        (Some(url), _) => url.clone(),
+        (None, Some(r)) => r.url(),
+        (None, None) => bail!("no Redis"),
+    };
+    let redis_pid = private_redis.as_ref().and_then(|r| r.pid());
+    let redis_addr: std::net::SocketAddr = match &private_redis {
+        Some(r) => r.addr(),
+        None => redis_url
+            .trim_start_matches("redis://")
+            .trim_end_matches('/')
+            .parse()
+            .context("--redis-url must be redis://HOST:PORT for the distance proxy")?,
+    };
+    let redis_version =
+        authbench_testkit::redis_server_version().unwrap_or_else(|_| "unknown".into());
+
+    let users: Vec<String> = (0..plan.users).map(|i| format!("user{i}")).collect();
+    let common = |extra: &[&str]| -> Vec<String> {
+        let mut v: Vec<String> = extra.iter().map(|s| (*s).to_owned()).collect();
+        v.extend(["--users".to_owned(), plan.users.to_string()]);
+        v
+    };
+    let mut configs = vec![Config {
+        name: "session".into(),
+        args: common(&["--backend", "session", "--redis-url", &redis_url]),
+        stateful: true,
+        round_trips: 1,
+    }];
+    for alg in &plan.http_algs {
+        configs.push(Config {
+            name: format!("jwt-{alg}"),
+            args: common(&["--backend", "jwt", "--alg", alg.as_str()]),
+            stateful: false,
+            round_trips: 0,
+        });
+    }
+    // Redis farther away: the same Redis (so the same sessions) behind the latency proxy.
+    let proxies: Vec<(f64, LatencyProxy)> = plan
+        .redis_delays_ms
+        .iter()
+        .filter(|d| **d > 0.0)
+        .map(|&d| {
+            LatencyProxy::start(redis_addr, Duration::from_secs_f64(d / 1000.0))
+                .map(|p| (d, p))
+                .context("starting the latency proxy")
+        })
+        .collect::<Result<_>>()?;
+    for (d, proxy) in &proxies {
+        configs.push(Config {
+            name: format!("session-redis+{d}ms"),
+            args: common(&["--backend", "session", "--redis-url", &proxy.redis_url()]),
+            stateful: true,
+            round_trips: 1,
+        });
+    }
+
+    let http_targets = 1 + 1 + plan.http_algs.len();
+    let http_steps =
+        plan.reps * http_targets * (plan.closed_connections.len() + plan.open_fractions.len());
+    let distance_steps = plan.reps * plan.redis_delays_ms.len() * plan.closed_connections.len();
+    let total = configs.len() as u64 * 2
+        + 3
+        + Alg::ALL.len() as u64
+        + (http_steps + distance_steps) as u64
+        + plan.reps as u64 * 2;
+    let mut progress = Progress::new(total);
+
+    let mut servers = Vec::new();
+    for c in &configs {
+        progress.step(format!("starting {}", c.name));
+        servers.push(ServerProcess::start(&opts.server_binary, &c.name, &c.args)?);
+    }
+    let server = |name: &str| servers.iter().find(|s| s.name == name).context("server");
+
+    // --- Logins: every user on every server whose sessions or keys are its own. ---
+    let mut logins = Vec::new();
+    let mut tokens: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for c in configs
+        .iter()
+        .filter(|c| !c.name.starts_with("session-redis+"))
+    {
+        progress.step(format!("logging {} users in on {}", plan.users, c.name));
+        let s = server(&c.name)?;
+        let (t, took) = login_all(s, &users, DEMO_PASSWORD, machine.cores.max(2), &|_| {})?;
+        logins.push(LoginPhase {
+            configuration: c.name.clone(),
+            logins: t.len(),
+            seconds: took.as_secs_f64(),
+            rate: t.len() as f64 / took.as_secs_f64().max(1e-9),
+        });
+        tokens.insert(c.name.clone(), t);
+    }
+    // The proxied servers read the same Redis under the same prefix: the sessions the direct
+    // server issued are theirs too, so they are not logged in again (no argon2 time wasted).
+    for c in configs
+        .iter()
+        .filter(|c| c.name.starts_with("session-redis+"))
+    {
+        progress.step(format!("{} shares the session credentials", c.name));
+        let shared = tokens.get("session").cloned().unwrap_or_default();
+        tokens.insert(c.name.clone(), shared);
+    }
+
+    // --- Sizes. ---
+    let sizes: Vec<TokenSize> = configs
+        .iter()
+        .filter(|c| !c.name.starts_with("session-redis+"))
+        .filter_map(|c| {
+            let token = tokens.get(&c.name)?.first()?;
+            let header_line = format!("authorization: Bearer {token}\r\n").len();
+            let cookie_line = format!("cookie: __Host-authbench={token}\r\n").len();
+            let cookie_pair = "__Host-authbench=".len() + token.len();
+            Some(TokenSize {
+                configuration: c.name.clone(),
+                token_bytes: token.len(),
+                header_line_bytes: header_line,
+                cookie_line_bytes: cookie_line,
+                request_head_bytes: 0.0,
+                cookie_limit_share: cookie_pair as f64 / COOKIE_LIMIT_BYTES as f64,
+            })
+        })
+        .collect();
+
+    // --- Floors: redis-benchmark. ---
+    let mut redis_benchmark = Vec::new();
+    progress.step("redis-benchmark GET floors");
+    match redis_bench::find() {
+        Some(bin) => {
+            for &c in &plan.closed_connections {
+                redis_benchmark.push(redis_bench::run(
+                    &bin,
+                    redis_addr.port(),
+                    c,
+                    plan.redis_benchmark_requests,
+                )?);
+            }
+        }
+        None => notes.push(
+            "redis-benchmark not found (Debian: apt-get install redis-tools): no Redis floor"
+                .into(),
+        ),
+    }
+
+    // --- In-process costs. ---
+    let mut micro_results: Vec<MicroResult> = Vec::new();
+    for alg in Alg::ALL {
+        progress.step(format!("in-process verify/issue {alg}"));
+        micro_results.extend(micro::jwt(alg, &plan.micro));
+    }
+    progress.step("in-process session verify/issue");
+    let (session_micro, session_latency) = micro::session(&plan.micro);
+    micro_results.extend(session_micro);
+    let session_verify_c1_us = LatencyQuantiles {
+        n: session_latency.sorted_us.len(),
+        p50: quantile(&session_latency.sorted_us, 0.5),
+        p90: quantile(&session_latency.sorted_us, 0.9),
+        p99: quantile(&session_latency.sorted_us, 0.99),
+    };
+    progress.step("in-process measurements done");
+
+    // --- HTTP. ---
+    let mut targets: Vec<Target<'_>> = vec![Target {
+        name: "healthz".into(),
+        server: server(&configs[1].name)?,
+        path: "/healthz",
+        credentials: Vec::new(),
+        redis_pid: None,
+    }];
+    for c in configs
+        .iter()
+        .filter(|c| !c.name.starts_with("session-redis+"))
+    {
+        targets.push(Target {
+            name: c.name.clone(),
+            server: server(&c.name)?,
+            path: "/me",
+            credentials: tokens.get(&c.name).cloned().unwrap_or_default(),
+            redis_pid: if c.stateful { redis_pid } else { None },
+        });
+    }
+    let mut http_runs: Vec<HttpRun> = Vec::new();
+    let run_one = |t: &Target<'_>,
+                   scenario: Scenario,
+                   rep: usize,
+                   progress: &mut Progress,
+                   runs: &mut Vec<HttpRun>|
+     -> Result<()> {
+        progress.step(format!(
+            "{} {} (rep {}/{})",
+            t.name,
+            scenario.label(),
+            rep + 1,
+            plan.reps
+        ));
+        let (report, cpu) = http::measure(
+            t,
+            scenario,
+            plan.http_duration,
+            plan.http_warmup,
+            plan.loadgen_threads,
+        )?;
+        let raw = format!(
+            "raw/http/{}-{}-rep{rep}.json",
+            t.name.replace('+', "plus"),
+            scenario.label()
+        );
+        write_json(&out.join(&raw), &report)?;
+        if report.errors.total > 0 {
+            progress.println(&format!(
+                "{} {}: {} errors ({:?})",
+                t.name,
+                scenario.label(),
+                report.errors.total,
+                report.errors.sample
+            ));
+        }
+        runs.push(HttpRun::from_report(
+            &t.name, &scenario, rep, &report, cpu, raw,
+        ));
+        Ok(())
+    };
+    // Closed loop, interleaved: every target once per round, the order rotated each round so
+    // that no configuration always runs first (or right after the same neighbour).
+    for rep in 0..plan.reps {
+        for &connections in &plan.closed_connections {
+            for i in 0..targets.len() {
+                let t = &targets[(i + rep) % targets.len()];
+                run_one(
+                    t,
+                    Scenario::Closed { connections },
+                    rep,
+                    &mut progress,
+                    &mut http_runs,
+                )?;
+            }
+        }
+    }
+    let max_closed = *plan.closed_connections.iter().max().unwrap_or(&1);
+    let max_rps: BTreeMap<String, f64> = targets
+        .iter()
+        .map(|t| {
+            let label = Scenario::Closed {
+                connections: max_closed,
+            }
+            .label();
+            let s = Spread::of(
+                http_runs
+                    .iter()
+                    .filter(|r| r.target == t.name && r.scenario == label)
+                    .map(|r| r.throughput_rps),
+            );
+            (t.name.clone(), s.median)
+        })
+        .collect();
+    for rep in 0..plan.reps {
+        for &fraction in &plan.open_fractions {
+            for i in 0..targets.len() {
+                let t = &targets[(i + rep) % targets.len()];
+                let rate = (max_rps[&t.name] * fraction).max(10.0);
+                let scenario = Scenario::Open {
+                    connections: plan.open_connections,
+                    rate_rps: rate,
+                    fraction_of_max: fraction,
+                };
+                run_one(t, scenario, rep, &mut progress, &mut http_runs)?;
+            }
+        }
+    }
+
+    // --- Redis distance. ---
+    let mut distance_targets: Vec<Target<'_>> = Vec::new();
+    for &d in &plan.redis_delays_ms {
+        let name = if d == 0.0 {
+            "session".to_owned()
+        } else {
+            format!("session-redis+{d}ms")
+        };
+        distance_targets.push(Target {
+            name: if d == 0.0 {
+                "session-redis+0ms".into()
+            } else {
+                name.clone()
+            },
+            server: server(&name)?,
+            path: "/me",
+            credentials: tokens.get("session").cloned().unwrap_or_default(),
+            redis_pid,
+        });
+    }
+    let mut distance_runs: Vec<HttpRun> = Vec::new();
+    for rep in 0..plan.reps {
+        for &connections in &plan.closed_connections {
+            for i in 0..distance_targets.len() {
+                let t = &distance_targets[(i + rep) % distance_targets.len()];
+                run_one(
+                    t,
+                    Scenario::Closed { connections },
+                    rep,
+                    &mut progress,
+                    &mut distance_runs,
+                )?;
+            }
+        }
+    }
+
+    // --- Our load generator against wrk, interleaved. ---
+    let mut loadgen_vs_wrk = None;
+    match wrk::find() {
+        Some(bin) => {
+            let healthz = &targets[0];
+            let mut wrk_rps = Vec::new();
+            let mut ours = Vec::new();
+            let mut command = String::new();
+            let secs = plan.http_duration.max(Duration::from_secs(1));
+            for rep in 0..plan.reps {
+                progress.step(format!("wrk on /healthz (rep {}/{})", rep + 1, plan.reps));
+                let (rps, cmd) = wrk::run(
+                    &bin,
+                    &healthz.server.url("/healthz"),
+                    plan.loadgen_threads,
+                    max_closed,
+                    secs,
+                )?;
+                wrk_rps.push(rps);
+                command = cmd;
+                progress.step(format!(
+                    "authbench load on /healthz (rep {}/{})",
+                    rep + 1,
+                    plan.reps
+                ));
+                let (report, _) = http::measure(
+                    healthz,
+                    Scenario::Closed {
+                        connections: max_closed,
+                    },
+                    secs,
+                    Duration::ZERO,
+                    plan.loadgen_threads,
+                )?;
+                ours.push(report.throughput_rps);
+            }
+            let (w, o) = (Spread::of(wrk_rps), Spread::of(ours));
+            loadgen_vs_wrk = Some(LoadgenVsWrk {
+                connections: max_closed,
+                ratio: o.median / w.median.max(1e-9),
+                wrk_rps: w,
+                loadgen_rps: o,
+                wrk_command: command,
+            });
+        }
+        None => notes.push(
+            "wrk not found (Debian: apt-get install wrk): no load-generator cross-check".into(),
+        ),
+    }
+    progress.finish();
+
+    // --- Summaries and targets. ---
+    let summarize = |runs: &[HttpRun]| -> Vec<HttpSummary> {
+        let mut keys: Vec<(String, String)> = Vec::new();
+        for r in runs {
+            let k = (r.target.clone(), r.scenario.clone());
+            if !keys.contains(&k) {
+                keys.push(k);
+            }
+        }
+        keys.into_iter()
+            .map(|(target, scenario)| {
+                let rs: Vec<&HttpRun> = runs
+                    .iter()
+                    .filter(|r| r.target == target && r.scenario == scenario)
+                    .collect();
+                HttpSummary {
+                    throughput_rps: Spread::of(rs.iter().map(|r| r.throughput_rps)),
+                    p50_us: Spread::of(rs.iter().map(|r| r.p50_us as f64)),
+                    p99_us: Spread::of(rs.iter().map(|r| r.p99_us as f64)),
+                    p99_9_us: Spread::of(rs.iter().map(|r| r.p99_9_us as f64)),
+                    server_cpu_us: Spread::of(rs.iter().map(|r| r.cpu.server_us)),
+                    redis_cpu_us: Spread::of(rs.iter().map(|r| r.cpu.redis_us)),
+                    errors: rs.iter().map(|r| r.errors).sum(),
+                    target,
+                    scenario,
+                }
+            })
+            .collect()
+    };
+    let http_summary = summarize(&http_runs);
+    let distance_summary = summarize(&distance_runs);
+    let mut sizes = sizes;
+    for s in &mut sizes {
+        if let Some(r) = http_runs.iter().find(|r| r.target == s.configuration) {
+            s.request_head_bytes = r.request_head_bytes;
+        }
+    }
+    let targets_checked = summary::check_targets(
+        &micro_results,
+        &redis_benchmark,
+        &session_verify_c1_us,
+        &http_summary,
+        loadgen_vs_wrk.as_ref(),
+        max_closed,
+    );
+
+    let [machine_v, versions_v, git_v] = RunRecord::context(
+        &machine,
+        &Versions::detect(&opts.cargo_lock, redis_version),
+        &Git::detect(),
+    );
+    http_runs.extend(distance_runs);
+    let record = RunRecord {
+        schema_version: SCHEMA_VERSION,
+        command: opts.command_line.clone(),
+        started_at,
+        finished_at: now_rfc3339(),
+        machine: machine_v,
+        versions: versions_v,
+        git: git_v,
+        plan,
+        configurations: configs
+            .iter()
+            .map(|c| Configuration {
+                name: c.name.clone(),
+                serve_args: c
+                    .args
+                    .iter()
+                    .map(|a| {
+                        if a.starts_with("redis://") {
+                            "redis://<private>".to_owned()
+                        } else {
+                            a.clone()
+                        }
+                    })
+                    .collect(),
+                stateful: c.stateful,
+                round_trips_per_verify: c.round_trips,
+            })
+            .collect(),
+        logins,
+        sizes,
+        redis_benchmark,
+        session_verify_c1_us,
+        micro: micro_results,
+        http_runs,
+        http: http_summary,
+        redis_distance: distance_summary,
+        loadgen_vs_wrk,
+        targets: targets_checked,
+        notes,
+    };
+    drop(servers);
+    drop(proxies);
+    drop(private_redis);
+    write_json(&out.join("run.json"), &record)?;
+    std::fs::write(out.join("summary.md"), summary::markdown(&record))
+        .with_context(|| format!("writing {}/summary.md", out.display()))?;
+    Ok((out, record))
+}
