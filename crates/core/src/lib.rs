@@ -212,6 +212,23 @@ pub trait Authenticator: Send + Sync + 'static {
         refresh_token: &str,
     ) -> impl Future<Output = Result<Credential, Error>> + Send;
 
+    /// Makes what `who.subject`'s *existing* credentials say match `who` (new roles, new
+    /// tenant), where the design can.
+    ///
+    /// Credentials issued afterwards always carry the new facts (the server passes the current
+    /// identity to [`issue`](Self::issue)); this is about the ones already out there. A session
+    /// rewrites its records, so the next request sees the change; a self-contained token
+    /// cannot be changed and keeps its claims until it is replaced, so a backend whose design
+    /// has no way to reach it returns [`ErrorKind::Unsupported`]. Each backend documents what
+    /// it does and how long the change takes to bite.
+    ///
+    /// Defaults to [`ErrorKind::Unsupported`].
+    fn update_identity(&self, who: &Identity) -> impl Future<Output = Result<(), Error>> + Send {
+        let name = self.describe().name;
+        let _ = who;
+        async move { Err(Error::unsupported(&name, "change the claims of issued credentials")) }
+    }
+
     /// The public keys verifiers need, as a JWK Set JSON document, when the backend has any.
     ///
     /// Defaults to `None` (sessions and shared-secret JWTs publish nothing).

@@ -15,6 +15,7 @@
 //! | `GET /me` | credential | 200 the [`Principal`](authbench_core::Principal) as JSON |
 //! | `POST /logout` | credential | 204, the presented credential revoked |
 //! | `POST /logout-all` | credential | 204, every credential of the user revoked |
+//! | `POST /refresh` `{"refresh_token"}` | refresh token | 200 like `/login`, where the backend has refresh tokens; 501 otherwise |
 //! | `GET /healthz` | none | 200 `ok`: the no-auth baseline for load tests |
 //! | `GET /.well-known/jwks.json` | none | the public keys, when the backend has any |
 //!

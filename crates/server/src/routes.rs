@@ -28,6 +28,7 @@ pub(crate) fn router<A: Authenticator>(state: AppState<A>) -> Router {
         .route("/me", get(me))
         .route("/logout", post(logout::<A>))
         .route("/logout-all", post(logout_all::<A>))
+        .route("/refresh", post(refresh::<A>))
         // Responses that carry credentials or personal data must not be cached anywhere.
         .layer(middleware::map_response(no_store));
     Router::new()
@@ -62,6 +63,17 @@ struct TokenResponse<'a> {
     refresh_token: Option<&'a str>,
 }
 
+/// The parsed JSON body, or the 4xx it deserves: 413 over the size limit, 400 otherwise.
+fn json_body<T>(body: Result<Json<T>, JsonRejection>, code: &'static str) -> Result<T, ApiError> {
+    match body {
+        Ok(Json(body)) => Ok(body),
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            Err(ApiError::BodyTooLarge)
+        }
+        Err(_) => Err(ApiError::BadRequest(code)),
+    }
+}
+
 fn session_cookie(token: &str) -> Result<HeaderValue, ApiError> {
     HeaderValue::from_str(&format!(
         "{COOKIE_NAME}={token}; Path=/; Secure; HttpOnly; SameSite=Strict"
@@ -93,13 +105,7 @@ async fn login<A: Authenticator>(
     State(state): State<AppState<A>>,
     body: Result<Json<LoginBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let Json(body) = body.map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::BodyTooLarge
-        } else {
-            ApiError::BadRequest("invalid_login_body")
-        }
-    })?;
+    let body = json_body(body, "invalid_login_body")?;
     if body.username.len() > MAX_LOGIN_FIELD || body.password.len() > MAX_LOGIN_FIELD {
         return Err(ApiError::BadRequest("login_field_too_long"));
     }
@@ -111,6 +117,23 @@ async fn login<A: Authenticator>(
             .ok_or(ApiError::BadLogin)?;
     // Always a fresh credential: whatever the client already holds is ignored, never adopted.
     let credential = state.auth.issue(&identity).await?;
+    credential_response(&credential)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RefreshBody {
+    refresh_token: String,
+}
+
+/// `POST /refresh {"refresh_token"}`: a new access token (and a rotated refresh token) where
+/// the backend has refresh tokens; 501 where it has not.
+async fn refresh<A: Authenticator>(
+    State(state): State<AppState<A>>,
+    body: Result<Json<RefreshBody>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let body = json_body(body, "invalid_refresh_body")?;
+    let credential = state.auth.refresh(&body.refresh_token).await?;
     credential_response(&credential)
 }
 
