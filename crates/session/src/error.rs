@@ -6,6 +6,7 @@
 //! [`ErrorKind::Internal`] (500, logged loudly), never a guess.
 
 use authbench_core::{Error, ErrorKind};
+use authbench_store::StoreError;
 use std::time::Duration;
 
 /// Which timeout ended a session.
@@ -115,37 +116,22 @@ impl SessionError {
             | SessionError::Random(_) => ErrorKind::Internal,
         }
     }
-
-    /// Sorts a redis-rs error into "Redis is not there" versus "Redis said something odd".
-    pub(crate) fn from_redis(source: redis::RedisError, addr: &str) -> Self {
-        if is_unavailable(&source) {
-            SessionError::Unavailable {
-                addr: addr.to_owned(),
-                source,
-            }
-        } else {
-            SessionError::Redis {
-                addr: addr.to_owned(),
-                source,
-            }
-        }
-    }
 }
 
-/// Whether a redis-rs error means the store cannot serve us right now (as opposed to a bug).
-fn is_unavailable(e: &redis::RedisError) -> bool {
-    use redis::{ErrorKind as K, ServerErrorKind as S};
-    e.is_io_error()
-        || e.is_timeout()
-        || e.is_connection_refusal()
-        || e.is_connection_dropped()
-        || matches!(
-            e.kind(),
-            K::Server(S::BusyLoading | S::TryAgain | S::ClusterDown | S::MasterDown | S::ReadOnly)
-                | K::ClusterConnectionNotFound
-        )
-        // Out of memory under `maxmemory`: Redis is up but cannot take the write.
-        || e.code() == Some("OOM")
+/// The shared Redis plumbing's errors keep their meaning here, variant for variant, so the
+/// fail-closed mapping lives in one place (`authbench-store`).
+impl From<StoreError> for SessionError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Unavailable { addr, source } => SessionError::Unavailable { addr, source },
+            StoreError::TimedOut { addr, after } => SessionError::TimedOut { addr, after },
+            StoreError::Redis { addr, source } => SessionError::Redis { addr, source },
+            StoreError::Config(why) => SessionError::Config(why),
+            // `StoreError` is non-exhaustive; a future variant is a store problem we cannot
+            // judge, so it must never look like a success: Internal.
+            other => SessionError::CorruptRecord(other.to_string()),
+        }
+    }
 }
 
 impl From<SessionError> for Error {
@@ -165,7 +151,7 @@ mod tests {
     fn classes_fail_closed() {
         let io =
             redis::RedisError::from(std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
-        let e = SessionError::from_redis(io, "127.0.0.1:1");
+        let e = SessionError::from(StoreError::from_redis(io, "127.0.0.1:1"));
         assert_eq!(Error::from(e).class(), ErrorClass::Unavailable);
 
         let timeout = SessionError::TimedOut {
@@ -175,7 +161,7 @@ mod tests {
         assert_eq!(timeout.kind(), ErrorKind::Unavailable);
 
         let script = redis::RedisError::from((redis::ErrorKind::Client, "odd"));
-        let e = SessionError::from_redis(script, "h:1");
+        let e = SessionError::from(StoreError::from_redis(script, "h:1"));
         assert_eq!(e.kind(), ErrorKind::Internal);
 
         assert_eq!(

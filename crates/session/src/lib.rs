@@ -44,8 +44,8 @@
 //!
 //! - [`SessionConfig`] (`config`): URL, timeouts, ID size, key prefix, each with its default.
 //! - `id`: making IDs, checking presented ones, hashing them into key names.
-//! - `store`: the shared Redis connection, key layout and the Lua scripts (read its docs for
-//!   the record format).
+//! - `store`: key layout and the Lua scripts (read its docs for the record format), over the
+//!   shared connection of `authbench-store` (NODELAY, timeouts, fail-fast deadline, `EVALSHA`).
 //! - [`SessionError`] (`error`): the crate's errors and their mapping onto the core's classes.
 //! - [`SessionBackend`] (here): the [`Authenticator`] implementation, plus
 //!   [`list_sessions`](SessionBackend::list_sessions).
@@ -65,7 +65,7 @@ use authbench_core::{
 };
 use id::{IdFormat, KeyHash, credential_id_of};
 use redis::Value;
-use store::Store;
+use store::SessionStore;
 
 /// The name this backend reports in [`Description::name`].
 pub const BACKEND_NAME: &str = "session";
@@ -90,7 +90,7 @@ pub struct SessionInfo {
 /// method takes `&self`, and all tasks share one multiplexed Redis connection.
 pub struct SessionBackend {
     /// The shared Redis connection and the loaded scripts.
-    store: Store,
+    store: SessionStore,
     /// Where "now" comes from; a `ManualClock` in tests.
     clock: SharedClock,
     /// Size and alphabet of IDs.
@@ -129,7 +129,7 @@ impl SessionBackend {
     /// a password) when Redis is not there, within about `connect_timeout + response_timeout`.
     pub async fn connect(config: SessionConfig, clock: SharedClock) -> Result<Self, SessionError> {
         config.validate()?;
-        let store = Store::connect(
+        let store = SessionStore::connect(
             &config.redis_url,
             config.connect_timeout,
             config.response_timeout,

@@ -1,5 +1,6 @@
-//! Redis: the connection, the key names, and the Lua scripts that keep each operation to one
-//! round trip.
+//! Redis: the key names and the Lua scripts that keep each operation to one round trip. The
+//! connection itself (NODELAY, timeouts, the fail-fast deadline, `EVALSHA` with its fallback)
+//! is `authbench-store`'s, shared with the JWT revocation strategies.
 //!
 //! # Why scripts
 //!
@@ -35,9 +36,8 @@
 //! not, and would need these keys in one hash slot. That is future work (see the README).
 
 use crate::error::SessionError;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::io::tcp::TcpSettings;
-use redis::{ErrorKind, IntoConnectionInfo, RedisError, ServerErrorKind, Value};
+use authbench_store::{LuaScript, Store};
+use redis::Value;
 use std::time::Duration;
 
 /// Reads a session, judges it against the clock, slides it, returns it: the one round trip of
@@ -131,47 +131,6 @@ end
 return out
 "#;
 
-/// A Lua script called by its SHA-1, with an `EVAL` fallback when Redis does not know it.
-#[derive(Debug)]
-pub(crate) struct LuaScript {
-    /// The source, sent only when Redis has not cached the script.
-    source: &'static str,
-    /// Lower-case hex SHA-1 of the source: the name Redis caches the script under (SHA-1 is
-    /// Redis's choice; it names, it does not protect).
-    sha1: String,
-}
-
-impl LuaScript {
-    fn new(source: &'static str) -> Self {
-        let digest = aws_lc_rs::digest::digest(
-            &aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY,
-            source.as_bytes(),
-        );
-        let sha1 = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
-        Self { source, sha1 }
-    }
-
-    /// Runs the script: `EVALSHA`, and only on `NOSCRIPT` one `EVAL`.
-    async fn invoke(
-        &self,
-        conn: &mut ConnectionManager,
-        keys: &[&str],
-        args: &[&str],
-    ) -> Result<Value, RedisError> {
-        let call = |verb: &str, body: &str| {
-            let mut cmd = redis::cmd(verb);
-            cmd.arg(body).arg(keys.len()).arg(keys).arg(args);
-            cmd
-        };
-        match call("EVALSHA", &self.sha1).query_async(conn).await {
-            Err(e) if e.kind() == ErrorKind::Server(ServerErrorKind::NoScript) => {
-                call("EVAL", self.source).query_async(conn).await
-            }
-            other => other,
-        }
-    }
-}
-
 /// The scripts, built once.
 #[derive(Debug)]
 pub(crate) struct Scripts {
@@ -204,30 +163,22 @@ impl Scripts {
     }
 }
 
-/// One shared connection to Redis, with the deadlines that make it fail closed *promptly*.
-///
-/// A [`ConnectionManager`] is a multiplexed connection (every task's commands share one TCP
-/// socket and are pipelined) that replaces itself when the socket dies. Cloning it clones a
-/// handle, not a connection. It is built once, in [`Store::connect`].
-pub(crate) struct Store {
-    conn: ConnectionManager,
-    /// `host:port`, for error messages: never the URL, which may hold a password.
-    addr: String,
-    /// Ceiling for a whole operation, connection wait included.
-    deadline: Duration,
+/// The session backend's view of Redis: the shared connection from `authbench-store` (which
+/// owns NODELAY, the timeouts and the fail-fast deadline) plus this crate's scripts.
+pub(crate) struct SessionStore {
+    redis: Store,
     pub(crate) scripts: Scripts,
 }
 
-impl std::fmt::Debug for Store {
+impl std::fmt::Debug for SessionStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store")
-            .field("addr", &self.addr)
-            .field("deadline", &self.deadline)
+        f.debug_struct("SessionStore")
+            .field("redis", &self.redis)
             .finish_non_exhaustive()
     }
 }
 
-impl Store {
+impl SessionStore {
     /// Connects, loads the scripts, and fails fast (within about `connect_timeout +
     /// response_timeout`) if Redis is not there.
     pub(crate) async fn connect(
@@ -235,138 +186,24 @@ impl Store {
         connect_timeout: Duration,
         response_timeout: Duration,
     ) -> Result<Self, SessionError> {
-        let info = url.into_connection_info().map_err(|e| {
-            SessionError::Config(format!(
-                "redis_url is not a Redis URL ({}): {e}",
-                redact_url(url)
-            ))
-        })?;
-        let addr = info.addr().to_string();
-        // Nagle's algorithm holds small writes back waiting for more; for a request/response
-        // protocol of tiny messages it adds latency on a real network (redis-rs #2195).
-        // redis-rs 1.x leaves it on, so we switch it off.
-        let info = info.set_tcp_settings(TcpSettings::default().set_nodelay(true));
-        let client = redis::Client::open(info).map_err(|e| SessionError::Config(e.to_string()))?;
-
-        let manager_config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(connect_timeout))
-            .set_response_timeout(Some(response_timeout))
-            // No retry loop inside a request: after a failure, the next request triggers a
-            // fresh connection attempt anyway (the manager reconnects on I/O errors), and a
-            // loop with back-off would keep *this* request waiting for seconds while Redis is
-            // down. Failing fast and letting traffic drive reconnection keeps every answer
-            // within the deadline below.
-            .set_number_of_retries(0);
-
-        let deadline = connect_timeout + response_timeout;
-        let unavailable = |source| SessionError::Unavailable {
-            addr: addr.clone(),
-            source,
-        };
-        let conn = match tokio::time::timeout(
-            deadline,
-            ConnectionManager::new_with_config(client, manager_config),
-        )
-        .await
-        {
-            Ok(Ok(conn)) => conn,
-            Ok(Err(e)) => return Err(unavailable(e)),
-            Err(_) => {
-                return Err(SessionError::TimedOut {
-                    addr,
-                    after: deadline,
-                });
-            }
-        };
-
-        let store = Self {
-            conn,
-            addr,
-            deadline,
-            scripts: Scripts::new(),
-        };
-        // Load the scripts now, so a broken Redis (or one that forbids scripting) shows up at
-        // startup, and the first requests go straight to EVALSHA.
-        for script in store.scripts.all() {
-            let mut conn = store.conn.clone();
-            let mut cmd = redis::cmd("SCRIPT");
-            cmd.arg("LOAD").arg(script.source);
-            let load = cmd.query_async::<String>(&mut conn);
-            match tokio::time::timeout(deadline, load).await {
-                Ok(Ok(sha)) if sha == script.sha1 => {}
-                Ok(Ok(sha)) => {
-                    return Err(SessionError::Config(format!(
-                        "Redis names a script {sha}, we computed {}: EVALSHA would never hit",
-                        script.sha1
-                    )));
-                }
-                Ok(Err(e)) => return Err(SessionError::from_redis(e, &store.addr)),
-                Err(_) => {
-                    return Err(SessionError::TimedOut {
-                        addr: store.addr.clone(),
-                        after: deadline,
-                    });
-                }
-            }
-        }
-        Ok(store)
+        let redis = Store::connect(url, connect_timeout, response_timeout).await?;
+        let scripts = Scripts::new();
+        redis.load_scripts(&scripts.all()).await?;
+        Ok(Self { redis, scripts })
     }
 
     /// `host:port` of the Redis server.
     pub(crate) fn addr(&self) -> &str {
-        &self.addr
+        self.redis.addr()
     }
 
-    /// Runs `script` under the operation deadline, mapping failures to [`SessionError`].
-    ///
-    /// redis-rs's own timeouts bound the connection wait (`connect_timeout`) and each command
-    /// (`response_timeout`); this outer deadline is the backstop that makes "never a hang" a
-    /// property of this function rather than of every setting being right.
+    /// Runs `script` under the operation deadline (see [`Store::run`]).
     pub(crate) async fn run(
         &self,
         script: &LuaScript,
         keys: &[&str],
         args: &[&str],
     ) -> Result<Value, SessionError> {
-        let mut conn = self.conn.clone();
-        match tokio::time::timeout(self.deadline, script.invoke(&mut conn, keys, args)).await {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(e)) => Err(SessionError::from_redis(e, &self.addr)),
-            Err(_) => Err(SessionError::TimedOut {
-                addr: self.addr.clone(),
-                after: self.deadline,
-            }),
-        }
-    }
-}
-
-/// A Redis URL with any password replaced by `***`, for messages.
-pub(crate) fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            format!("{}***{}", &url[..scheme_end + 3], &url[at..])
-        }
-        _ => url.to_owned(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn script_names_are_redis_sha1() {
-        // Redis names a script by the SHA-1 of its source; SHA-1("") is well known.
-        let empty = LuaScript::new("");
-        assert_eq!(empty.sha1, "da39a3ee5e6b4b0d3255bfef95601890afd80709");
-    }
-
-    #[test]
-    fn redaction_hides_passwords_only() {
-        assert_eq!(
-            redact_url("redis://user:s3cret@host:6379/0"),
-            "redis://***@host:6379/0"
-        );
-        assert_eq!(redact_url("redis://host:6379/"), "redis://host:6379/");
+        Ok(self.redis.run(script, keys, args).await?)
     }
 }
