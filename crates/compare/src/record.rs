@@ -52,6 +52,9 @@ pub struct RunRecord {
     pub http: Vec<HttpSummary>,
     /// Session `/me` with Redis behind the latency proxy.
     pub redis_distance: Vec<HttpSummary>,
+    /// What each latency proxy was asked to add and what it applied (sleep overshoot and
+    /// thread hand-offs make the real delay a little longer than asked).
+    pub proxies: Vec<ProxyRecord>,
     /// Our load generator against wrk on `/healthz`.
     pub loadgen_vs_wrk: Option<LoadgenVsWrk>,
     /// The targets of the measurement issue, each as a ratio from this run.
@@ -148,6 +151,19 @@ pub struct HttpSummary {
     pub redis_cpu_us: Spread,
     /// Errors summed over the repetitions.
     pub errors: u64,
+}
+
+/// One latency proxy's requested and applied delay.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ProxyRecord {
+    /// Requested one-way delay, ms.
+    pub requested_ms: f64,
+    /// Mean one-way delay applied per chunk, from arrival to write, ms.
+    pub applied_mean_ms: f64,
+    /// Largest overshoot past the requested delay, ms.
+    pub max_overshoot_ms: f64,
+    /// Chunks forwarded, both directions.
+    pub chunks: u64,
 }
 
 /// wrk and our generator, interleaved on `/healthz`.

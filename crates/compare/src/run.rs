@@ -580,13 +580,30 @@ pub fn run(opts: CompareOptions) -> Result<(PathBuf, RunRecord)> {
         http_runs,
         http: http_summary,
         redis_distance: distance_summary,
+        proxies: Vec::new(),
         loadgen_vs_wrk,
         targets: targets_checked,
         notes,
     };
     drop(servers);
+    let proxy_records = proxies
+        .iter()
+        .map(|(d, p)| {
+            let st = p.stats();
+            ProxyRecord {
+                requested_ms: *d,
+                applied_mean_ms: st.mean_applied.as_secs_f64() * 1e3,
+                max_overshoot_ms: st.max_overshoot.as_secs_f64() * 1e3,
+                chunks: st.chunks,
+            }
+        })
+        .collect();
     drop(proxies);
     drop(private_redis);
+    let record = RunRecord {
+        proxies: proxy_records,
+        ..record
+    };
     write_json(&out.join("run.json"), &record)?;
     std::fs::write(out.join("summary.md"), summary::markdown(&record))
         .with_context(|| format!("writing {}/summary.md", out.display()))?;

@@ -259,6 +259,9 @@ pub fn markdown(r: &RunRecord) -> String {
         "Redis distance (session /me, Redis behind a latency proxy)",
         &r.redis_distance,
     );
+    if !r.proxies.is_empty() {
+        let _ = writeln!(s, "\nLatency proxy, requested vs applied one-way delay: {}.", r.proxies.iter().map(|p| format!("{} ms → {:.3} ms mean (max overshoot {:.3} ms)", p.requested_ms, p.applied_mean_ms, p.max_overshoot_ms)).collect::<Vec<_>>().join("; "));
+    }
     if let Some(w) = &r.loadgen_vs_wrk {
         let _ = writeln!(
             s,
