@@ -18,6 +18,8 @@
 //! - [`Authenticator`]: the trait, with its contract written on each method.
 //! - [`Identity`], [`Principal`], [`Credential`]: what goes into a login, what a verified request
 //!   carries, what a client receives.
+//! - [`CredentialInfo`]: one live credential of a user, as a backend that keeps state can list
+//!   it ("your devices").
 //! - [`Description`] and [`RevocationModel`]: what a backend says about itself (for the book and
 //!   for `compare`).
 //! - [`Error`] and [`ErrorKind`]: *rejected* versus *unavailable* versus *unsupported*.
@@ -108,6 +110,25 @@ impl std::fmt::Debug for Credential {
             )
             .finish()
     }
+}
+
+/// One live credential of a user, as [`Authenticator::list_credentials`] reports it ("your
+/// devices" pages, admin views).
+///
+/// Holds nothing that could be presented as a credential: only the loggable
+/// [`Principal::credential_id`] and times.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CredentialInfo {
+    /// The loggable handle of the credential, as in [`Principal::credential_id`]; a client can
+    /// compare it with its own `/me` to find "this device".
+    pub credential_id: String,
+    /// When the credential was issued (login), Unix seconds.
+    pub issued_at: u64,
+    /// When it was last used, Unix seconds, where the backend records use.
+    pub last_used: Option<u64>,
+    /// When it stops being accepted if nothing else happens (a session's idle deadline, capped
+    /// by the absolute one), Unix seconds, where the backend knows it.
+    pub expires_at: Option<u64>,
 }
 
 /// How (and whether) a backend can end a credential before its natural expiry.
@@ -226,7 +247,30 @@ pub trait Authenticator: Send + Sync + 'static {
     fn update_identity(&self, who: &Identity) -> impl Future<Output = Result<(), Error>> + Send {
         let name = self.describe().name;
         let _ = who;
-        async move { Err(Error::unsupported(&name, "change the claims of issued credentials")) }
+        async move {
+            Err(Error::unsupported(
+                &name,
+                "change the claims of issued credentials",
+            ))
+        }
+    }
+
+    /// The live credentials of `subject`, oldest first, where the design keeps a list.
+    ///
+    /// MUST NOT report a credential that [`verify`](Self::verify) would reject right now
+    /// (revoked, or past a timeout by the backend's clock). A subject with no credentials is an
+    /// empty list, not an error. A self-contained token leaves no trace on the server, so a
+    /// backend that keeps no per-credential state cannot answer and returns
+    /// [`ErrorKind::Unsupported`].
+    ///
+    /// Defaults to [`ErrorKind::Unsupported`].
+    fn list_credentials(
+        &self,
+        subject: &str,
+    ) -> impl Future<Output = Result<Vec<CredentialInfo>, Error>> + Send {
+        let name = self.describe().name;
+        let _ = subject;
+        async move { Err(Error::unsupported(&name, "list a user's credentials")) }
     }
 
     /// The public keys verifiers need, as a JWK Set JSON document, when the backend has any.

@@ -16,6 +16,8 @@ use axum::response::{IntoResponse, Response};
 /// | bad request (body, header shape) | 400 | |
 /// | body over the limit | 413 | |
 /// | forbidden (authenticated, lacks a role) | 403 | |
+/// | wrong current password (`/password`) | 403 | |
+/// | unknown user (admin routes) | 404 | |
 ///
 /// The body is `{"error":"<kind>"}` with the stable kind name of [`ErrorKind::as_str`]; the
 /// credential is never echoed.
@@ -29,6 +31,12 @@ pub enum ApiError {
     BadRequest(&'static str),
     /// Authenticated but not allowed.
     Forbidden,
+    /// Authenticated, but the current password given to `/password` is wrong (or the account
+    /// is disabled: one answer for both). Not a 401: the credential itself is fine, and a 401
+    /// would tell the client to throw it away.
+    WrongPassword,
+    /// The user named in an admin route does not exist.
+    UnknownUser,
     /// The request body is over [`MAX_BODY_BYTES`](crate::MAX_BODY_BYTES).
     BodyTooLarge,
 }
@@ -69,6 +77,10 @@ impl IntoResponse for ApiError {
             }
             ApiError::BadRequest(what) => json_error(StatusCode::BAD_REQUEST, what),
             ApiError::Forbidden => json_error(StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::WrongPassword => {
+                json_error(StatusCode::FORBIDDEN, "invalid_current_password")
+            }
+            ApiError::UnknownUser => json_error(StatusCode::NOT_FOUND, "unknown_user"),
             ApiError::BodyTooLarge => json_error(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"),
             ApiError::Auth(e) => {
                 let kind = e.kind();

@@ -1,7 +1,7 @@
 //! Finding and verifying the credential of a request.
 //!
 //! A credential arrives either as `Authorization: Bearer <token>` (APIs, the load generator) or
-//! in the [`COOKIE_NAME`](crate::COOKIE_NAME) cookie (browsers). The header wins when both are
+//! in the [`COOKIE_NAME`] cookie (browsers). The header wins when both are
 //! present. Anything ambiguous is rejected rather than guessed at: two `Authorization` headers,
 //! two of our cookies, a scheme other than Bearer, bytes that are not visible ASCII.
 
@@ -81,6 +81,41 @@ impl<A: Authenticator> FromRequestParts<AppState<A>> for Authenticated {
     ) -> Result<Self, Self::Rejection> {
         let token = credential(&parts.headers)?;
         Ok(Authenticated(state.auth.verify(token).await?))
+    }
+}
+
+/// The role the admin routes require.
+pub const ADMIN_ROLE: &str = "admin";
+
+/// An extractor for the admin routes: a verified credential that says `admin`, held by an
+/// account that is *still* an enabled admin in the user table.
+///
+/// Why both: `/me` and every ordinary route believe the credential (that is the design being
+/// measured, and for a plain JWT it means a role removed an hour ago is still in the token).
+/// The admin routes are rare and dangerous, so they pay for one lookup in the user table and
+/// refuse a demoted or disabled admin at once, whatever their credential still says. The
+/// lookup costs a read lock and a clone, off the hot path.
+///
+/// Rejections: 401 (as [`Authenticated`]) without a valid credential, 403 otherwise.
+#[derive(Debug, Clone)]
+pub struct Admin(pub Principal);
+
+impl<A: Authenticator> FromRequestParts<AppState<A>> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState<A>,
+    ) -> Result<Self, Self::Rejection> {
+        let Authenticated(principal) = Authenticated::from_request_parts(parts, state).await?;
+        let still_admin = state.users.get(&principal.subject).is_some_and(|user| {
+            !user.is_disabled() && user.identity.roles.iter().any(|r| r == ADMIN_ROLE)
+        });
+        if principal.has_role(ADMIN_ROLE) && still_admin {
+            Ok(Admin(principal))
+        } else {
+            Err(ApiError::Forbidden)
+        }
     }
 }
 

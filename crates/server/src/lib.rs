@@ -16,6 +16,11 @@
 //! | `POST /logout` | credential | 204, the presented credential revoked |
 //! | `POST /logout-all` | credential | 204, every credential of the user revoked |
 //! | `POST /refresh` `{"refresh_token"}` | refresh token | 200 like `/login`, where the backend has refresh tokens; 501 otherwise |
+//! | `GET /sessions` | credential | 200 `{"subject","sessions":[{"credential_id","issued_at","last_used","expires_at","current"}]}` where the backend can list; 501 otherwise |
+//! | `POST /password` `{"current_password","new_password"}` | credential + current password | 200 like `/login`, plus `existing_credentials` and `authbench-revoked: true\|false`; every older credential revoked where the backend can |
+//! | `PUT /admin/users/{name}/roles` `{"roles":[…]}` | admin | 200 `{"user","tenant","roles","disabled","existing_credentials"}` |
+//! | `PUT /admin/users/{name}/tenant` `{"tenant"}` | admin | as above |
+//! | `POST /admin/users/{name}/disable` | admin | as above; the user can no longer log in |
 //! | `GET /healthz` | none | 200 `ok`: the no-auth baseline for load tests |
 //! | `GET /.well-known/jwks.json` | none | the public keys, when the backend has any |
 //!
@@ -26,15 +31,31 @@
 //!   [`Authenticated`] extractor that verifies it.
 //! - [`error`]: [`ApiError`], the one place where an [`authbench_core::ErrorKind`] becomes a
 //!   status code (rejected → 401, unavailable → 503: fail closed).
-//! - [`routes`]: the handlers, and the header that says whether a logout revoked anything.
+//! - [`routes`]: the router, the login/logout handlers, the header that says whether a logout
+//!   revoked anything, and [`ExistingCredentials`], what a change did to issued credentials.
+//! - [`account`]: the caller's own account: `/sessions` and `/password`.
+//! - [`admin`]: the admin routes, and what each backend does with a role change, a tenant move,
+//!   a disabled user.
+//!
+//! # Changing what a credential says
+//!
+//! A session is a pointer to a record, so the server can rewrite or delete what it says; a
+//! plain JWT *is* what it says, signed, so nothing on the server reaches it. The account and
+//! admin routes make that difference visible instead of papering over it: each answer says
+//! what became of the credentials already issued (`updated`, `revoked`, or
+//! `unchanged_until_expiry`). The hot path (`/me`) is untouched by all this: it never reads the
+//! user table.
 
+pub mod account;
+pub mod admin;
 pub mod error;
 pub mod extract;
 pub mod routes;
 pub mod users;
 
 pub use error::ApiError;
-pub use extract::Authenticated;
+pub use extract::{Admin, Authenticated};
+pub use routes::ExistingCredentials;
 pub use users::{DemoUsers, User, UserStore};
 
 use authbench_core::Authenticator;

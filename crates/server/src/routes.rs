@@ -1,4 +1,6 @@
-//! The handlers. Each is a few lines: parse, call the backend, shape the answer.
+//! The router and the login/logout handlers. Each is a few lines: parse, call the backend,
+//! shape the answer. The account routes (`/sessions`, `/password`) live in
+//! [`account`](crate::account), the admin routes in [`admin`](crate::admin).
 
 use crate::error::ApiError;
 use crate::extract::{Authenticated, credential};
@@ -8,15 +10,16 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router, middleware};
 use serde::{Deserialize, Serialize};
 
 /// Longest username or password we look at; anything longer is a malformed request, refused
 /// before argon2 spends time on it.
-const MAX_LOGIN_FIELD: usize = 1024;
+pub(crate) const MAX_LOGIN_FIELD: usize = 1024;
 
-/// Header that tells a client whether `/logout` revoked anything on the server.
+/// Header that tells a client whether `/logout`, `/logout-all` or `/password` revoked anything
+/// on the server.
 ///
 /// A plain JWT cannot be revoked: logout only drops the browser's cookie, and a copy of the
 /// token keeps working until it expires. The answer says so rather than pretend.
@@ -29,6 +32,20 @@ pub(crate) fn router<A: Authenticator>(state: AppState<A>) -> Router {
         .route("/logout", post(logout::<A>))
         .route("/logout-all", post(logout_all::<A>))
         .route("/refresh", post(refresh::<A>))
+        .route("/sessions", get(crate::account::sessions::<A>))
+        .route("/password", post(crate::account::change_password::<A>))
+        .route(
+            "/admin/users/{name}/roles",
+            put(crate::admin::set_roles::<A>),
+        )
+        .route(
+            "/admin/users/{name}/tenant",
+            put(crate::admin::set_tenant::<A>),
+        )
+        .route(
+            "/admin/users/{name}/disable",
+            post(crate::admin::disable::<A>),
+        )
         // Responses that carry credentials or personal data must not be cached anywhere.
         .layer(middleware::map_response(no_store));
     Router::new()
@@ -53,7 +70,7 @@ struct LoginBody {
     password: String,
 }
 
-/// What `/login` and `/refresh` return.
+/// What `/login`, `/refresh` and `/password` return.
 #[derive(Serialize)]
 struct TokenResponse<'a> {
     token: &'a str,
@@ -61,10 +78,54 @@ struct TokenResponse<'a> {
     expires_in: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     refresh_token: Option<&'a str>,
+    /// `/password` only: what happened to the credentials issued before the change.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    existing_credentials: Option<ExistingCredentials>,
+}
+
+/// What a change to a user (password, roles, tenant, disable) did to the credentials the user
+/// already holds: the honest part of every account and admin answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExistingCredentials {
+    /// Rewritten in place: the next request with any of them sees the change (sessions).
+    Updated,
+    /// Ended: every holder must log in again, and gets the new facts then.
+    Revoked,
+    /// Untouched: the backend cannot reach issued credentials (a plain JWT), so they keep
+    /// saying what they said, and keep working, until they expire.
+    UnchangedUntilExpiry,
+}
+
+impl ExistingCredentials {
+    /// Maps a backend's answer: `Ok` → `done`, `Unsupported` →
+    /// [`Self::UnchangedUntilExpiry`]; any other error stays an error (503 when the store is
+    /// down: a change we could not apply is never reported as applied).
+    pub(crate) fn from_result(
+        result: Result<(), authbench_core::Error>,
+        done: Self,
+    ) -> Result<Self, authbench_core::Error> {
+        match result {
+            Ok(()) => Ok(done),
+            Err(e) if e.kind() == ErrorKind::Unsupported => Ok(Self::UnchangedUntilExpiry),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The value of the [`REVOKED_HEADER`]: whether the server ended anything.
+    pub(crate) fn revoked_header(self) -> HeaderValue {
+        HeaderValue::from_static(match self {
+            Self::Revoked => "true",
+            Self::Updated | Self::UnchangedUntilExpiry => "false",
+        })
+    }
 }
 
 /// The parsed JSON body, or the 4xx it deserves: 413 over the size limit, 400 otherwise.
-fn json_body<T>(body: Result<Json<T>, JsonRejection>, code: &'static str) -> Result<T, ApiError> {
+pub(crate) fn json_body<T>(
+    body: Result<Json<T>, JsonRejection>,
+    code: &'static str,
+) -> Result<T, ApiError> {
     match body {
         Ok(Json(body)) => Ok(body),
         Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
@@ -88,11 +149,20 @@ fn clear_cookie() -> HeaderValue {
 }
 
 fn credential_response(credential: &Credential) -> Result<Response, ApiError> {
+    credential_response_with(credential, None)
+}
+
+/// The answer of `/login` and `/refresh`, and of `/password` with `existing` filled in.
+pub(crate) fn credential_response_with(
+    credential: &Credential,
+    existing: Option<ExistingCredentials>,
+) -> Result<Response, ApiError> {
     let body = TokenResponse {
         token: &credential.token,
         token_type: "Bearer",
         expires_in: credential.expires_in,
         refresh_token: credential.refresh_token.as_deref(),
+        existing_credentials: existing,
     };
     let mut response = Json(body).into_response();
     response

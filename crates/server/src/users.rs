@@ -7,12 +7,21 @@
 //! Passwords are stored as argon2id PHC strings (OWASP's first choice) and checked on a
 //! blocking thread: a hash costs tens of milliseconds of CPU by design, and must not stall the
 //! async workers that serve `/me`.
+//!
+//! # Changing users while the server runs
+//!
+//! The admin routes change roles and tenants and disable accounts, and `/password` changes a
+//! password, so the table sits behind a [`RwLock`]. The hot path never touches it: `/me` trusts
+//! what the backend says about the credential. Only login, `/password` and the admin routes
+//! take the lock, and only for a map lookup or insert: the slow argon2 check runs with the
+//! lock released (on a cloned `Arc` of the hash), so a login never blocks an admin's write and
+//! vice versa. The lock is never held across an `.await` (clippy's `await_holding_lock` is on).
 
 use argon2::password_hash::{PasswordHash, PasswordHashString, PasswordHasher, PasswordVerifier};
 use argon2::{Argon2, password_hash::SaltString};
 use authbench_core::Identity;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// The default password of every demo user. This is a loopback-only demo: a known password is
 /// acceptable, and documented.
@@ -27,14 +36,25 @@ pub struct User {
     /// What a credential for this user says.
     pub identity: Identity,
     /// The argon2id PHC string (`$argon2id$v=19$m=…`), shared between users who were seeded
-    /// with the same password (see [`DemoUsers`]).
+    /// with the same password (see [`DemoUsers`]) until one of them changes it.
     password_hash: Arc<PasswordHashString>,
+    /// A disabled account cannot log in (ASVS 7.4.2); its existing credentials are the
+    /// backend's business (the admin route calls `revoke_all`).
+    disabled: bool,
 }
 
-/// The user table.
+impl User {
+    /// Whether an administrator has disabled the account.
+    pub fn is_disabled(&self) -> bool {
+        self.disabled
+    }
+}
+
+/// The user table: a map behind a [`RwLock`] (see the module docs for why the lock never
+/// slows `/me` down).
 #[derive(Debug)]
 pub struct UserStore {
-    users: HashMap<String, User>,
+    users: RwLock<HashMap<String, User>>,
     /// Checked when the user does not exist, so a failed login costs the same time whether or
     /// not the name is known (no user enumeration by timing).
     dummy_hash: PasswordHashString,
@@ -74,7 +94,8 @@ impl UserStore {
     /// Hashing is deliberately slow, so the password is hashed **once** and the hash shared by
     /// every seeded account: 100,000 load-test users cost one argon2 run, not an hour. A real
     /// user table gives every account its own salt; here every account has the same password
-    /// anyway, so a shared salt reveals nothing the documentation does not.
+    /// anyway, so a shared salt reveals nothing the documentation does not. A password changed
+    /// through `/password` gets its own fresh salt.
     pub fn demo(seed: &DemoUsers) -> Result<Self, argon2::password_hash::Error> {
         let shared = Arc::new(hash_password(&seed.password)?);
         let mut users = HashMap::with_capacity(3 + seed.extra_users);
@@ -89,6 +110,7 @@ impl UserStore {
                 User {
                     identity,
                     password_hash: Arc::clone(&shared),
+                    disabled: false,
                 },
             );
         };
@@ -103,42 +125,139 @@ impl UserStore {
             );
         }
         Ok(Self {
-            users,
+            users: RwLock::new(users),
             dummy_hash: hash_password("a password no account has")?,
         })
     }
 
+    /// The map, for reading.
+    ///
+    /// A poisoned lock (a panic while a writer held it) is taken over rather than propagated:
+    /// every write below is a single field assignment, so a panic cannot leave a user half
+    /// updated.
+    fn read(&self) -> RwLockReadGuard<'_, HashMap<String, User>> {
+        self.users.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The map, for writing (same poisoning argument as [`read`](Self::read)).
+    fn write(&self) -> RwLockWriteGuard<'_, HashMap<String, User>> {
+        self.users.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// Number of accounts.
     pub fn len(&self) -> usize {
-        self.users.len()
+        self.read().len()
     }
 
     /// Whether there are no accounts.
     pub fn is_empty(&self) -> bool {
-        self.users.is_empty()
+        self.read().is_empty()
     }
 
-    /// Looks up a user by name.
-    pub fn get(&self, username: &str) -> Option<&User> {
-        self.users.get(username)
+    /// A copy of the user called `username`, as it is now.
+    pub fn get(&self, username: &str) -> Option<User> {
+        self.read().get(username).cloned()
     }
 
     /// Checks a password. Blocking and slow by design: call it from `spawn_blocking`.
     ///
-    /// An unknown user is checked against a dummy hash so both failures cost the same.
+    /// Returns the identity when the user exists, is not disabled and the password matches.
+    /// An unknown user is checked against a dummy hash and a disabled one against their real
+    /// hash, so every failure costs the same and looks the same (no enumeration of names or of
+    /// disabled accounts).
+    ///
+    /// The lock is held only to clone the hash; after the slow check the user is read again,
+    /// and the answer is "no" if the password or the account changed in between, so a login
+    /// racing a password change or a disable does not pass on the old state. (What remains is
+    /// the short window between this answer and the backend's `issue`; see the README.)
     pub fn check_password(&self, username: &str, password: &str) -> Option<Identity> {
-        let (hash, user) = match self.users.get(username) {
-            Some(user) => (user.password_hash.as_ref(), Some(user)),
-            None => (&self.dummy_hash, None),
+        let hash = match self.read().get(username) {
+            Some(user) => Some(Arc::clone(&user.password_hash)),
+            None => None,
         };
-        let parsed: PasswordHash<'_> = hash.password_hash();
+        let parsed: PasswordHash<'_> = hash.as_deref().unwrap_or(&self.dummy_hash).password_hash();
         let ok = Argon2::default()
             .verify_password(password.as_bytes(), &parsed)
             .is_ok();
-        match (ok, user) {
-            (true, Some(user)) => Some(user.identity.clone()),
+        let checked = hash.filter(|_| ok)?;
+        let users = self.read();
+        let user = users.get(username)?;
+        (!user.disabled && Arc::ptr_eq(&user.password_hash, &checked))
+            .then(|| user.identity.clone())
+    }
+
+    /// Changes the password of `username` from `current` to `new`, with a fresh salt. Blocking
+    /// and slow by design (two argon2 runs): call it from `spawn_blocking`.
+    ///
+    /// Returns the user's identity on success, `Ok(None)` when the current password is wrong,
+    /// the user unknown or disabled (one answer for all: same rule as
+    /// [`Self::check_password`]). The new hash is stored only if the password did not change
+    /// while we were hashing (compare-and-set on the hash), so of two concurrent changes that
+    /// both knew the old password, exactly one wins.
+    pub fn change_password(
+        &self,
+        username: &str,
+        current: &str,
+        new: &str,
+    ) -> Result<Option<Identity>, argon2::password_hash::Error> {
+        let old = match self.read().get(username) {
+            Some(user) => Some(Arc::clone(&user.password_hash)),
+            None => None,
+        };
+        let parsed: PasswordHash<'_> = old.as_deref().unwrap_or(&self.dummy_hash).password_hash();
+        let ok = Argon2::default()
+            .verify_password(current.as_bytes(), &parsed)
+            .is_ok();
+        let Some(old) = old.filter(|_| ok) else {
+            return Ok(None);
+        };
+        let fresh = Arc::new(hash_password(new)?);
+        let mut users = self.write();
+        Ok(match users.get_mut(username) {
+            Some(user) if !user.disabled && Arc::ptr_eq(&user.password_hash, &old) => {
+                user.password_hash = fresh;
+                Some(user.identity.clone())
+            }
             _ => None,
+        })
+    }
+
+    /// Replaces the password hash of `username` (make it with [`hash_password`], off the async
+    /// workers), without asking for the old password. Returns `false` when there is no such
+    /// user.
+    pub fn set_password_hash(&self, username: &str, hash: PasswordHashString) -> bool {
+        match self.write().get_mut(username) {
+            Some(user) => {
+                user.password_hash = Arc::new(hash);
+                true
+            }
+            None => false,
         }
+    }
+
+    /// Sets the roles of `username`; returns the user as changed, or `None` for an unknown
+    /// user.
+    pub fn set_roles(&self, username: &str, roles: Vec<String>) -> Option<User> {
+        self.update(username, |user| user.identity.roles = roles)
+    }
+
+    /// Moves `username` to `tenant`; returns the user as changed, or `None` for an unknown
+    /// user.
+    pub fn set_tenant(&self, username: &str, tenant: String) -> Option<User> {
+        self.update(username, |user| user.identity.tenant = tenant)
+    }
+
+    /// Disables `username`: no more logins. Returns the user as changed, or `None` for an
+    /// unknown user. Disabling a disabled user is not an error.
+    pub fn disable(&self, username: &str) -> Option<User> {
+        self.update(username, |user| user.disabled = true)
+    }
+
+    fn update(&self, username: &str, change: impl FnOnce(&mut User)) -> Option<User> {
+        let mut users = self.write();
+        let user = users.get_mut(username)?;
+        change(user);
+        Some(user.clone())
     }
 }
 
@@ -158,14 +277,64 @@ mod tests {
         assert_eq!(admin.tenant, "acme");
         assert_eq!(admin.roles, vec!["user", "admin"]);
         assert_eq!(
-            store.get("bob").map(|u| u.identity.tenant.as_str()),
-            Some("globex")
+            store.get("bob").map(|u| u.identity.tenant),
+            Some("globex".to_owned())
         );
         assert_eq!(
-            store.get("user1").map(|u| u.identity.tenant.as_str()),
-            Some("globex")
+            store.get("user1").map(|u| u.identity.tenant),
+            Some("globex".to_owned())
         );
         assert!(store.check_password("alice", "wrong").is_none());
         assert!(store.check_password("nobody", "pw").is_none());
+    }
+
+    #[test]
+    fn changes_are_seen_by_the_next_check() {
+        let store = UserStore::demo(&DemoUsers {
+            password: "pw".into(),
+            extra_users: 0,
+        })
+        .expect("seed");
+        let alice = store
+            .set_roles("alice", vec!["user".into(), "auditor".into()])
+            .expect("alice exists");
+        assert_eq!(alice.identity.roles, vec!["user", "auditor"]);
+        let alice = store.set_tenant("alice", "globex".into()).expect("alice");
+        assert_eq!(alice.identity.tenant, "globex");
+        assert_eq!(store.check_password("alice", "pw"), Some(alice.identity));
+
+        assert_eq!(
+            store
+                .change_password("alice", "wrong", "new pw")
+                .expect("hash"),
+            None
+        );
+        assert!(
+            store
+                .change_password("alice", "pw", "new pw")
+                .expect("hash")
+                .is_some()
+        );
+        assert!(
+            store.check_password("alice", "pw").is_none(),
+            "old password"
+        );
+        assert!(store.check_password("alice", "new pw").is_some());
+        assert!(store.set_password_hash("alice", hash_password("newer").expect("hash")));
+        assert!(store.check_password("alice", "newer").is_some());
+        assert!(
+            store.check_password("bob", "pw").is_some(),
+            "the shared seed hash of the others is untouched"
+        );
+
+        assert!(store.disable("bob").is_some());
+        assert!(store.get("bob").expect("bob").is_disabled());
+        assert!(store.check_password("bob", "pw").is_none(), "disabled");
+        assert_eq!(store.change_password("bob", "pw", "x").expect("hash"), None);
+
+        assert!(store.set_roles("nobody", vec![]).is_none());
+        assert!(store.set_tenant("nobody", "x".into()).is_none());
+        assert!(store.disable("nobody").is_none());
+        assert!(!store.set_password_hash("nobody", hash_password("x").expect("hash")));
     }
 }

@@ -47,7 +47,9 @@
 //! - `store`: key layout and the Lua scripts (read its docs for the record format), over the
 //!   shared connection of `authbench-store` (NODELAY, timeouts, fail-fast deadline, `EVALSHA`).
 //! - [`SessionError`] (`error`): the crate's errors and their mapping onto the core's classes.
-//! - [`SessionBackend`] (here): the [`Authenticator`] implementation, plus
+//! - [`SessionBackend`] (here): the [`Authenticator`] implementation (including
+//!   [`update_identity`](Authenticator::update_identity) and
+//!   [`list_credentials`](Authenticator::list_credentials)), plus
 //!   [`list_sessions`](SessionBackend::list_sessions).
 
 mod config;
@@ -60,8 +62,8 @@ pub use error::{Expiry, SessionError};
 pub use id::{CREDENTIAL_ID_CHARS, MAX_PRESENTED_BYTES};
 
 use authbench_core::{
-    Authenticator, Credential, Description, Error, Identity, Principal, RevocationModel,
-    SharedClock,
+    Authenticator, Credential, CredentialInfo, Description, Error, Identity, Principal,
+    RevocationModel, SharedClock,
 };
 use id::{IdFormat, KeyHash, credential_id_of};
 use redis::Value;
@@ -308,6 +310,32 @@ impl SessionBackend {
         Ok(())
     }
 
+    /// Rewrites tenant and roles in every live session of `who.subject`, in one scripted round
+    /// trip over the user's index; returns how many sessions were rewritten.
+    ///
+    /// The next verify of any of them returns the new facts. Timeouts are untouched: an update
+    /// is not activity, and never brings a gone session back.
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::Unavailable`] / [`SessionError::TimedOut`] when Redis cannot answer.
+    pub async fn update_sessions(&self, who: &Identity) -> Result<u64, SessionError> {
+        let index = self.index_key(&who.subject);
+        let roles = serde_json::to_string(&who.roles)
+            .map_err(|e| SessionError::CorruptRecord(format!("roles not serialisable: {e}")))?;
+        let reply = self
+            .store
+            .run(
+                &self.store.scripts.update,
+                &[&index],
+                &[&self.session_prefix, &who.subject, &who.tenant, &roles],
+            )
+            .await?;
+        let updated = number(&reply)?;
+        tracing::debug!(sessions = updated, "update_identity");
+        Ok(updated)
+    }
+
     async fn revoke_all_sessions(&self, subject: &str) -> Result<(), SessionError> {
         let index = self.index_key(subject);
         let ended = self
@@ -356,6 +384,29 @@ impl Authenticator for SessionBackend {
     /// Sessions have no refresh tokens: activity slides the idle timeout instead.
     async fn refresh(&self, _refresh_token: &str) -> Result<Credential, Error> {
         Err(Error::unsupported(BACKEND_NAME, "refresh"))
+    }
+
+    /// Rewrites every live session of the user ([`update_sessions`](Self::update_sessions)):
+    /// the change bites on the very next request, on every server.
+    async fn update_identity(&self, who: &Identity) -> Result<(), Error> {
+        self.update_sessions(who).await?;
+        Ok(())
+    }
+
+    /// The user's live sessions ([`list_sessions`](Self::list_sessions)), as the core's
+    /// [`CredentialInfo`].
+    async fn list_credentials(&self, subject: &str) -> Result<Vec<CredentialInfo>, Error> {
+        Ok(self
+            .list_sessions(subject)
+            .await?
+            .into_iter()
+            .map(|s| CredentialInfo {
+                credential_id: s.credential_id,
+                issued_at: s.created,
+                last_used: Some(s.last_seen),
+                expires_at: Some(s.expires_at),
+            })
+            .collect())
     }
 }
 

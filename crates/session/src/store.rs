@@ -28,7 +28,7 @@
 //!   "log out everywhere". Hashing the subject keeps odd user names out of key names.
 //!
 //! The index is pruned lazily (a few random members checked at each login, dead ones dropped
-//! by `list_sessions` and `revoke_all`) instead of on every expiry, which keeps the hot path
+//! by `list_sessions`, `update_identity` and `revoke_all`) instead of on every expiry, which keeps the hot path
 //! to a single key.
 //!
 //! Scripts that touch the index reach keys they compute inside Redis (the index named in a
@@ -109,6 +109,32 @@ redis.call('DEL', KEYS[1])
 return n
 "#;
 
+/// Rewrites the tenant and roles of every session in a user's index ("what the credential
+/// says" after an admin change), dropping dead index entries on the way.
+///
+/// KEYS[1] = index. ARGV = record key prefix, subject, tenant, roles JSON.
+/// Returns how many records were rewritten.
+///
+/// Only `ten` and `roles` change: `created`, `seen` and the key's TTL are left alone, so an
+/// update never lengthens a session's life, and a record that has gone (expired, logged out)
+/// is never re-created (`HSET` on a missing key would make a record with no owner and no TTL).
+/// A record whose `sub` is not the subject is left alone: the index is derived from the
+/// subject, so that would be a corrupt store, not ours to "fix".
+const UPDATE_LUA: &str = r#"
+local n = 0
+for _, m in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local key = ARGV[1] .. m
+  local sub = redis.call('HGET', key, 'sub')
+  if not sub then
+    redis.call('SREM', KEYS[1], m)
+  elseif sub == ARGV[2] then
+    redis.call('HSET', key, 'ten', ARGV[3], 'roles', ARGV[4])
+    n = n + 1
+  end
+end
+return n
+"#;
+
 /// Lists a user's live sessions, dropping dead index entries on the way.
 ///
 /// KEYS[1] = index. ARGV = record key prefix, now, idle, absolute.
@@ -139,6 +165,7 @@ pub(crate) struct Scripts {
     pub(crate) revoke: LuaScript,
     pub(crate) revoke_all: LuaScript,
     pub(crate) list: LuaScript,
+    pub(crate) update: LuaScript,
 }
 
 impl Scripts {
@@ -149,16 +176,18 @@ impl Scripts {
             revoke: LuaScript::new(REVOKE_LUA),
             revoke_all: LuaScript::new(REVOKE_ALL_LUA),
             list: LuaScript::new(LIST_LUA),
+            update: LuaScript::new(UPDATE_LUA),
         }
     }
 
-    fn all(&self) -> [&LuaScript; 5] {
+    fn all(&self) -> [&LuaScript; 6] {
         [
             &self.verify,
             &self.issue,
             &self.revoke,
             &self.revoke_all,
             &self.list,
+            &self.update,
         ]
     }
 }

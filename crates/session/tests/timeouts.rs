@@ -123,3 +123,56 @@ async fn a_clock_that_steps_back_does_not_extend_or_break_a_session() {
         .expect("verify after step back");
     assert_eq!(p.expires_at, Some(start + 100 + IDLE));
 }
+
+#[tokio::test]
+async fn absolute_deadline_is_exact_to_the_second() {
+    let f = fixture_with(|c| {
+        c.idle_timeout_secs = 600;
+        c.absolute_timeout_secs = 900;
+    })
+    .await;
+    let token = f.backend.issue(&alice()).await.expect("issue").token;
+    let start = f.clock.now();
+    f.clock.set(start + 500);
+    f.backend.verify(&token).await.expect("inside both");
+    // One second before the absolute deadline, with recent use: accepted, and the deadline it
+    // reports is the absolute one, not the (later) idle one.
+    f.clock.set(start + 899);
+    let p = f.backend.verify(&token).await.expect("one second left");
+    assert_eq!(p.expires_at, Some(start + 900));
+    f.clock.set(start + 900);
+    let e = f.backend.verify(&token).await.expect_err("absolute");
+    assert_eq!(e.kind(), ErrorKind::Expired, "{e}");
+    assert!(e.to_string().contains("absolute"), "{e}");
+}
+
+#[tokio::test]
+async fn listing_applies_both_timeouts_by_the_clock() {
+    let f = fixture_with(|c| {
+        c.idle_timeout_secs = 600;
+        c.absolute_timeout_secs = 900;
+    })
+    .await;
+    let start = f.clock.now();
+    let busy = f.backend.issue(&alice()).await.expect("issue").token;
+    f.clock.set(start + 400);
+    let _idle = f.backend.issue(&alice()).await.expect("issue").token;
+    f.backend.verify(&busy).await.expect("busy, in use");
+    f.clock.set(start + 800);
+    f.backend.verify(&busy).await.expect("busy, in use");
+    assert_eq!(
+        f.backend.list_sessions("alice").await.expect("list").len(),
+        2
+    );
+    // At +1000 the first is past its absolute deadline (900) despite recent use, the second
+    // past its idle one (400 + 600): Redis still holds both (its TTL is only garbage
+    // collection, and our clock is ahead of it), but neither is listed.
+    f.clock.set(start + 1_000);
+    assert!(
+        f.backend
+            .list_sessions("alice")
+            .await
+            .expect("list")
+            .is_empty()
+    );
+}
