@@ -60,6 +60,30 @@ pub struct UserStore {
     dummy_hash: PasswordHashString,
 }
 
+/// How expensive the seeded users' password hash is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HashCost {
+    /// argon2id with OWASP's parameters (m = 19 MiB, t = 2, p = 1): the real login cost.
+    #[default]
+    Owasp,
+    /// argon2id with m = 1 MiB, t = 1: about two orders of magnitude cheaper. Only for load
+    /// runs that must log thousands of seeded users in without measuring argon2 (the login
+    /// cost is measured separately at [`HashCost::Owasp`]). Never for real accounts.
+    InsecureFast,
+}
+
+impl HashCost {
+    fn hasher(self) -> Argon2<'static> {
+        match self {
+            HashCost::Owasp => Argon2::default(),
+            HashCost::InsecureFast => match argon2::Params::new(1024, 1, 1, None) {
+                Ok(params) => Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params),
+                Err(_) => Argon2::default(),
+            },
+        }
+    }
+}
+
 /// How to seed the demo users.
 #[derive(Debug, Clone)]
 pub struct DemoUsers {
@@ -67,6 +91,8 @@ pub struct DemoUsers {
     pub password: String,
     /// How many extra `userN` accounts to add. Defaults to 0.
     pub extra_users: usize,
+    /// Cost of the seeded password hash. Defaults to [`HashCost::Owasp`].
+    pub hash_cost: HashCost,
 }
 
 impl Default for DemoUsers {
@@ -74,16 +100,27 @@ impl Default for DemoUsers {
         Self {
             password: DEFAULT_DEMO_PASSWORD.to_owned(),
             extra_users: 0,
+            hash_cost: HashCost::Owasp,
         }
     }
 }
 
-/// Hashes `password` with argon2id and a fresh 128-bit salt from the OS CSPRNG.
+/// Hashes `password` with argon2id at OWASP cost and a fresh 128-bit salt from the OS CSPRNG.
 pub fn hash_password(password: &str) -> Result<PasswordHashString, argon2::password_hash::Error> {
+    hash_password_with(password, HashCost::Owasp)
+}
+
+/// Hashes `password` at `cost` with a fresh 128-bit salt from the OS CSPRNG. Verification
+/// reads the parameters back from the PHC string, so hashes of both costs verify alike.
+pub fn hash_password_with(
+    password: &str,
+    cost: HashCost,
+) -> Result<PasswordHashString, argon2::password_hash::Error> {
     let mut salt = [0u8; 16];
     getrandom::fill(&mut salt).map_err(|_| argon2::password_hash::Error::Crypto)?;
     let salt = SaltString::encode_b64(&salt)?;
-    Ok(Argon2::default()
+    Ok(cost
+        .hasher()
         .hash_password(password.as_bytes(), &salt)?
         .serialize())
 }
@@ -97,7 +134,7 @@ impl UserStore {
     /// anyway, so a shared salt reveals nothing the documentation does not. A password changed
     /// through `/password` gets its own fresh salt.
     pub fn demo(seed: &DemoUsers) -> Result<Self, argon2::password_hash::Error> {
-        let shared = Arc::new(hash_password(&seed.password)?);
+        let shared = Arc::new(hash_password_with(&seed.password, seed.hash_cost)?);
         let mut users = HashMap::with_capacity(3 + seed.extra_users);
         let mut add = |name: String, tenant: &str, roles: &[&str]| {
             let identity = Identity {
@@ -126,7 +163,8 @@ impl UserStore {
         }
         Ok(Self {
             users: RwLock::new(users),
-            dummy_hash: hash_password("a password no account has")?,
+            // Same cost as the real hashes, or a failed login would be faster for unknown users.
+            dummy_hash: hash_password_with("a password no account has", seed.hash_cost)?,
         })
     }
 
@@ -270,6 +308,7 @@ mod tests {
         let store = UserStore::demo(&DemoUsers {
             password: "pw".into(),
             extra_users: 5,
+            ..DemoUsers::default()
         })
         .expect("seed");
         assert_eq!(store.len(), 8);
@@ -293,6 +332,7 @@ mod tests {
         let store = UserStore::demo(&DemoUsers {
             password: "pw".into(),
             extra_users: 0,
+            ..DemoUsers::default()
         })
         .expect("seed");
         let alice = store
