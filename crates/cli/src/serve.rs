@@ -3,6 +3,7 @@
 use anyhow::{Context, Result, bail};
 use authbench_core::{Authenticator, SharedClock, SystemClock};
 use authbench_jwt::{Alg, JwtBackend, JwtConfig, KeySource};
+use authbench_server::users::HashCost;
 use authbench_server::{AppState, DemoUsers, UserStore};
 use authbench_session::{SessionBackend, SessionConfig};
 use authbench_testkit::RedisServer;
@@ -21,11 +22,28 @@ pub enum Backend {
     Jwt,
 }
 
-/// How a JWT can be revoked before it expires.
+/// How a JWT can be revoked before it expires (every strategy but `none` uses Redis).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Revocation {
-    /// It cannot: the token works until `exp`.
+    /// It cannot: the token works until `exp`. No Redis.
     None,
+    /// Revoked `jti`s (and a per-user epoch) in Redis: one round trip per request.
+    Denylist,
+    /// A per-user epoch, cached locally and invalidated by Redis pub/sub: logout-all only.
+    Epoch,
+    /// Short access tokens (300 s) plus rotating refresh tokens with reuse detection.
+    Refresh,
+}
+
+impl From<Revocation> for authbench_jwt::Revocation {
+    fn from(r: Revocation) -> Self {
+        match r {
+            Revocation::None => authbench_jwt::Revocation::None,
+            Revocation::Denylist => authbench_jwt::Revocation::Denylist,
+            Revocation::Epoch => authbench_jwt::Revocation::Epoch,
+            Revocation::Refresh => authbench_jwt::Revocation::Refresh,
+        }
+    }
 }
 
 /// Arguments of `authbench serve`.
@@ -53,13 +71,26 @@ pub struct ServeArgs {
     /// Add `user0` … `user{N-1}` (for load runs).
     #[arg(long, default_value_t = 0)]
     users: usize,
+    /// Seed the demo users with a cheap argon2id (1 MiB, 1 pass) instead of OWASP's
+    /// parameters, so a load run can log thousands of users in quickly. Never for real
+    /// accounts; `compare` measures the real login cost on a separate server.
+    #[arg(long)]
+    insecure_fast_password_hash: bool,
     /// JWT signing key: a PEM private key (or raw secret file for HS256) or a JWK file.
     /// Without it, a fresh key is generated at start.
     #[arg(long, value_name = "FILE")]
     key: Option<PathBuf>,
-    /// JWT lifetime in seconds.
-    #[arg(long, default_value_t = 900)]
-    ttl: u64,
+    /// JWT (access-token) lifetime in seconds. Defaults to 900, or 300 with
+    /// `--revocation refresh`.
+    #[arg(long, alias = "ttl", value_name = "SECS")]
+    access_ttl: Option<u64>,
+    /// Refresh-token family lifetime in seconds, from login (`--revocation refresh`).
+    #[arg(long, default_value_t = authbench_jwt::DEFAULT_REFRESH_TTL_SECS, value_name = "SECS")]
+    refresh_ttl: u64,
+    /// INSECURE: with `denylist` or `epoch`, accept tokens on their signature alone while
+    /// Redis is unreachable (revoked tokens work again), instead of answering 503.
+    #[arg(long)]
+    insecure_fail_open: bool,
     /// Session idle timeout in seconds.
     #[arg(long, default_value_t = 1800)]
     idle_timeout: u64,
@@ -77,7 +108,10 @@ fn parse_alg(s: &str) -> Result<Alg, String> {
 
 /// Runs the server until Ctrl-C or SIGTERM.
 pub fn run(args: ServeArgs) -> Result<()> {
-    let needs_redis = args.backend == Backend::Session;
+    let needs_redis = match args.backend {
+        Backend::Session => true,
+        Backend::Jwt => authbench_jwt::Revocation::from(args.revocation).needs_redis(),
+    };
     // The private Redis lives until this function returns (Drop stops it).
     let (redis_url, _private_redis) = match (&args.redis_url, needs_redis) {
         (Some(url), _) => (Some(url.clone()), None),
@@ -96,6 +130,11 @@ pub fn run(args: ServeArgs) -> Result<()> {
         let users = DemoUsers {
             password: args.demo_password.clone(),
             extra_users: args.users,
+            hash_cost: if args.insecure_fast_password_hash {
+                HashCost::InsecureFast
+            } else {
+                HashCost::Owasp
+            },
         };
         let users = tokio::task::spawn_blocking(move || UserStore::demo(&users))
             .await?
@@ -114,15 +153,32 @@ pub fn run(args: ServeArgs) -> Result<()> {
                 serve(backend, users, args.listen).await
             }
             Backend::Jwt => {
-                if args.revocation != Revocation::None {
-                    bail!("only --revocation none is available in this build");
+                let revocation = authbench_jwt::Revocation::from(args.revocation);
+                let mut config = JwtConfig::new(args.alg).with_revocation(revocation);
+                if let Some(ttl) = args.access_ttl {
+                    config.ttl_secs = ttl;
                 }
-                let mut config = JwtConfig::new(args.alg);
-                config.ttl_secs = args.ttl;
+                config.refresh_ttl_secs = args.refresh_ttl;
+                config.insecure_fail_open = args.insecure_fail_open;
+                if args.insecure_fail_open
+                    && !matches!(args.revocation, Revocation::Denylist | Revocation::Epoch)
+                {
+                    bail!("--insecure-fail-open only applies to --revocation denylist or epoch");
+                }
                 if let Some(path) = &args.key {
                     config.keys = key_source(path);
                 }
-                let backend = JwtBackend::new(config, clock).context("building the JWT backend")?;
+                let backend = match redis_url {
+                    Some(url) if revocation.needs_redis() => {
+                        JwtBackend::connect(config, clock, &url)
+                            .await
+                            .context("building the JWT backend (connecting to Redis)")?
+                    }
+                    _ => JwtBackend::new(config, clock).context("building the JWT backend")?,
+                };
+                if args.insecure_fail_open {
+                    tracing::warn!("INSECURE: --insecure-fail-open is on");
+                }
                 serve(backend, users, args.listen).await
             }
         }

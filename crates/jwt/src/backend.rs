@@ -1,13 +1,14 @@
-//! [`JwtBackend`]: the [`Authenticator`] that issues and verifies signed access tokens.
+//! [`JwtBackend`]: the [`Authenticator`] that issues and verifies signed access tokens, under
+//! one of the [`Revocation`] strategies.
 
 use std::fmt;
 use std::path::PathBuf;
-use std::str::FromStr;
+use std::time::Duration;
 
 use authbench_core::{
-    Authenticator, Credential, Description, Error, Identity, Principal, RevocationModel,
-    SharedClock,
+    Authenticator, Credential, Description, Error, ErrorKind, Identity, Principal, SharedClock,
 };
+use authbench_store::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_RESPONSE_TIMEOUT, Store};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
@@ -16,6 +17,10 @@ use crate::alg::Alg;
 use crate::error::JwtError;
 use crate::keys::{self, SigningKey};
 use crate::parse::AccessClaims;
+use crate::revocation::denylist::Denylist;
+use crate::revocation::epoch::Epoch;
+use crate::revocation::refresh::{self, Refresh};
+use crate::revocation::{EpochStats, Revocation};
 use crate::sign::{self, HeaderOut};
 use crate::verify::{Required, Verifier, VerifierOptions};
 use crate::{
@@ -39,43 +44,21 @@ pub enum KeySource {
     JwkFile(PathBuf),
 }
 
-/// How tokens are revoked before they expire: each strategy is a configuration of this same
-/// backend. Only `None` exists so far; `denylist`, `epoch` and `refresh` will join it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum Revocation {
-    /// No revocation: a token works until it expires. `revoke`, `revoke_all` and `refresh`
-    /// return `Unsupported`. The lesson: logout cannot take a stateless token back.
-    #[default]
-    None,
-}
+/// Default access-token lifetime under [`Revocation::Refresh`]: 5 minutes. Short, because
+/// nothing can end an access token early under that strategy; the refresh token carries the
+/// session.
+pub const DEFAULT_REFRESH_ACCESS_TTL_SECS: u64 = 300;
 
-impl Revocation {
-    /// The name used on the command line and in backend names.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Revocation::None => "none",
-        }
-    }
-}
+/// Default lifetime of a refresh-token family: 8 hours from login, however often it rotates
+/// (the session backend's absolute timeout, so the two compare like for like).
+pub const DEFAULT_REFRESH_TTL_SECS: u64 = 28_800;
 
-impl fmt::Display for Revocation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+/// Default number of subjects the `epoch` strategy caches per backend instance.
+pub const DEFAULT_EPOCH_CACHE_CAPACITY: usize = 100_000;
 
-impl FromStr for Revocation {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "none" => Ok(Revocation::None),
-            other => Err(format!(
-                "unknown or not yet implemented revocation strategy `{other}` (available: none)"
-            )),
-        }
-    }
-}
+/// Default prefix of every Redis key the strategies write (the session backend's, so one
+/// `redis-cli --scan --pattern 'authbench:*'` shows both).
+pub const DEFAULT_KEY_PREFIX: &str = "authbench";
 
 /// Everything a [`JwtBackend`] is built from. [`JwtConfig::new`] gives the defaults.
 #[derive(Debug, Clone)]
@@ -91,6 +74,7 @@ pub struct JwtConfig {
     pub token_type: String,
     /// Lifetime of an access token in seconds (`exp - iat`). Defaults to 900 (15 minutes):
     /// with revocation `none` this is also how long a stolen token stays useful.
+    /// [`JwtConfig::with_revocation`] makes it 300 for [`Revocation::Refresh`].
     pub ttl_secs: u64,
     /// Clock-skew tolerance for `exp`, `nbf`, `iat`. Defaults to
     /// [`DEFAULT_LEEWAY_SECS`] (5 s).
@@ -100,8 +84,29 @@ pub struct JwtConfig {
     pub max_token_bytes: usize,
     /// Where the key comes from. Defaults to [`KeySource::Generate`].
     pub keys: KeySource,
-    /// Revocation strategy. Defaults to [`Revocation::None`].
+    /// Revocation strategy. Defaults to [`Revocation::None`]. Every other strategy keeps
+    /// state in Redis and needs [`JwtBackend::connect`].
     pub revocation: Revocation,
+    /// Lifetime of a refresh-token family (`refresh` only), seconds from login, however often
+    /// it rotates. Defaults to 28800 (8 hours).
+    pub refresh_ttl_secs: u64,
+    /// Most subjects the `epoch` strategy caches locally before flushing. Defaults to 100,000.
+    pub epoch_cache_capacity: usize,
+    /// Prefix of every Redis key and channel the strategies use (`<prefix>:jwt:…`). Defaults
+    /// to `authbench`.
+    pub key_prefix: String,
+    /// How long one attempt to (re)connect to Redis may take. Defaults to 1 s.
+    pub connect_timeout: Duration,
+    /// How long one Redis command may wait for its answer. Defaults to 500 ms. With the
+    /// connect timeout it bounds how long a verify can take when Redis is gone.
+    pub response_timeout: Duration,
+    /// **Insecure.** When a `denylist` or `epoch` verify cannot reach Redis, accept the token
+    /// on its signature alone (logging a warning per request) instead of answering
+    /// `Unavailable`. Trades revocation for availability: a logged-out or stolen token works
+    /// again while Redis is down. Affects only that verify check (issue, revoke, refresh
+    /// still fail closed; `none` and `refresh` never ask Redis on verify), and shows in the
+    /// backend's name (`…-insecure-fail-open`). Defaults to `false`.
+    pub insecure_fail_open: bool,
 }
 
 impl JwtConfig {
@@ -117,7 +122,44 @@ impl JwtConfig {
             max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
             keys: KeySource::Generate,
             revocation: Revocation::None,
+            refresh_ttl_secs: DEFAULT_REFRESH_TTL_SECS,
+            epoch_cache_capacity: DEFAULT_EPOCH_CACHE_CAPACITY,
+            key_prefix: DEFAULT_KEY_PREFIX.to_owned(),
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            response_timeout: DEFAULT_RESPONSE_TIMEOUT,
+            insecure_fail_open: false,
         }
+    }
+
+    /// Sets the strategy, and for [`Revocation::Refresh`] the short access-token lifetime
+    /// ([`DEFAULT_REFRESH_ACCESS_TTL_SECS`]) that strategy is about. Set `ttl_secs` afterwards
+    /// to choose another.
+    #[must_use]
+    pub fn with_revocation(mut self, revocation: Revocation) -> Self {
+        self.revocation = revocation;
+        if revocation == Revocation::Refresh {
+            self.ttl_secs = DEFAULT_REFRESH_ACCESS_TTL_SECS;
+        }
+        self
+    }
+
+    /// Refuses configurations that could never work.
+    ///
+    /// # Errors
+    ///
+    /// [`JwtError::Config`] naming the field.
+    pub fn validate(&self) -> Result<(), JwtError> {
+        let fail = |why: &str| Err(JwtError::Config(why.to_owned()));
+        if self.ttl_secs == 0 {
+            return fail("ttl_secs must be at least 1");
+        }
+        if self.revocation == Revocation::Refresh && self.refresh_ttl_secs == 0 {
+            return fail("refresh_ttl_secs must be at least 1");
+        }
+        if self.key_prefix.is_empty() || self.key_prefix.contains(char::is_whitespace) {
+            return fail("key_prefix must be non-empty and without whitespace");
+        }
+        Ok(())
     }
 }
 
@@ -133,13 +175,31 @@ struct IssuedClaims<'a> {
     jti: &'a str,
     tenant: &'a str,
     roles: &'a [String],
+    /// The refresh-token family (`refresh` strategy only), so logout can end it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sid: Option<&'a str>,
 }
 
-/// A stateless JWT backend: issues signed access tokens and verifies them locally, with no
-/// store round trip. Build once with [`JwtBackend::new`]; share by reference or `Arc`.
+/// The strategy's state, if it has any.
+#[derive(Debug)]
+enum Strategy {
+    None,
+    Denylist(Denylist),
+    Epoch(Epoch),
+    Refresh {
+        families: Refresh,
+        /// Like the main verifier, but tolerating expiry for up to a family's lifetime: a
+        /// logout presenting an access token that has just expired must still end its family.
+        revoke_verifier: Box<Verifier>,
+    },
+}
+
+/// A JWT backend: issues signed access tokens and verifies them locally, plus whatever check
+/// its [`Revocation`] strategy adds. Build once, with [`JwtBackend::new`] (`none`) or
+/// [`JwtBackend::connect`] (any strategy); share by reference or `Arc`.
 pub struct JwtBackend {
     config: JwtConfig,
-    /// `jwt-<ALG>-<revocation>`, computed once.
+    /// `jwt-<ALG>-<revocation>[-insecure-fail-open]`, computed once.
     name: String,
     signing: SigningKey,
     /// base64url of our constant header, computed once: every token starts with it.
@@ -149,6 +209,8 @@ pub struct JwtBackend {
     /// The JWKS document, rendered once (`None` for HS256: a secret is never published).
     jwks: Option<String>,
     clock: SharedClock,
+    /// The revocation strategy's state (Redis handles, caches, the subscriber task).
+    strategy: Strategy,
 }
 
 impl fmt::Debug for JwtBackend {
@@ -168,28 +230,146 @@ fn read(path: &PathBuf) -> Result<Vec<u8>, JwtError> {
     })
 }
 
+fn load_key(config: &JwtConfig) -> Result<SigningKey, JwtError> {
+    match &config.keys {
+        KeySource::Generate => SigningKey::generate(config.alg),
+        KeySource::PemFile(path) => SigningKey::from_pem(config.alg, &read(path)?),
+        KeySource::JwkFile(path) => {
+            let text = String::from_utf8(read(path)?)
+                .map_err(|_| JwtError::InvalidJwk("file is not UTF-8".into()))?;
+            SigningKey::from_jwk_json(config.alg, &text)
+        }
+    }
+}
+
+/// What the local checks found in a token: the principal and, under `refresh`, its family.
+struct Checked {
+    principal: Principal,
+    sid: Option<String>,
+}
+
 impl JwtBackend {
-    /// Builds the backend: loads or generates the key, renders the header and the JWKS, and
-    /// builds the verifier, all once.
+    /// Builds a backend with revocation `none`: loads or generates the key, renders the header
+    /// and the JWKS, and builds the verifier, all once. No Redis.
+    ///
+    /// # Errors
+    ///
+    /// Key errors; [`JwtError::Config`] if `config.revocation` needs Redis (use
+    /// [`connect`](Self::connect)).
     pub fn new(config: JwtConfig, clock: SharedClock) -> Result<Self, JwtError> {
-        let signing = match &config.keys {
-            KeySource::Generate => SigningKey::generate(config.alg)?,
-            KeySource::PemFile(path) => SigningKey::from_pem(config.alg, &read(path)?)?,
-            KeySource::JwkFile(path) => {
-                let text = String::from_utf8(read(path)?)
-                    .map_err(|_| JwtError::InvalidJwk("file is not UTF-8".into()))?;
-                SigningKey::from_jwk_json(config.alg, &text)?
-            }
-        };
+        let signing = load_key(&config)?;
         Self::with_key(config, signing, clock)
     }
 
-    /// Builds the backend around an existing key (its algorithm wins over `config.alg`;
+    /// As [`new`](Self::new), around an existing key (its algorithm wins over `config.alg`;
     /// `config.keys` is ignored).
+    ///
+    /// # Errors
+    ///
+    /// As [`new`](Self::new).
     pub fn with_key(
+        config: JwtConfig,
+        signing: SigningKey,
+        clock: SharedClock,
+    ) -> Result<Self, JwtError> {
+        if config.revocation.needs_redis() {
+            return Err(JwtError::Config(format!(
+                "revocation `{}` keeps state in Redis: build the backend with \
+                 JwtBackend::connect(config, clock, redis_url)",
+                config.revocation
+            )));
+        }
+        Self::assemble(config, signing, clock, Strategy::None)
+    }
+
+    /// Builds a backend under any strategy, connecting to Redis at `redis_url` when the
+    /// strategy needs it (`none` does not touch Redis). For `epoch`, also starts the
+    /// subscriber and waits for its first subscription.
+    ///
+    /// # Errors
+    ///
+    /// Key and configuration errors; [`JwtError::Store`] (kind `Unavailable`) when Redis does
+    /// not answer within about `connect_timeout + response_timeout`.
+    pub async fn connect(
+        config: JwtConfig,
+        clock: SharedClock,
+        redis_url: &str,
+    ) -> Result<Self, JwtError> {
+        let signing = load_key(&config)?;
+        Self::connect_with_key(config, signing, clock, redis_url).await
+    }
+
+    /// As [`connect`](Self::connect), around an existing key.
+    ///
+    /// # Errors
+    ///
+    /// As [`connect`](Self::connect).
+    pub async fn connect_with_key(
+        config: JwtConfig,
+        signing: SigningKey,
+        clock: SharedClock,
+        redis_url: &str,
+    ) -> Result<Self, JwtError> {
+        config.validate()?;
+        let revocation = config.revocation;
+        if !revocation.needs_redis() {
+            return Self::assemble(config, signing, clock, Strategy::None);
+        }
+        let store =
+            Store::connect(redis_url, config.connect_timeout, config.response_timeout).await?;
+        let prefix = config.key_prefix.as_str();
+        let strategy = match revocation {
+            Revocation::Denylist => Strategy::Denylist(
+                Denylist::new(
+                    store,
+                    prefix,
+                    config.ttl_secs,
+                    config.leeway_secs,
+                    config.insecure_fail_open,
+                )
+                .await?,
+            ),
+            Revocation::Epoch => Strategy::Epoch(
+                Epoch::new(
+                    store,
+                    prefix,
+                    config.ttl_secs,
+                    config.leeway_secs,
+                    config.epoch_cache_capacity,
+                    config.insecure_fail_open,
+                )
+                .await?,
+            ),
+            Revocation::Refresh => {
+                let mut options = verifier_options(&config, &signing);
+                options.leeway_secs = config.leeway_secs.saturating_add(config.refresh_ttl_secs);
+                let revoke_verifier = Verifier::from_keys(vec![signing.verifying_key()], options)?
+                    .with_clock(clock.clone())
+                    .with_required(REQUIRED);
+                Strategy::Refresh {
+                    families: Refresh::new(store, prefix, config.refresh_ttl_secs).await?,
+                    revoke_verifier: Box::new(revoke_verifier),
+                }
+            }
+            Revocation::None => Strategy::None,
+        };
+        if config.insecure_fail_open
+            && matches!(revocation, Revocation::Denylist | Revocation::Epoch)
+        {
+            tracing::warn!(
+                revocation = %revocation,
+                "INSECURE: --insecure-fail-open: tokens are accepted without their revocation \
+                 check while Redis is unavailable"
+            );
+        }
+        Self::assemble(config, signing, clock, strategy)
+    }
+
+    fn assemble(
         mut config: JwtConfig,
         signing: SigningKey,
         clock: SharedClock,
+        strategy: Strategy,
     ) -> Result<Self, JwtError> {
         config.alg = signing.alg();
         let header = serde_json::to_vec(&HeaderOut {
@@ -199,23 +379,21 @@ impl JwtBackend {
         })
         .map_err(|e| JwtError::Signing(e.to_string()))?;
         let header_b64 = URL_SAFE_NO_PAD.encode(header);
-        let mut options = VerifierOptions::new([signing.alg()]);
-        options.issuer = Some(config.issuer.clone());
-        options.audience = Some(config.audience.clone());
-        options.token_type = Some(config.token_type.clone());
-        options.leeway_secs = config.leeway_secs;
-        options.max_token_bytes = config.max_token_bytes;
-        let verifier = Verifier::from_keys(vec![signing.verifying_key()], options)?
-            .with_clock(clock.clone())
-            .with_required(Required {
-                sub: true,
-                iat: true,
-                jti: true,
-            });
+        let verifier = Verifier::from_keys(
+            vec![signing.verifying_key()],
+            verifier_options(&config, &signing),
+        )?
+        .with_clock(clock.clone())
+        .with_required(REQUIRED);
         let jwks = signing
             .public_jwk_struct()
             .map(|public| keys::jwks_json(&[public]));
-        let name = format!("jwt-{}-{}", signing.alg(), config.revocation);
+        let mut name = format!("jwt-{}-{}", signing.alg(), config.revocation);
+        if config.insecure_fail_open
+            && matches!(config.revocation, Revocation::Denylist | Revocation::Epoch)
+        {
+            name.push_str("-insecure-fail-open");
+        }
         Ok(Self {
             config,
             name,
@@ -224,6 +402,7 @@ impl JwtBackend {
             verifier,
             jwks,
             clock,
+            strategy,
         })
     }
 
@@ -242,13 +421,57 @@ impl JwtBackend {
         &self.config
     }
 
+    /// The revocation strategy.
+    pub fn revocation(&self) -> Revocation {
+        self.config.revocation
+    }
+
     /// The verifier the backend uses (same rules as `authbench token verify`).
     pub fn verifier(&self) -> &Verifier {
         &self.verifier
     }
 
-    /// [`Authenticator::issue`] without the `async` wrapper (benchmarks call this).
+    /// `host:port` of the Redis server, for strategies that use one.
+    pub fn redis_addr(&self) -> Option<&str> {
+        self.store().map(Store::addr)
+    }
+
+    fn store(&self) -> Option<&Store> {
+        match &self.strategy {
+            Strategy::None => None,
+            Strategy::Denylist(d) => Some(d.store()),
+            Strategy::Epoch(e) => Some(e.store()),
+            Strategy::Refresh { families, .. } => Some(families.store()),
+        }
+    }
+
+    /// The `epoch` strategy's cache counters (`None` under other strategies).
+    pub fn epoch_stats(&self) -> Option<EpochStats> {
+        match &self.strategy {
+            Strategy::Epoch(e) => Some(e.stats()),
+            _ => None,
+        }
+    }
+
+    /// Under `epoch`, waits up to `timeout` for the revocation subscription to be live (it
+    /// resubscribes by itself after an outage) and says whether it is; `true` under the
+    /// other strategies, which have no subscription.
+    pub async fn wait_until_subscribed(&self, timeout: Duration) -> bool {
+        match &self.strategy {
+            Strategy::Epoch(e) => e.wait_until_subscribed(timeout).await,
+            _ => true,
+        }
+    }
+
+    /// [`Authenticator::issue`] without the `async` wrapper, for strategies that keep no
+    /// per-token state (`none`, `denylist`, `epoch`; benchmarks call this). Under `refresh`,
+    /// use `issue`, which starts a refresh-token family in Redis.
     pub fn issue_now(&self, who: &Identity) -> Result<Credential, Error> {
+        self.sign_access(who, None)
+    }
+
+    /// Signs an access token for `who`, carrying `sid` when given.
+    fn sign_access(&self, who: &Identity, sid: Option<&str>) -> Result<Credential, Error> {
         let now = self.clock.now();
         let mut jti_bytes = [0u8; JTI_BYTES];
         getrandom::fill(&mut jti_bytes).map_err(|_| JwtError::Random)?;
@@ -263,6 +486,7 @@ impl JwtBackend {
             jti: &jti,
             tenant: &who.tenant,
             roles: &who.roles,
+            sid,
         };
         let payload = serde_json::to_vec(&claims).map_err(|e| JwtError::Signing(e.to_string()))?;
         let mut input = String::with_capacity(self.header_b64.len() + payload.len() * 4 / 3 + 400);
@@ -277,68 +501,194 @@ impl JwtBackend {
         })
     }
 
-    /// [`Authenticator::verify`] without the `async` wrapper (benchmarks call this).
+    /// The local part of [`Authenticator::verify`], without the `async` wrapper: signature and
+    /// claims, no store. That is the whole verify under `none` and `refresh`; under `denylist`
+    /// and `epoch`, `verify` adds the revocation check (benchmarks call this for the floor).
     pub fn verify_now(&self, token: &str) -> Result<Principal, Error> {
+        self.check_local(&self.verifier, token).map(|c| c.principal)
+    }
+
+    fn check_local(&self, verifier: &Verifier, token: &str) -> Result<Checked, Error> {
         let mut buf = Vec::new();
-        let claims = self
-            .verifier
+        let claims = verifier
             .check::<AccessClaims>(token, &mut buf)
             .inspect_err(|e| tracing::debug!(reason = %e, "JWT rejected"))?;
         let r = claims.registered;
         let missing = |name: &str| {
             Error::new(
-                authbench_core::ErrorKind::MissingClaim,
+                ErrorKind::MissingClaim,
                 format!("claim `{name}` is required"),
             )
         };
         // `check` has already required sub, iat, jti and exp.
-        Ok(Principal {
+        let principal = Principal {
             subject: r.sub.ok_or_else(|| missing("sub"))?.into_owned(),
             tenant: claims.private.tenant.ok_or_else(|| missing("tenant"))?,
             roles: claims.private.roles.ok_or_else(|| missing("roles"))?,
             issued_at: r.iat.ok_or_else(|| missing("iat"))?,
             expires_at: r.exp,
             credential_id: r.jti.ok_or_else(|| missing("jti"))?.into_owned(),
+        };
+        Ok(Checked {
+            principal,
+            sid: claims.private.sid,
         })
     }
 }
 
+/// Claims every access token must carry besides `exp`.
+const REQUIRED: Required = Required {
+    sub: true,
+    iat: true,
+    jti: true,
+};
+
+fn verifier_options(config: &JwtConfig, signing: &SigningKey) -> VerifierOptions {
+    let mut options = VerifierOptions::new([signing.alg()]);
+    options.issuer = Some(config.issuer.clone());
+    options.audience = Some(config.audience.clone());
+    options.token_type = Some(config.token_type.clone());
+    options.leeway_secs = config.leeway_secs;
+    options.max_token_bytes = config.max_token_bytes;
+    options
+}
+
 impl Authenticator for JwtBackend {
     fn describe(&self) -> Description {
+        let revocation = self.config.revocation;
         Description {
             name: self.name.clone(),
-            stateful: false,
-            revocation: match self.config.revocation {
-                Revocation::None => RevocationModel::None,
-            },
-            store_round_trips_per_verify: 0,
+            stateful: revocation.needs_redis(),
+            revocation: revocation.model(),
+            store_round_trips_per_verify: revocation.round_trips_per_verify(),
         }
     }
 
+    /// Signs an access token; under `refresh`, first starts a refresh-token family in Redis
+    /// (one round trip) and returns its first refresh token too.
     async fn issue(&self, who: &Identity) -> Result<Credential, Error> {
-        self.issue_now(who)
+        match &self.strategy {
+            Strategy::Refresh { families, .. } => {
+                let started = families.start(who, self.clock.now()).await?;
+                let mut credential = self.sign_access(who, Some(&started.family_id))?;
+                credential.refresh_token = Some(started.refresh_token);
+                Ok(credential)
+            }
+            _ => self.sign_access(who, None),
+        }
     }
 
+    /// Local checks, then the strategy's: `denylist` one `MGET`; `epoch` the local cache (a
+    /// `GET` on a miss or while the subscription is down); `none` and `refresh` nothing.
     async fn verify(&self, token: &str) -> Result<Principal, Error> {
-        self.verify_now(token)
+        let principal = self.check_local(&self.verifier, token)?.principal;
+        match &self.strategy {
+            Strategy::None | Strategy::Refresh { .. } => {}
+            Strategy::Denylist(d) => d.check(&principal).await?,
+            Strategy::Epoch(e) => e.check(&principal.subject, principal.issued_at).await?,
+        }
+        Ok(principal)
     }
 
-    /// With revocation `none` a token cannot be taken back: `Unsupported`, by design.
-    async fn revoke(&self, _token: &str) -> Result<(), Error> {
-        Err(Error::unsupported(&self.name, "revoke a token"))
+    /// - `none`: `Unsupported`: a stateless token cannot be taken back.
+    /// - `denylist`: the token is verified (signature and claims) and its `jti` denied until it
+    ///   would expire; an already expired token needs nothing (`Ok`).
+    /// - `epoch`: `Unsupported`: an epoch ends all of a user's tokens, it cannot name one.
+    /// - `refresh`: ends the token's refresh-token family (found through the `sid` claim); the
+    ///   access token itself lives out its short `exp`. A refresh token may be presented
+    ///   instead, and ends its family the same way.
+    async fn revoke(&self, token: &str) -> Result<(), Error> {
+        match &self.strategy {
+            Strategy::None => Err(Error::unsupported(&self.name, "revoke a token")),
+            Strategy::Epoch(_) => Err(Error::unsupported(
+                &self.name,
+                "revoke a single token (an epoch ends all of a user's tokens; use revoke_all)",
+            )),
+            Strategy::Denylist(d) => match self.check_local(&self.verifier, token) {
+                Ok(checked) => d.deny(&checked.principal, self.clock.now()).await,
+                Err(e) if e.kind() == ErrorKind::Expired => Ok(()),
+                Err(e) => Err(e),
+            },
+            Strategy::Refresh {
+                families,
+                revoke_verifier,
+            } => {
+                if refresh::looks_like_refresh_token(token) {
+                    return families.revoke_by_refresh_token(token).await;
+                }
+                let checked = match self.check_local(revoke_verifier, token) {
+                    Ok(checked) => checked,
+                    // Older than any family could be: nothing left to end.
+                    Err(e) if e.kind() == ErrorKind::Expired => return Ok(()),
+                    Err(e) => return Err(e),
+                };
+                let sid = checked.sid.ok_or_else(|| {
+                    Error::new(ErrorKind::MissingClaim, "claim `sid` is required")
+                })?;
+                families.revoke_family(&sid).await
+            }
+        }
     }
 
-    /// With revocation `none` there is no per-user state to bump: `Unsupported`.
-    async fn revoke_all(&self, _subject: &str) -> Result<(), Error> {
-        Err(Error::unsupported(
-            &self.name,
-            "revoke all tokens of a user",
-        ))
+    /// - `none`: `Unsupported`.
+    /// - `denylist`, `epoch`: raise the user's epoch to now (`epoch` also publishes it to every
+    ///   instance's cache): every token issued at or before this second is revoked.
+    /// - `refresh`: revoke every refresh-token family of the user; access tokens live out
+    ///   their short `exp`.
+    async fn revoke_all(&self, subject: &str) -> Result<(), Error> {
+        let now = self.clock.now();
+        match &self.strategy {
+            Strategy::None => Err(Error::unsupported(
+                &self.name,
+                "revoke all tokens of a user",
+            )),
+            Strategy::Denylist(d) => d.revoke_all(subject, now).await,
+            Strategy::Epoch(e) => e.revoke_all(subject, now).await,
+            Strategy::Refresh { families, .. } => families.revoke_all(subject).await,
+        }
     }
 
-    /// No refresh tokens without server-side state: `Unsupported`.
-    async fn refresh(&self, _refresh_token: &str) -> Result<Credential, Error> {
-        Err(Error::unsupported(&self.name, "refresh"))
+    /// `refresh` only: spends the refresh token and returns a new access token (with the
+    /// family's *current* identity) and a new refresh token of the same family. Presenting a
+    /// spent refresh token revokes the whole family (reuse detection). Other strategies:
+    /// `Unsupported`.
+    async fn refresh(&self, refresh_token: &str) -> Result<Credential, Error> {
+        let Strategy::Refresh { families, .. } = &self.strategy else {
+            return Err(Error::unsupported(&self.name, "refresh"));
+        };
+        if refresh_token.len() > self.config.max_token_bytes {
+            return Err(Error::new(
+                ErrorKind::TooLarge,
+                format!(
+                    "refresh token is {} bytes; the limit is {}",
+                    refresh_token.len(),
+                    self.config.max_token_bytes
+                ),
+            ));
+        }
+        if refresh_token.is_empty() {
+            return Err(Error::new(ErrorKind::Missing, "no refresh token presented"));
+        }
+        let rotated = families.rotate(refresh_token, self.clock.now()).await?;
+        let mut credential = self.sign_access(&rotated.identity, Some(&rotated.family_id))?;
+        credential.refresh_token = Some(rotated.refresh_token);
+        Ok(credential)
+    }
+
+    /// - `refresh`: rewrites tenant and roles in every refresh-token family of the user, so the
+    ///   next refresh signs the new facts: the change bites within one access-token lifetime.
+    /// - `none`, `denylist`, `epoch`: `Unsupported`: issued tokens keep their claims until they
+    ///   expire. To force the change, the caller can `revoke_all` (under `denylist`/`epoch`),
+    ///   making the user log in again and get the new claims; that is a policy the caller
+    ///   chooses and reports as a revocation, not an update.
+    async fn update_identity(&self, who: &Identity) -> Result<(), Error> {
+        match &self.strategy {
+            Strategy::Refresh { families, .. } => families.update_identity(who).await,
+            _ => Err(Error::unsupported(
+                &self.name,
+                "change the claims of issued tokens (they keep them until they expire)",
+            )),
+        }
     }
 
     fn published_keys(&self) -> Option<&str> {

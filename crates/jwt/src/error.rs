@@ -112,6 +112,12 @@ pub enum JwtError {
     /// Claims to sign must be a JSON object.
     #[error("claims must be a JSON object")]
     ClaimsNotAnObject,
+    /// The configuration cannot work (e.g. a Redis strategy built without Redis).
+    #[error("invalid JWT backend configuration: {0}")]
+    Config(String),
+    /// Redis, needed by the `denylist`, `epoch` and `refresh` strategies, could not be set up.
+    #[error(transparent)]
+    Store(#[from] authbench_store::StoreError),
 }
 
 fn kid_suffix(kid: &Option<String>) -> String {
@@ -121,12 +127,24 @@ fn kid_suffix(kid: &Option<String>) -> String {
     }
 }
 
-impl From<JwtError> for authbench_core::Error {
-    /// Configuration and signing failures are ours, not the client's: [`ErrorKind::Internal`].
+impl JwtError {
+    /// The core kind: an unreachable Redis is [`ErrorKind::Unavailable`] (fail closed, 503);
+    /// every other configuration or signing failure is ours, not the client's:
+    /// [`ErrorKind::Internal`].
     ///
+    /// [`ErrorKind::Unavailable`]: authbench_core::ErrorKind::Unavailable
     /// [`ErrorKind::Internal`]: authbench_core::ErrorKind::Internal
+    pub fn kind(&self) -> authbench_core::ErrorKind {
+        match self {
+            JwtError::Store(e) => e.kind(),
+            _ => authbench_core::ErrorKind::Internal,
+        }
+    }
+}
+
+impl From<JwtError> for authbench_core::Error {
+    /// Keeps [`JwtError::kind`], the message and the cause.
     fn from(e: JwtError) -> Self {
-        authbench_core::Error::new(authbench_core::ErrorKind::Internal, e.to_string())
-            .with_source(e)
+        authbench_core::Error::new(e.kind(), e.to_string()).with_source(e)
     }
 }

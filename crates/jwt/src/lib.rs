@@ -27,7 +27,10 @@
 //! - `verify`: [`Verifier`], the strict rules in one place; the backend and the CLI share it.
 //! - `sign`: [`sign`] for well-formed tokens, [`dangerous::sign_raw`] for crafting bad ones.
 //! - `backend`: [`JwtBackend`], the [`Authenticator`](authbench_core::Authenticator), with
-//!   [`JwtConfig`], [`KeySource`] and the [`Revocation`] strategy (`none` only, so far).
+//!   [`JwtConfig`] and [`KeySource`].
+//! - [`revocation`]: the [`Revocation`] strategies (`none`, `denylist`, `epoch`, `refresh`),
+//!   each a configuration of the same backend, over the shared Redis plumbing of
+//!   `authbench-store`; read its docs for the table of costs and windows.
 //! - [`anatomy`]: a token taken apart, for `authbench token decode`.
 //! - `der`: the few DER reads needed to move keys between aws-lc-rs and jsonwebtoken.
 //! - `error`: [`JwtError`], the detailed configuration and key errors.
@@ -39,14 +42,19 @@ mod der;
 mod error;
 mod keys;
 mod parse;
+pub mod revocation;
 mod sign;
 mod verify;
 
 pub use alg::Alg;
 pub use authbench_core::DEFAULT_LEEWAY_SECS;
-pub use backend::{JTI_BYTES, JwtBackend, JwtConfig, KeySource, Revocation};
+pub use backend::{
+    DEFAULT_EPOCH_CACHE_CAPACITY, DEFAULT_KEY_PREFIX, DEFAULT_REFRESH_ACCESS_TTL_SECS,
+    DEFAULT_REFRESH_TTL_SECS, JTI_BYTES, JwtBackend, JwtConfig, KeySource,
+};
 pub use error::JwtError;
 pub use keys::{HMAC_SECRET_BYTES, SigningKey, VerifyingKey};
+pub use revocation::{EpochStats, REFRESH_TOKEN_BYTES, Revocation, propagation_delay};
 pub use sign::{dangerous, sign};
 pub use verify::{MAX_HEADER_BYTES, Verifier, VerifierOptions};
 
@@ -61,6 +69,7 @@ pub const DEFAULT_TOKEN_TYPE: &str = "at+jwt";
 
 /// Default access-token lifetime: 15 minutes, the usual compromise between refresh traffic and
 /// how long a stolen token (which nothing can revoke under [`Revocation::None`]) stays good.
+/// Under [`Revocation::Refresh`] it is [`DEFAULT_REFRESH_ACCESS_TTL_SECS`] (5 minutes).
 pub const DEFAULT_TTL_SECS: u64 = 900;
 
 /// Default `iss` we write and require.

@@ -323,6 +323,8 @@ impl<'de> PrivateClaims<'de> for serde_json::Map<String, serde_json::Value> {
 pub(crate) struct AccessClaims {
     pub(crate) tenant: Option<String>,
     pub(crate) roles: Option<Vec<String>>,
+    /// The refresh-token family the token was issued from (`refresh` strategy only).
+    pub(crate) sid: Option<String>,
 }
 
 impl<'de> PrivateClaims<'de> for AccessClaims {
@@ -335,6 +337,10 @@ impl<'de> PrivateClaims<'de> for AccessClaims {
             "roles" => {
                 let v: Vec<String> = typed(map, "claim `roles`")?;
                 put(&mut self.roles, v, "claim")?;
+            }
+            "sid" => {
+                let v: String = typed(map, "claim `sid`")?;
+                put(&mut self.sid, v, "claim")?;
             }
             _ => return Ok(false),
         }

@@ -1,0 +1,113 @@
+//! `denylist`: revoked `jti`s in Redis, checked on every verify.
+//!
+//! `revoke(token)` verifies the token (only a token we signed can be revoked, so nobody can
+//! fill Redis with junk) and stores `<prefix>:jwt:deny:<jti>` with a TTL equal to the token's
+//! remaining life plus the leeway: after that the token is expired anyway and the entry can go.
+//! `revoke_all(sub)` raises the user's epoch (see the [parent module](super)).
+//!
+//! Verify reads **both** keys with one `MGET`: one round trip whatever was revoked.
+//!
+//! **Keyed on `jti`, never on a hash of the token.** ECDSA signatures are malleable: from a
+//! valid `(r, s)` anyone can compute `(r, n − s)`, the "high-S twin", which verifies too. A
+//! deny-list keyed on the token's bytes would miss the twin, and a logged-out token would come
+//! back to life with one byte-level edit. The `jti` is inside the signed payload, so every
+//! variant of the token carries the same one.
+
+use authbench_core::{Error, ErrorKind, Principal};
+use authbench_store::{Store, StoreError};
+
+use super::{NotBefore, on_store_failure, parse_epoch, revoked_by_epoch};
+
+/// The deny-list strategy's Redis side.
+#[derive(Debug)]
+pub(crate) struct Denylist {
+    store: Store,
+    /// `<prefix>:jwt:deny:`, followed by the `jti`.
+    deny_prefix: String,
+    /// The per-user epoch behind `revoke_all`.
+    not_before: NotBefore,
+    /// Clock-skew leeway: a token is accepted until `exp + leeway`, so its entry must outlive
+    /// that.
+    leeway_secs: u64,
+    /// Accept on the signature alone when Redis cannot answer (never by default).
+    fail_open: bool,
+}
+
+impl Denylist {
+    pub(crate) async fn new(
+        store: Store,
+        prefix: &str,
+        token_ttl_secs: u64,
+        leeway_secs: u64,
+        fail_open: bool,
+    ) -> Result<Self, StoreError> {
+        let not_before = NotBefore::new(prefix, token_ttl_secs, leeway_secs);
+        store.load_scripts(&not_before.scripts()).await?;
+        Ok(Self {
+            store,
+            deny_prefix: format!("{prefix}:jwt:deny:"),
+            not_before,
+            leeway_secs,
+            fail_open,
+        })
+    }
+
+    pub(crate) fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The one round trip of every verify: is this `jti` denied, and what is the user's epoch?
+    pub(crate) async fn check(&self, p: &Principal) -> Result<(), Error> {
+        let mut cmd = redis::cmd("MGET");
+        cmd.arg(format!("{}{}", self.deny_prefix, p.credential_id))
+            .arg(self.not_before.key(&p.subject));
+        let (denied, epoch) = match self
+            .store
+            .query::<(Option<String>, Option<String>)>(&cmd)
+            .await
+        {
+            Ok(reply) => reply,
+            Err(e) => return on_store_failure(e, self.fail_open, "denylist"),
+        };
+        if denied.is_some() {
+            return Err(Error::new(ErrorKind::Revoked, "token revoked (jti denied)"));
+        }
+        match revoked_by_epoch(p.issued_at, parse_epoch(epoch.as_deref())?) {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// Denies the `jti` of a verified, unexpired token until it would have expired.
+    pub(crate) async fn deny(&self, p: &Principal, now: u64) -> Result<(), Error> {
+        let Some(exp) = p.expires_at else {
+            return Err(Error::new(
+                ErrorKind::MissingClaim,
+                "claim `exp` is required",
+            ));
+        };
+        // Accepted while now < exp + leeway; one second more absorbs rounding between our
+        // clock and Redis's.
+        let ttl = exp
+            .saturating_add(self.leeway_secs)
+            .saturating_sub(now)
+            .max(1)
+            + 1;
+        let mut cmd = redis::cmd("SET");
+        cmd.arg(format!("{}{}", self.deny_prefix, p.credential_id))
+            .arg("1")
+            .arg("EX")
+            .arg(ttl);
+        self.store.query::<()>(&cmd).await?;
+        tracing::debug!(jti = %p.credential_id, ttl, "jti denied");
+        Ok(())
+    }
+
+    /// Raises `subject`'s epoch to `now`: every token issued at or before it is revoked.
+    pub(crate) async fn revoke_all(&self, subject: &str, now: u64) -> Result<(), Error> {
+        self.not_before
+            .raise(&self.store, subject, now, None)
+            .await?;
+        Ok(())
+    }
+}
