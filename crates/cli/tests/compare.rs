@@ -61,7 +61,20 @@ fn smoke_run_writes_a_complete_run_folder() {
         .find(|s| s.configuration == "session")
         .unwrap();
     assert_eq!(session.token_bytes, 43, "256-bit session ID, base64url");
-    assert!(record.logins.iter().all(|l| l.logins == record.plan.users));
+    assert!(
+        record
+            .logins
+            .iter()
+            .filter(|l| l.password_hash == "insecure-fast")
+            .all(|l| l.logins == record.plan.users)
+    );
+    assert!(
+        record
+            .logins
+            .iter()
+            .any(|l| l.password_hash == "argon2id-owasp" && l.logins > 0),
+        "the real login cost is measured"
+    );
     for alg in ["HS256", "RS256", "PS256", "ES256", "ES384", "EdDSA"] {
         for id in [
             format!("jwt-{alg}"),
@@ -119,6 +132,55 @@ fn smoke_run_writes_a_complete_run_folder() {
         "wrk cross-check (install wrk)"
     );
     assert!(!record.targets.is_empty());
+
+    // The revocation experiment: every strategy, and the rules that must hold even in a smoke run.
+    let strategies: Vec<&str> = record
+        .revocation
+        .strategies
+        .iter()
+        .map(|s| s.strategy.as_str())
+        .collect();
+    assert_eq!(
+        strategies,
+        [
+            "session",
+            "jwt-ES256-none",
+            "jwt-ES256-denylist",
+            "jwt-ES256-epoch",
+            "jwt-ES256-refresh"
+        ]
+    );
+    for st in &record.revocation.strategies {
+        assert_eq!(st.phases.len(), 3, "{}", st.strategy);
+        assert_eq!(
+            st.outage.accepted_revoked, 0,
+            "{} accepted a revoked credential while Redis was frozen",
+            st.strategy
+        );
+    }
+    let session = &record.revocation.strategies[0];
+    let logout = &session.phases[0];
+    assert_eq!(logout.server_answer, "revoked");
+    assert_eq!(logout.not_reflected, 0, "a session logout bites at once");
+    assert!(session.redis_bytes_per_user > 0.0);
+    assert!(
+        session.redis_commands_per_request >= 1.0,
+        "a session verify reads Redis"
+    );
+    let none = &record.revocation.strategies[1];
+    assert_eq!(
+        none.phases[0].server_answer, "not-revoked",
+        "a plain JWT cannot be logged out"
+    );
+    assert_eq!(none.phases[0].not_reflected, none.phases[0].targets);
+    assert!(
+        none.outage.during.get("200").copied().unwrap_or(0) > 0,
+        "jwt-none keeps working without Redis"
+    );
+    assert!(
+        session.outage.during.get("503").copied().unwrap_or(0) > 0,
+        "sessions fail closed while Redis is frozen"
+    );
 
     let summary = std::fs::read_to_string(out.join("summary.md")).expect("summary.md");
     for heading in [

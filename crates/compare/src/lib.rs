@@ -17,6 +17,8 @@
 //! - [`micro`]: in-process verify/issue costs beside their floors.
 //! - [`redis_bench`]: the `redis-benchmark` floor.
 //! - [`http`]: one load-generator run with CPU charged per process.
+//! - [`revocation`]: the revocation experiment (windows, Redis cost, outage); [`resp`] asks
+//!   Redis what it holds.
 //! - [`wrk`]: the cross-check of our load generator against `wrk`.
 //! - [`record`]: `run.json`, its types, and the targets.
 //! - [`summary`]: `summary.md` and the terminal table.
@@ -28,6 +30,8 @@ pub mod micro;
 pub mod plan;
 pub mod record;
 pub mod redis_bench;
+pub mod resp;
+pub mod revocation;
 pub mod services;
 pub mod stats;
 pub mod summary;

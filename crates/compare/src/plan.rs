@@ -1,6 +1,7 @@
 //! How much to measure: the `smoke`, `quick` and `full` profiles.
 
 use crate::micro::MicroPlan;
+use crate::revocation::RevocationPlan;
 use authbench_jwt::Alg;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -24,6 +25,8 @@ pub struct Plan {
     pub profile: Profile,
     /// Users seeded on each server and logged in (one credential each, picked per request).
     pub users: usize,
+    /// Logins timed against a server with the real (OWASP) argon2id cost.
+    pub login_cost_users: usize,
     /// JWT algorithms served over HTTP (the micro measurements cover all six).
     pub http_algs: Vec<Alg>,
     /// Measured length of one HTTP run.
@@ -48,6 +51,8 @@ pub struct Plan {
     pub micro: MicroPlan,
     /// Threads of the load generator.
     pub loadgen_threads: usize,
+    /// The revocation experiment.
+    pub revocation: RevocationPlan,
 }
 
 impl Plan {
@@ -58,6 +63,7 @@ impl Plan {
             Profile::Smoke => Self {
                 profile,
                 users: 20,
+                login_cost_users: 5,
                 http_algs: vec![Alg::HS256],
                 http_duration: Duration::from_millis(300),
                 http_warmup: Duration::from_millis(100),
@@ -72,11 +78,20 @@ impl Plan {
                     batch_time: Duration::from_millis(5),
                     session_samples: 50,
                 },
+                revocation: RevocationPlan {
+                    users: 50,
+                    revoke_fraction: 0.04,
+                    after: Duration::from_millis(500),
+                    background_rps: 200.0,
+                    outage: Duration::from_millis(1000),
+                    refresh_access_ttl_s: 60,
+                },
                 loadgen_threads,
             },
             Profile::Quick => Self {
                 profile,
                 users: 200,
+                login_cost_users: 60,
                 http_algs: vec![Alg::HS256, Alg::ES256, Alg::EdDSA, Alg::RS256],
                 http_duration: Duration::from_millis(1_000),
                 http_warmup: Duration::from_millis(200),
@@ -91,11 +106,20 @@ impl Plan {
                     batch_time: Duration::from_millis(10),
                     session_samples: 1_000,
                 },
+                revocation: RevocationPlan {
+                    users: 500,
+                    revoke_fraction: 0.01,
+                    after: Duration::from_millis(1500),
+                    background_rps: 1000.0,
+                    outage: Duration::from_millis(2000),
+                    refresh_access_ttl_s: 60,
+                },
                 loadgen_threads,
             },
             Profile::Full => Self {
                 profile,
                 users: 2_000,
+                login_cost_users: 200,
                 http_algs: vec![Alg::HS256, Alg::ES256, Alg::EdDSA, Alg::RS256],
                 http_duration: Duration::from_secs(5),
                 http_warmup: Duration::from_secs(1),
@@ -109,6 +133,14 @@ impl Plan {
                     batches: 31,
                     batch_time: Duration::from_millis(20),
                     session_samples: 10_000,
+                },
+                revocation: RevocationPlan {
+                    users: 2000,
+                    revoke_fraction: 0.01,
+                    after: Duration::from_millis(3000),
+                    background_rps: 2000.0,
+                    outage: Duration::from_millis(3000),
+                    refresh_access_ttl_s: 60,
                 },
                 loadgen_threads,
             },

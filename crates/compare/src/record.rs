@@ -55,6 +55,8 @@ pub struct RunRecord {
     /// What each latency proxy was asked to add and what it applied (sleep overshoot and
     /// thread hand-offs make the real delay a little longer than asked).
     pub proxies: Vec<ProxyRecord>,
+    /// The revocation experiment.
+    pub revocation: crate::revocation::RevocationResult,
     /// Our load generator against wrk on `/healthz`.
     pub loadgen_vs_wrk: Option<LoadgenVsWrk>,
     /// The targets of the measurement issue, each as a ratio from this run.
@@ -92,6 +94,9 @@ pub struct Configuration {
 pub struct LoginPhase {
     /// Configuration.
     pub configuration: String,
+    /// `argon2id-owasp` (the server's default: m = 19 MiB, t = 2, p = 1) or `insecure-fast`
+    /// (the seeding shortcut of the measured servers).
+    pub password_hash: String,
     /// Logins.
     pub logins: usize,
     /// Wall time, seconds.

@@ -156,6 +156,10 @@ pub fn run(opts: CompareOptions) -> Result<(PathBuf, RunRecord)> {
     let common = |extra: &[&str]| -> Vec<String> {
         let mut v: Vec<String> = extra.iter().map(|s| (*s).to_owned()).collect();
         v.extend(["--users".to_owned(), plan.users.to_string()]);
+        // Seeding thousands of credentials through argon2id at OWASP cost would spend minutes
+        // on set-up; the measured servers use a cheap hash, and the real login cost is
+        // measured on its own server below.
+        v.push("--insecure-fast-password-hash".to_owned());
         v
     };
     let mut configs = vec![Config {
@@ -196,7 +200,8 @@ pub fn run(opts: CompareOptions) -> Result<(PathBuf, RunRecord)> {
     let http_steps =
         plan.reps * http_targets * (plan.closed_connections.len() + plan.open_fractions.len());
     let distance_steps = plan.reps * plan.redis_delays_ms.len() * plan.closed_connections.len();
-    let total = configs.len() as u64 * 2
+    let total = 10
+        + configs.len() as u64 * 2
         + 3
         + Alg::ALL.len() as u64
         + (http_steps + distance_steps) as u64
@@ -222,11 +227,36 @@ pub fn run(opts: CompareOptions) -> Result<(PathBuf, RunRecord)> {
         let (t, took) = login_all(s, &users, DEMO_PASSWORD, machine.cores.max(2), &|_| {})?;
         logins.push(LoginPhase {
             configuration: c.name.clone(),
+            password_hash: "insecure-fast".into(),
             logins: t.len(),
             seconds: took.as_secs_f64(),
             rate: t.len() as f64 / took.as_secs_f64().max(1e-9),
         });
         tokens.insert(c.name.clone(), t);
+    }
+    // The real login cost: argon2id with OWASP's parameters, the server's default.
+    {
+        progress.step("login cost with argon2id (OWASP parameters)");
+        let args: Vec<String> = ["--backend", "jwt", "--alg", "HS256", "--users"]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .chain([plan.login_cost_users.to_string()])
+            .collect();
+        let s = ServerProcess::start(&opts.server_binary, "login-cost", &args)?;
+        let (t, took) = login_all(
+            &s,
+            &users[..plan.login_cost_users.min(users.len())],
+            DEMO_PASSWORD,
+            machine.cores.max(2),
+            &|_| {},
+        )?;
+        logins.push(LoginPhase {
+            configuration: "jwt-HS256".into(),
+            password_hash: "argon2id-owasp".into(),
+            logins: t.len(),
+            seconds: took.as_secs_f64(),
+            rate: t.len() as f64 / took.as_secs_f64().max(1e-9),
+        });
     }
     // The proxied servers read the same Redis under the same prefix: the sessions the direct
     // server issued are theirs too, so they are not logged in again (no argon2 time wasted).
@@ -490,6 +520,10 @@ pub fn run(opts: CompareOptions) -> Result<(PathBuf, RunRecord)> {
             "wrk not found (Debian: apt-get install wrk): no load-generator cross-check".into(),
         ),
     }
+    // --- Revocation. ---
+    let revocation = crate::revocation::run(&opts.server_binary, &plan.revocation, &mut |m| {
+        progress.step(m)
+    })?;
     progress.finish();
 
     // --- Summaries and targets. ---
@@ -582,6 +616,7 @@ pub fn run(opts: CompareOptions) -> Result<(PathBuf, RunRecord)> {
         redis_distance: distance_summary,
         proxies: Vec::new(),
         loadgen_vs_wrk,
+        revocation,
         targets: targets_checked,
         notes,
     };

@@ -98,13 +98,25 @@ pub struct HttpClient {
     stream: Option<TcpStream>,
 }
 
-/// A response: status and body.
+/// A response: status, headers and body.
 #[derive(Debug)]
 pub struct Response {
     /// Status code.
     pub status: u16,
+    /// Headers, names in lower case.
+    pub headers: Vec<(String, String)>,
     /// Body bytes.
     pub body: Vec<u8>,
+}
+
+impl Response {
+    /// The first value of header `name` (lower case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 impl HttpClient {
@@ -175,14 +187,18 @@ impl HttpClient {
             .nth(1)
             .and_then(|s| s.parse().ok())
             .context("no status code")?;
-        let length: usize = head
+        let headers: Vec<(String, String)> = head
             .lines()
-            .find_map(|l| {
+            .skip(1)
+            .filter_map(|l| {
                 let (k, v) = l.split_once(':')?;
-                k.eq_ignore_ascii_case("content-length")
-                    .then(|| v.trim().parse().ok())
-                    .flatten()
+                Some((k.trim().to_ascii_lowercase(), v.trim().to_owned()))
             })
+            .collect();
+        let length: usize = headers
+            .iter()
+            .find(|(k, _)| k == "content-length")
+            .and_then(|(_, v)| v.parse().ok())
             .unwrap_or(0);
         let mut body = buf[head_end..].to_vec();
         while body.len() < length {
@@ -193,7 +209,11 @@ impl HttpClient {
             body.extend_from_slice(&chunk[..n]);
         }
         body.truncate(length);
-        Ok(Response { status, body })
+        Ok(Response {
+            status,
+            headers,
+            body,
+        })
     }
 }
 

@@ -260,7 +260,18 @@ pub fn markdown(r: &RunRecord) -> String {
         &r.redis_distance,
     );
     if !r.proxies.is_empty() {
-        let _ = writeln!(s, "\nLatency proxy, requested vs applied one-way delay: {}.", r.proxies.iter().map(|p| format!("{} ms → {:.3} ms mean (max overshoot {:.3} ms)", p.requested_ms, p.applied_mean_ms, p.max_overshoot_ms)).collect::<Vec<_>>().join("; "));
+        let _ = writeln!(
+            s,
+            "\nLatency proxy, requested vs applied one-way delay: {}.",
+            r.proxies
+                .iter()
+                .map(|p| format!(
+                    "{} ms → {:.3} ms mean (max overshoot {:.3} ms)",
+                    p.requested_ms, p.applied_mean_ms, p.max_overshoot_ms
+                ))
+                .collect::<Vec<_>>()
+                .join("; ")
+        );
     }
     if let Some(w) = &r.loadgen_vs_wrk {
         let _ = writeln!(
@@ -277,15 +288,88 @@ pub fn markdown(r: &RunRecord) -> String {
             w.wrk_command
         );
     }
+    let rv = &r.revocation;
     let _ = writeln!(
         s,
-        "\n## Logins (set-up; argon2id dominates)\n\n| configuration | logins | seconds | logins/s |\n|---|---|---|---|"
+        "\n## Revocation ({} users per strategy, {:.0} % revoked per phase, background {:.0} req/s open loop)\n",
+        rv.plan.users,
+        rv.plan.revoke_fraction * 100.0,
+        rv.plan.background_rps
+    );
+    let _ = writeln!(
+        s,
+        "| strategy | phase | server said | window p50 ms | p99 ms | max ms | not reflected | accepted after | probe period ms |\n|---|---|---|---|---|---|---|---|---|"
+    );
+    let ms = |v: Option<f64>| v.map_or("—".to_owned(), |x| format!("{x:.1}"));
+    for st in &rv.strategies {
+        for p in &st.phases {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} | {} | {} of {} | {} | {:.1} |",
+                st.strategy,
+                p.phase,
+                p.server_answer,
+                ms(p.window_ms_p50),
+                ms(p.window_ms_p99),
+                ms(p.window_ms_max),
+                p.not_reflected,
+                p.targets,
+                p.accepted_after,
+                p.probe_period_ms
+            );
+        }
+    }
+    let _ = writeln!(
+        s,
+        "\n| strategy | Redis round trips / request | Redis commands / request | Redis bytes / user | keys / user | bytes / revoked credential | at 10k users | at 100k users (linear) | moving parts |\n|---|---|---|---|---|---|---|---|---|"
+    );
+    for st in &rv.strategies {
+        let _ = writeln!(
+            s,
+            "| {} | {:.2} | {:.2} | {:.0} | {:.1} | {:.0} | {:.1} MB | {:.1} MB | {} |",
+            st.strategy,
+            st.redis_round_trips_per_request,
+            st.redis_commands_per_request,
+            st.redis_bytes_per_user,
+            st.redis_keys_per_user,
+            st.redis_bytes_per_revoked,
+            st.redis_bytes_per_user * 1e4 / 1e6,
+            st.redis_bytes_per_user * 1e5 / 1e6,
+            st.moving_parts
+        );
+    }
+    let _ = writeln!(
+        s,
+        "\n| strategy | Redis frozen s | answers while frozen | answers in the second after | revoked credentials accepted | recovery ms |\n|---|---|---|---|---|---|"
+    );
+    let counts = |m: &std::collections::BTreeMap<String, u64>| {
+        m.iter()
+            .map(|(k, v)| format!("{k}: {v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    for st in &rv.strategies {
+        let o = &st.outage;
+        let _ = writeln!(
+            s,
+            "| {} | {:.1} | {} | {} | {} | {} |",
+            st.strategy,
+            o.frozen_s,
+            counts(&o.during),
+            counts(&o.after),
+            o.accepted_revoked,
+            ms(o.recovery_ms)
+        );
+    }
+    let _ = writeln!(
+        s,
+        "\n## Logins\n\n| configuration | password hash | logins | seconds | logins/s |\n|---|---|---|---|---|"
     );
     for l in &r.logins {
         let _ = writeln!(
             s,
-            "| {} | {} | {:.1} | {:.0} |",
-            l.configuration, l.logins, l.seconds, l.rate
+            "| {} | {} | {} | {:.1} | {:.0} |",
+            l.configuration, l.password_hash, l.logins, l.seconds, l.rate
         );
     }
     if !r.notes.is_empty() {

@@ -1,0 +1,585 @@
+//! The revocation experiment: how long a logout, a logout-everywhere and a role change take to
+//! bite under load, what they cost in Redis, and what happens when Redis stops answering.
+//!
+//! For every strategy (session; JWT with `none`, `denylist`, `epoch`, `refresh`) on its own
+//! private Redis:
+//!
+//! 1. every user logs in; Redis's bytes per user are read with `MEMORY USAGE`;
+//! 2. under steady open-loop load on the other users' credentials, a probe keeps presenting
+//!    the credentials of a random 1 % of users while a revoker, at a known instant, logs them
+//!    out (phase `logout`), logs them out everywhere (`logout-all`) or changes their roles
+//!    (`role-change`, through the admin route). Per revoked credential: the time from the
+//!    revoking call's return to the first answer that reflects it (401, or the new roles),
+//!    and the number of requests still accepted as before in between: the *window*;
+//! 3. Redis round trips per verified request, from `INFO stats`;
+//! 4. an outage: Redis is frozen (SIGSTOP) for a few seconds under load, with the revoked
+//!    credentials still being presented; every answer is counted by status, any 2xx for a
+//!    revoked credential is a failure of the fail-closed rule, and the time to the first 2xx
+//!    after Redis returns is the recovery time.
+
+use crate::resp::Inspector;
+use crate::services::{HttpClient, ServerProcess, login_all};
+use crate::stats::quantile;
+use anyhow::{Context, Result};
+use authbench_loadgen::Options;
+use authbench_testkit::RedisServer;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// The password of the seeded users.
+const PASSWORD: &str = "correct horse battery staple";
+
+/// The role the `role-change` phase grants; `/me` showing it is the change biting.
+const NEW_ROLE: &str = "auditor";
+
+/// Commands a server sends itself, each one a round trip (script bodies' commands excluded).
+const ROUND_TRIP_COMMANDS: &[&str] = &["evalsha", "eval", "mget", "get", "exists", "set", "del"];
+
+/// How much of the experiment to run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RevocationPlan {
+    /// Users per strategy.
+    pub users: usize,
+    /// Share of users revoked per phase.
+    pub revoke_fraction: f64,
+    /// Length of a phase after the revocation instant.
+    #[serde(with = "crate::secs_f64")]
+    pub after: Duration,
+    /// Background open-loop rate, requests per second.
+    pub background_rps: f64,
+    /// How long Redis is frozen in the outage phase.
+    #[serde(with = "crate::secs_f64")]
+    pub outage: Duration,
+    /// Access-token lifetime of the `refresh` strategy, seconds.
+    pub refresh_access_ttl_s: u64,
+}
+
+/// One phase of one strategy.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PhaseResult {
+    /// `logout`, `logout-all` or `role-change`.
+    pub phase: String,
+    /// Credentials revoked (or users changed).
+    pub targets: usize,
+    /// How the server answered the revoking call: `revoked`, `not-revoked` (the header said
+    /// the server could not), `unsupported`, or `error`.
+    pub server_answer: String,
+    /// Window from the revoking call's return to the first answer reflecting it, ms (over the
+    /// targets that were reflected within the phase).
+    pub window_ms_p50: Option<f64>,
+    /// 99th percentile of the window, ms.
+    pub window_ms_p99: Option<f64>,
+    /// Largest window, ms.
+    pub window_ms_max: Option<f64>,
+    /// Targets never reflected within the phase (a JWT that lives until `exp`).
+    pub not_reflected: usize,
+    /// Requests accepted as before after the revoking call returned.
+    pub accepted_after: u64,
+    /// Mean time between two probes of the same credential, ms: the resolution of the window.
+    pub probe_period_ms: f64,
+}
+
+/// The Redis-outage phase of one strategy.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OutageResult {
+    /// How long Redis was frozen, seconds.
+    pub frozen_s: f64,
+    /// Answers while Redis was frozen, by status (`"200"`, `"503"` …, `"io"` for transport errors).
+    pub during: BTreeMap<String, u64>,
+    /// Answers in the second after Redis came back, by status.
+    pub after: BTreeMap<String, u64>,
+    /// 2xx answers, during and after the outage, to credentials whose revocation had already
+    /// been seen to bite before it: must be 0.
+    pub accepted_revoked: u64,
+    /// Time from Redis's return to the first 2xx for a live credential, ms.
+    pub recovery_ms: Option<f64>,
+}
+
+/// Everything measured for one strategy.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StrategyResult {
+    /// `session`, `jwt-ES256-denylist` …
+    pub strategy: String,
+    /// What the server was started with (after `authbench serve`; Redis URL redacted).
+    pub serve_args: Vec<String>,
+    /// Redis commands processed per request of the background load, including those a
+    /// script runs inside Redis (the work Redis does).
+    pub redis_commands_per_request: f64,
+    /// Commands the server sent per request (`EVALSHA`, `MGET`, `GET` …): round trips.
+    pub redis_round_trips_per_request: f64,
+    /// Redis bytes (`MEMORY USAGE`, summed over keys) per logged-in user.
+    pub redis_bytes_per_user: f64,
+    /// Extra Redis bytes per revoked credential after the logout phase.
+    pub redis_bytes_per_revoked: f64,
+    /// Keys per logged-in user.
+    pub redis_keys_per_user: f64,
+    /// The phases.
+    pub phases: Vec<PhaseResult>,
+    /// The outage.
+    pub outage: OutageResult,
+    /// What has to run for the strategy, in words.
+    pub moving_parts: String,
+}
+
+/// The experiment's result.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RevocationResult {
+    /// The plan.
+    pub plan: RevocationPlan,
+    /// One entry per strategy.
+    pub strategies: Vec<StrategyResult>,
+}
+
+fn moving_parts(strategy: &str) -> &'static str {
+    match strategy {
+        "session" => "Redis holds every session; every request reads it (1 round trip)",
+        s if s.ends_with("-none") => "a signing key; nothing else (no Redis at all)",
+        s if s.ends_with("-denylist") => {
+            "a key + Redis deny-list of jti and per-user not-before; every request reads it (1 round trip)"
+        }
+        s if s.ends_with("-epoch") => {
+            "a key + per-user not-before in Redis + a local cache kept fresh by Redis pub/sub (0 round trips while the cache is warm)"
+        }
+        s if s.ends_with("-refresh") => {
+            "a key + short access tokens + rotating refresh-token families in Redis (0 round trips per request; Redis on refresh only)"
+        }
+        _ => "",
+    }
+}
+
+/// A deterministic pick of `k` of `n` indices (the same users every run).
+fn pick(n: usize, k: usize, salt: u64) -> Vec<usize> {
+    let mut state = 0x9E37_79B9_7F4A_7C15u64 ^ salt;
+    let mut chosen = Vec::with_capacity(k);
+    while chosen.len() < k.min(n) {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let i = (state % n as u64) as usize;
+        if !chosen.contains(&i) {
+            chosen.push(i);
+        }
+    }
+    chosen
+}
+
+/// One answer seen by the probe.
+struct Seen {
+    target: usize,
+    at: Instant,
+    /// 200 with the old facts, 200 with the new roles, or another status.
+    outcome: Outcome,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Outcome {
+    Old,
+    Changed,
+    Status(u16),
+    Io,
+}
+
+/// Presents each target credential in turn until `stop`, recording every answer.
+fn probe(server: &ServerProcess, tokens: &[String], stop: &AtomicBool) -> Vec<Seen> {
+    if tokens.is_empty() {
+        return Vec::new();
+    }
+    let mut client = HttpClient::new(server.addr());
+    let mut seen = Vec::new();
+    let mut i = 0;
+    while !stop.load(Ordering::Relaxed) {
+        let target = i % tokens.len();
+        i += 1;
+        let auth = format!("Bearer {}", tokens[target]);
+        let at = Instant::now();
+        let outcome = match client.request("GET", "/me", &[("authorization", &auth)], "") {
+            Ok(r) if r.status == 200 => {
+                if String::from_utf8_lossy(&r.body).contains(NEW_ROLE) {
+                    Outcome::Changed
+                } else {
+                    Outcome::Old
+                }
+            }
+            Ok(r) => Outcome::Status(r.status),
+            Err(_) => Outcome::Io,
+        };
+        seen.push(Seen {
+            target,
+            at,
+            outcome,
+        });
+    }
+    seen
+}
+
+fn background(
+    server: &ServerProcess,
+    tokens: Vec<String>,
+    rate: f64,
+    duration: Duration,
+) -> Result<authbench_loadgen::Report> {
+    let mut opts = Options::new(server.url("/me"));
+    opts.credentials = tokens;
+    opts.connections = 8;
+    opts.rate = Some(rate);
+    opts.duration = duration;
+    opts.warmup = Duration::ZERO;
+    opts.threads = Some(1);
+    opts.timeout = Duration::from_secs(5);
+    Ok(authbench_loadgen::run_blocking(&opts)?)
+}
+
+/// Runs one revocation phase: background load, a probe on the targets, the revoker at a known
+/// instant.
+#[allow(clippy::too_many_arguments)]
+fn phase(
+    name: &str,
+    server: &ServerProcess,
+    all_tokens: &[String],
+    users: &[String],
+    targets: &[usize],
+    admin_token: &str,
+    plan: &RevocationPlan,
+) -> Result<(PhaseResult, Vec<usize>)> {
+    let target_tokens: Vec<String> = targets.iter().map(|&i| all_tokens[i].clone()).collect();
+    let others: Vec<String> = all_tokens
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !targets.contains(i))
+        .map(|(_, t)| t.clone())
+        .collect();
+    let lead = Duration::from_millis(300);
+    let stop = AtomicBool::new(false);
+    let (seen, revoked_at, answers) = std::thread::scope(|s| -> Result<_> {
+        let bg = s.spawn(|| {
+            background(
+                server,
+                others,
+                plan.background_rps,
+                lead + plan.after + Duration::from_millis(200),
+            )
+        });
+        let probe = s.spawn(|| probe(server, &target_tokens, &stop));
+        std::thread::sleep(lead);
+        // The revoker: one call per target, each one's return instant recorded.
+        let mut client = HttpClient::new(server.addr());
+        let mut revoked_at = Vec::with_capacity(targets.len());
+        let mut answers: Vec<String> = Vec::new();
+        for (k, &i) in targets.iter().enumerate() {
+            let response = match name {
+                "logout" | "logout-all" => {
+                    let path = if name == "logout" {
+                        "/logout"
+                    } else {
+                        "/logout-all"
+                    };
+                    let auth = format!("Bearer {}", target_tokens[k]);
+                    client.request("POST", path, &[("authorization", &auth)], "")
+                }
+                _ => {
+                    let auth = format!("Bearer {admin_token}");
+                    let body = serde_json::json!({"roles": ["user", NEW_ROLE]}).to_string();
+                    client.request(
+                        "PUT",
+                        &format!("/admin/users/{}/roles", users[i]),
+                        &[
+                            ("authorization", &auth),
+                            ("content-type", "application/json"),
+                        ],
+                        &body,
+                    )
+                }
+            };
+            revoked_at.push(Instant::now());
+            answers.push(match response {
+                Ok(r) if (200..300).contains(&r.status) => {
+                    // The admin routes say what happened to existing credentials in the body;
+                    // the logout routes in the `authbench-revoked` header.
+                    let body: serde_json::Value =
+                        serde_json::from_slice(&r.body).unwrap_or_default();
+                    match (
+                        body["existing_credentials"].as_str(),
+                        r.header("authbench-revoked"),
+                    ) {
+                        (Some(what), _) => what.replace('_', "-"),
+                        (None, Some("false")) => "not-revoked".into(),
+                        (None, _) => "revoked".into(),
+                    }
+                }
+                Ok(r) if r.status == 501 => "unsupported".into(),
+                Ok(r) => format!("error-{}", r.status),
+                Err(_) => "error-io".into(),
+            });
+        }
+        std::thread::sleep(plan.after);
+        stop.store(true, Ordering::Relaxed);
+        let seen = probe.join().unwrap_or_default();
+        let _ = bg.join();
+        Ok((seen, revoked_at, answers))
+    })?;
+
+    let mut windows = Vec::new();
+    let mut accepted_after = 0u64;
+    let mut not_reflected = 0;
+    let mut reflected = Vec::new();
+    for (k, at) in revoked_at.iter().enumerate() {
+        let mine: Vec<&Seen> = seen
+            .iter()
+            .filter(|s| s.target == k && s.at >= *at)
+            .collect();
+        accepted_after += mine.iter().filter(|s| s.outcome == Outcome::Old).count() as u64;
+        match mine
+            .iter()
+            .find(|s| s.outcome != Outcome::Old && s.outcome != Outcome::Io)
+        {
+            Some(first) => {
+                windows.push(first.at.duration_since(*at).as_secs_f64() * 1e3);
+                reflected.push(targets[k]);
+            }
+            None => not_reflected += 1,
+        }
+    }
+    windows.sort_by(f64::total_cmp);
+    let probe_period_ms = if seen.len() > 1 {
+        let span = seen
+            .last()
+            .map(|s| s.at)
+            .unwrap_or_else(Instant::now)
+            .duration_since(seen[0].at);
+        span.as_secs_f64() * 1e3 / (seen.len() as f64 / target_tokens.len().max(1) as f64)
+    } else {
+        0.0
+    };
+    let mut kinds: Vec<String> = answers.clone();
+    kinds.sort();
+    kinds.dedup();
+    let opt = |q: f64| (!windows.is_empty()).then(|| quantile(&windows, q));
+    let result = PhaseResult {
+        phase: name.to_owned(),
+        targets: targets.len(),
+        server_answer: kinds.join("+"),
+        window_ms_p50: opt(0.5),
+        window_ms_p99: opt(0.99),
+        window_ms_max: windows.last().copied(),
+        not_reflected,
+        accepted_after,
+        probe_period_ms,
+    };
+    Ok((result, reflected))
+}
+
+fn status_key(o: Outcome) -> String {
+    match o {
+        Outcome::Old | Outcome::Changed => "200".into(),
+        Outcome::Status(s) => s.to_string(),
+        Outcome::Io => "io".into(),
+    }
+}
+
+/// Freezes Redis under load with live and revoked credentials being presented.
+fn outage(
+    server: &ServerProcess,
+    redis: &mut RedisServer,
+    live: &[String],
+    revoked: &[String],
+    plan: &RevocationPlan,
+) -> Result<OutageResult> {
+    let stop = AtomicBool::new(false);
+    let lead = Duration::from_millis(300);
+    let (live_seen, revoked_seen, frozen_at, thawed_at) = std::thread::scope(|s| -> Result<_> {
+        let l = s.spawn(|| probe(server, live, &stop));
+        let r = s.spawn(|| probe(server, revoked, &stop));
+        std::thread::sleep(lead);
+        redis.pause().context("freezing Redis")?;
+        let frozen_at = Instant::now();
+        std::thread::sleep(plan.outage);
+        redis.resume().context("resuming Redis")?;
+        let thawed_at = Instant::now();
+        std::thread::sleep(Duration::from_secs(1));
+        stop.store(true, Ordering::Relaxed);
+        Ok((
+            l.join().unwrap_or_default(),
+            r.join().unwrap_or_default(),
+            frozen_at,
+            thawed_at,
+        ))
+    })?;
+    let mut during = BTreeMap::new();
+    let mut after = BTreeMap::new();
+    for s in live_seen.iter().chain(revoked_seen.iter()) {
+        let bucket = if s.at >= frozen_at && s.at < thawed_at {
+            &mut during
+        } else if s.at >= thawed_at {
+            &mut after
+        } else {
+            continue;
+        };
+        *bucket.entry(status_key(s.outcome)).or_insert(0u64) += 1;
+    }
+    let accepted_revoked = revoked_seen
+        .iter()
+        .filter(|s| s.at >= frozen_at && matches!(s.outcome, Outcome::Old | Outcome::Changed))
+        .count() as u64;
+    let recovery_ms = live_seen
+        .iter()
+        .find(|s| s.at >= thawed_at && matches!(s.outcome, Outcome::Old | Outcome::Changed))
+        .map(|s| s.at.duration_since(thawed_at).as_secs_f64() * 1e3);
+    Ok(OutageResult {
+        frozen_s: thawed_at.duration_since(frozen_at).as_secs_f64(),
+        during,
+        after,
+        accepted_revoked,
+        recovery_ms,
+    })
+}
+
+/// Runs the whole experiment for every strategy.
+pub fn run(
+    binary: &Path,
+    plan: &RevocationPlan,
+    step: &mut dyn FnMut(String),
+) -> Result<RevocationResult> {
+    let users: Vec<String> = (0..plan.users).map(|i| format!("user{i}")).collect();
+    let k = ((plan.users as f64 * plan.revoke_fraction).round() as usize).max(2);
+    let strategies: [(&str, &[&str]); 5] = [
+        ("session", &["--backend", "session"]),
+        (
+            "jwt-ES256-none",
+            &["--backend", "jwt", "--alg", "ES256", "--revocation", "none"],
+        ),
+        (
+            "jwt-ES256-denylist",
+            &[
+                "--backend",
+                "jwt",
+                "--alg",
+                "ES256",
+                "--revocation",
+                "denylist",
+            ],
+        ),
+        (
+            "jwt-ES256-epoch",
+            &[
+                "--backend",
+                "jwt",
+                "--alg",
+                "ES256",
+                "--revocation",
+                "epoch",
+            ],
+        ),
+        (
+            "jwt-ES256-refresh",
+            &[
+                "--backend",
+                "jwt",
+                "--alg",
+                "ES256",
+                "--revocation",
+                "refresh",
+            ],
+        ),
+    ];
+    let mut results = Vec::new();
+    for (name, args) in strategies {
+        step(format!("revocation: {name}"));
+        let mut redis = RedisServer::start().context("starting a private redis-server")?;
+        let mut serve_args: Vec<String> = args.iter().map(|s| (*s).to_owned()).collect();
+        serve_args.extend([
+            "--users".into(),
+            plan.users.to_string(),
+            "--insecure-fast-password-hash".into(),
+        ]);
+        if name.ends_with("-refresh") {
+            serve_args.extend(["--access-ttl".into(), plan.refresh_access_ttl_s.to_string()]);
+        }
+        let mut with_redis = serve_args.clone();
+        with_redis.extend(["--redis-url".into(), redis.url()]);
+        let server = ServerProcess::start(binary, name, &with_redis)?;
+        let mut inspector = Inspector::connect(redis.addr())?;
+        let baseline: u64 = inspector.key_sizes()?.iter().map(|(_, b)| b).sum();
+        let (tokens, _) = login_all(&server, &users, PASSWORD, 2, &|_| {})?;
+        let (admin, _) = login_all(&server, &["admin".to_owned()], PASSWORD, 1, &|_| {})?;
+        let sizes = inspector.key_sizes()?;
+        let logged_in: u64 = sizes
+            .iter()
+            .map(|(_, b)| b)
+            .sum::<u64>()
+            .saturating_sub(baseline);
+
+        // Round trips and work: Redis commands during a steady background run, per request.
+        let before = inspector.command_calls()?;
+        let bg = background(
+            &server,
+            tokens.clone(),
+            plan.background_rps,
+            Duration::from_secs(1),
+        )?;
+        let after = inspector.command_calls()?;
+        let requests = bg.requests.max(1) as f64;
+        let calls =
+            |m: &BTreeMap<String, u64>, name: &str| m.get(name).copied().unwrap_or(0) as f64;
+        // Every command a server sends on its own is one round trip (the strategies never
+        // pipeline); commands run inside scripts are Redis's work, not round trips.
+        let round_trips = ROUND_TRIP_COMMANDS
+            .iter()
+            .map(|n| calls(&after, n) - calls(&before, n))
+            .sum::<f64>()
+            / requests;
+        let total = |m: &BTreeMap<String, u64>| m.values().sum::<u64>() as f64;
+        // The first INFO is itself counted, once.
+        let per_request = (total(&after) - total(&before) - 1.0).max(0.0) / requests;
+
+        let mut phases = Vec::new();
+        let mut revoked_tokens: Vec<String> = Vec::new();
+        let mut bytes_per_revoked = 0.0;
+        for (n, name_phase) in ["logout", "logout-all", "role-change"].iter().enumerate() {
+            let targets = pick(users.len(), k, n as u64 + 1);
+            let before_bytes: u64 = inspector.key_sizes()?.iter().map(|(_, b)| b).sum();
+            let (result, reflected) = phase(
+                name_phase, &server, &tokens, &users, &targets, &admin[0], plan,
+            )?;
+            if *name_phase == "logout" {
+                let after_bytes: u64 = inspector.key_sizes()?.iter().map(|(_, b)| b).sum();
+                bytes_per_revoked =
+                    (after_bytes as f64 - before_bytes as f64) / targets.len() as f64;
+            }
+            // Only credentials whose revocation was seen to bite are held to "never accepted
+            // again": a plain JWT's logout, or a refresh strategy's outstanding access token,
+            // was never rejected in the first place (that window is the strategy's nature).
+            if *name_phase != "role-change" {
+                revoked_tokens.extend(reflected.iter().map(|&i| tokens[i].clone()));
+            }
+            phases.push(result);
+        }
+        let live: Vec<String> = tokens
+            .iter()
+            .filter(|t| !revoked_tokens.contains(t))
+            .take(200)
+            .cloned()
+            .collect();
+        step(format!("revocation: {name} with Redis frozen"));
+        let outage = outage(&server, &mut redis, &live, &revoked_tokens, plan)?;
+        results.push(StrategyResult {
+            strategy: name.to_owned(),
+            serve_args,
+            redis_commands_per_request: per_request,
+            redis_round_trips_per_request: round_trips,
+            redis_bytes_per_user: logged_in as f64 / plan.users as f64,
+            redis_keys_per_user: sizes.len() as f64 / plan.users as f64,
+            redis_bytes_per_revoked: bytes_per_revoked,
+            phases,
+            outage,
+            moving_parts: moving_parts(name).to_owned(),
+        });
+        drop(server);
+    }
+    Ok(RevocationResult {
+        plan: plan.clone(),
+        strategies: results,
+    })
+}
