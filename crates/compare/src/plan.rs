@@ -83,7 +83,7 @@ impl Plan {
                     revoke_fraction: 0.04,
                     after: Duration::from_millis(500),
                     background_rps: 200.0,
-                    outage: Duration::from_millis(1000),
+                    outage: Duration::from_millis(2000),
                     refresh_access_ttl_s: 60,
                 },
                 loadgen_threads,
