@@ -8,11 +8,13 @@
 //!
 //! - `compare`: the main job, every measurement into a run folder.
 //! - `load`: the HTTP load generator on its own.
+//! - `report`: the book's results pages and charts, regenerated from a run folder.
 //! - `serve`: starts the axum app over the chosen backend (and a private Redis when needed).
 //! - `token`: `decode`, `verify`, `sign` — JWT anatomy and offline checks.
 
 mod compare;
 mod load;
+mod report;
 mod serve;
 mod token;
 
@@ -33,6 +35,8 @@ enum Command {
     Compare(compare::CompareArgs),
     /// Load-test a URL: closed loop, or open loop at a fixed rate without coordinated omission.
     Load(load::LoadArgs),
+    /// Regenerate the book's results pages and charts from a run folder.
+    Report(report::ReportArgs),
     /// Serve the demo API over a session or JWT backend.
     Serve(serve::ServeArgs),
     /// Inspect, verify or mint JWTs.
@@ -46,6 +50,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Compare(args) => compare::run(args).map(|()| ExitCode::SUCCESS),
         Command::Load(args) => load::run(args).map(|()| ExitCode::SUCCESS),
+        Command::Report(args) => report::run(args).map(|()| ExitCode::SUCCESS),
         Command::Serve(args) => serve::run(args).map(|()| ExitCode::SUCCESS),
         Command::Token(cmd) => token::run(cmd),
     };

@@ -1,0 +1,164 @@
+//! `latency.md` and `latency-<scenario>.svg`: percentiles per target, and the whole latency
+//! spectrum from the raw HDR histograms (the chart HdrHistogram's own plotter draws).
+
+use crate::chart::{Axis, Line, LineChart, TEXT, target_color};
+use crate::data::{self, Run, describe_scenario, is_closed, short_scenario};
+use crate::format::{Align, Table, caption, int, spread};
+use anyhow::Result;
+
+/// The percentile ticks of the x axis, as `log10(1 / (1 − q))`: 50 %, 90 %, 99 %, 99.9 %,
+/// 99.99 %.
+const PERCENTILE_TICKS: [(f64, &str); 5] = [
+    (std::f64::consts::LOG10_2, "50%"),
+    (1.0, "90%"),
+    (2.0, "99%"),
+    (3.0, "99.9%"),
+    (4.0, "99.99%"),
+];
+
+/// The right end of the x axis, `log10(1 / (1 − 0.9999))`.
+const X_MAX: f64 = 4.0;
+
+/// Points per decade of `1 / (1 − q)` along each line.
+const STEPS_PER_DECADE: u32 = 50;
+
+/// File name of a scenario's chart.
+pub fn svg_name(scenario: &str) -> String {
+    format!("latency-{scenario}.svg")
+}
+
+/// `latency.md`.
+pub fn md(run: &Run) -> String {
+    let rows = &run.record.http;
+    let reps = run.record.plan.reps;
+    let mut s = String::new();
+    for scenario in data::scenarios(rows) {
+        let open = !is_closed(scenario);
+        let mut columns = vec![
+            ("target", Align::Left),
+            ("req/s", Align::Right),
+            ("p50 (µs)", Align::Right),
+            ("p99 (µs)", Align::Right),
+            ("p99.9 (µs)", Align::Right),
+            ("errors", Align::Right),
+        ];
+        if open {
+            columns.push(("sent late (> 1 ms)", Align::Right));
+        }
+        let mut t = Table::new(&columns);
+        let mut missing = Vec::new();
+        for target in data::targets(rows) {
+            let Some(h) = data::summary(rows, target, scenario) else {
+                continue;
+            };
+            let mut row = vec![
+                target.to_owned(),
+                spread(&h.throughput_rps, int),
+                spread(&h.p50_us, int),
+                spread(&h.p99_us, int),
+                spread(&h.p99_9_us, int),
+                h.errors.to_string(),
+            ];
+            if open {
+                let late: u64 = run.runs(target, scenario).filter_map(|r| r.late).sum();
+                row.push(late.to_string());
+            }
+            t.row(row);
+            if run
+                .median_run(target, scenario)
+                .and_then(|r| run.histogram(r))
+                .is_none()
+            {
+                missing.push(target);
+            }
+        }
+        if !s.is_empty() {
+            s.push('\n');
+        }
+        s.push_str(&caption(&format!(
+            "Latency, {}: median [min–max] of {reps} runs, µs; the chart shows the run with the median p99",
+            describe_scenario(scenario, run.record.plan.open_connections)
+        )));
+        s.push_str(&t.markdown());
+        if !missing.is_empty() {
+            s.push('\n');
+            s.push_str(&caption(&format!(
+                "No raw histogram in the run folder for: {}",
+                missing.join(", ")
+            )));
+        }
+    }
+    s
+}
+
+/// `latency-<scenario>.svg`: latency against percentile, one line per target.
+pub fn svg(run: &Run, scenario: &str) -> Result<String> {
+    let rows = &run.record.http;
+    let mut lines = Vec::new();
+    for (i, target) in data::targets(rows).into_iter().enumerate() {
+        let Some(h) = run
+            .median_run(target, scenario)
+            .and_then(|r| run.histogram(r))
+        else {
+            continue;
+        };
+        if h.is_empty() {
+            continue;
+        }
+        // Beyond q = 1 − 1/n there is no sample left: the line ends at the maximum.
+        let end = (h.len() as f64).log10().min(X_MAX);
+        let steps = (end * f64::from(STEPS_PER_DECADE)).ceil() as u32;
+        let points: Vec<(f64, f64)> = (0..=steps)
+            .map(|k| {
+                let x = (f64::from(k) / f64::from(STEPS_PER_DECADE)).min(end);
+                let q = 1.0 - 10f64.powf(-x);
+                (x, h.value_at_quantile(q).max(1) as f64)
+            })
+            .collect();
+        let color = if target == crate::pages::http::BASELINE {
+            TEXT
+        } else {
+            target_color(target, i)
+        };
+        lines.push(Line {
+            name: target.to_owned(),
+            color,
+            dashed: target == crate::pages::http::BASELINE,
+            markers: false,
+            points,
+            errors: Vec::new(),
+        });
+    }
+    let title = format!("Latency by percentile: {}", short_scenario(scenario));
+    if lines.is_empty() {
+        return crate::chart::empty(&title, "no raw latency histogram in the run folder");
+    }
+    let (lo, hi) = lines
+        .iter()
+        .flat_map(|l| l.points.iter().map(|p| p.1))
+        .fold((f64::INFINITY, 0.0f64), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
+    let y = Axis::log("latency (µs, log scale)", lo, hi);
+    for l in &mut lines {
+        for p in &mut l.points {
+            p.1 = Axis::to_log(p.1);
+        }
+    }
+    let x = Axis {
+        desc: "percentile (axis: log of 1 / (1 − percentile))".into(),
+        range: (0.0, X_MAX),
+        ticks: PERCENTILE_TICKS
+            .iter()
+            .map(|(v, l)| (*v, (*l).to_owned()))
+            .collect(),
+    };
+    LineChart {
+        title,
+        x,
+        y,
+        lines,
+        error_label: None,
+    }
+    .svg()
+}

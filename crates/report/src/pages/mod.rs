@@ -1,0 +1,49 @@
+//! The pages, in the order [`all`] renders them. Each module renders one group of pages and
+//! their charts from the loaded [`Run`].
+
+pub mod context;
+pub mod cost;
+pub mod distance;
+pub mod http;
+pub mod latency;
+pub mod sizes;
+
+use crate::File;
+use crate::data::{self, Run};
+use anyhow::{Context, Result};
+
+/// Every file, in a fixed order.
+pub fn all(run: &Run) -> Result<Vec<File>> {
+    let mut files = Vec::new();
+    let mut add = |name: &str, contents: String| {
+        files.push(File {
+            name: name.to_owned(),
+            contents,
+        });
+    };
+    add("run.md", context::run_md(run));
+    add("targets.md", context::targets_md(run));
+    add("sizes.md", sizes::md(run));
+    add("sizes.svg", sizes::svg(run).context("sizes.svg")?);
+    add("verify.md", cost::verify_md(run));
+    add("verify.svg", cost::verify_svg(run).context("verify.svg")?);
+    add("issue.md", cost::issue_md(run));
+    add("http.md", http::md(run));
+    add(
+        "throughput.svg",
+        http::throughput_svg(run).context("throughput.svg")?,
+    );
+    add("cpu.svg", http::cpu_svg(run).context("cpu.svg")?);
+    add("latency.md", latency::md(run));
+    for scenario in data::scenarios(&run.record.http) {
+        let name = latency::svg_name(scenario);
+        let svg = latency::svg(run, scenario).with_context(|| name.clone())?;
+        add(&name, svg);
+    }
+    add("distance.md", distance::md(run));
+    add("distance.svg", distance::svg(run).context("distance.svg")?);
+    add("floors.md", cost::floors_md(run));
+    add("loadgen.md", cost::loadgen_md(run));
+    add("logins.md", cost::logins_md(run));
+    Ok(files)
+}

@@ -1,0 +1,95 @@
+//! `sizes.md` and `sizes.svg`: credential size and bytes on the wire.
+
+use crate::chart::{Bar, BarChart, BarSeries, PALETTE, RefLine};
+use crate::data::Run;
+use crate::format::{Align, Table, caption, div, int, percent, ratio};
+use anyhow::Result;
+
+/// The per-cookie size browsers must support (RFC 6265 §6.1), bytes: a larger cookie may be
+/// dropped silently.
+pub const COOKIE_LIMIT_BYTES: f64 = 4096.0;
+
+/// The common limit on one request header line, bytes: nginx's default
+/// `large_client_header_buffers 4 8k`; Apache's `LimitRequestFieldSize` is 8190.
+pub const HEADER_LINE_LIMIT_BYTES: f64 = 8192.0;
+
+/// `sizes.md`.
+pub fn md(run: &Run) -> String {
+    let sizes = &run.record.sizes;
+    let session = sizes
+        .iter()
+        .find(|z| z.configuration == "session")
+        .map(|z| z.token_bytes as f64);
+    let mut t = Table::new(&[
+        ("configuration", Align::Left),
+        ("token (bytes)", Align::Right),
+        ("`authorization` line (bytes)", Align::Right),
+        ("`cookie` line (bytes)", Align::Right),
+        ("`GET /me` request head (bytes)", Align::Right),
+        ("share of the 4096-byte cookie limit", Align::Right),
+        ("token ÷ session token", Align::Right),
+    ]);
+    for z in sizes {
+        t.row(vec![
+            z.configuration.clone(),
+            z.token_bytes.to_string(),
+            z.header_line_bytes.to_string(),
+            z.cookie_line_bytes.to_string(),
+            int(z.request_head_bytes),
+            percent(z.cookie_limit_share),
+            ratio(session.map_or(f64::NAN, |s| div(z.token_bytes as f64, s))),
+        ]);
+    }
+    let mut s = caption(
+        "Credential size and bytes on the wire per configuration, bytes; header lines include the name and the CRLF; the request head is the whole `GET /me` head as the load generator sent it (mean over the credential pool)",
+    );
+    s.push_str(&t.markdown());
+    s
+}
+
+/// `sizes.svg`.
+pub fn svg(run: &Run) -> Result<String> {
+    let sizes = &run.record.sizes;
+    let series =
+        |name: &str, color, f: fn(&authbench_compare::record::TokenSize) -> f64| BarSeries {
+            name: name.to_owned(),
+            color,
+            bars: sizes
+                .iter()
+                .map(|z| {
+                    Some(Bar {
+                        value: f(z),
+                        range: None,
+                    })
+                })
+                .collect(),
+        };
+    BarChart {
+        title: "Credential size and bytes on the wire".into(),
+        x_desc: "configuration".into(),
+        categories: sizes.iter().map(|z| z.configuration.clone()).collect(),
+        y_desc: "bytes".into(),
+        log: false,
+        series: vec![
+            series("token", PALETTE[1], |z| z.token_bytes as f64),
+            series("authorization line", PALETTE[2], |z| {
+                z.header_line_bytes as f64
+            }),
+            series("cookie line", PALETTE[0], |z| z.cookie_line_bytes as f64),
+            series("GET /me request head", PALETTE[3], |z| z.request_head_bytes),
+        ],
+        error_label: None,
+        lines: vec![
+            RefLine {
+                value: COOKIE_LIMIT_BYTES,
+                label: "cookie limit, RFC 6265: 4096 bytes".into(),
+            },
+            RefLine {
+                value: HEADER_LINE_LIMIT_BYTES,
+                label: "header line limit, nginx / Apache defaults: 8 KiB".into(),
+            },
+        ],
+        value_labels: Some(int),
+    }
+    .svg()
+}
