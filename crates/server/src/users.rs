@@ -77,7 +77,9 @@ impl HashCost {
         match self {
             HashCost::Owasp => Argon2::default(),
             HashCost::InsecureFast => match argon2::Params::new(1024, 1, 1, None) {
-                Ok(params) => Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params),
+                Ok(params) => {
+                    Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
+                }
                 Err(_) => Argon2::default(),
             },
         }
