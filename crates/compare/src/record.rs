@@ -40,6 +40,9 @@ pub struct RunRecord {
     pub logins: Vec<LoginPhase>,
     /// Credential sizes and bytes on the wire.
     pub sizes: Vec<TokenSize>,
+    /// One JWT per JWT configuration, as issued in this run (for the book's anatomy page; the
+    /// keys died with the run's servers), and when they were read.
+    pub sample_tokens: Vec<SampleToken>,
     /// `redis-benchmark` GET floors (empty when redis-benchmark is not installed).
     pub redis_benchmark: Vec<RedisBenchmark>,
     /// Session verify latency at concurrency 1, in-process, µs.
@@ -120,6 +123,17 @@ pub struct TokenSize {
     pub request_head_bytes: f64,
     /// Share of a browser's 4096-byte cookie limit (RFC 6265) the cookie uses.
     pub cookie_limit_share: f64,
+}
+
+/// A credential as a server of the run issued it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SampleToken {
+    /// Configuration.
+    pub configuration: String,
+    /// The compact JWS.
+    pub token: String,
+    /// When it was collected, seconds since the Unix epoch ("now" for explaining its times).
+    pub collected_at: u64,
 }
 
 /// Latency quantiles, µs.

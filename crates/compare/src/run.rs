@@ -289,6 +289,21 @@ pub fn run(opts: CompareOptions) -> Result<(PathBuf, RunRecord)> {
         })
         .collect();
 
+    let collected_at = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let sample_tokens: Vec<SampleToken> = configs
+        .iter()
+        .filter(|c| c.name.starts_with("jwt-"))
+        .filter_map(|c| {
+            Some(SampleToken {
+                configuration: c.name.clone(),
+                token: tokens.get(&c.name)?.first()?.clone(),
+                collected_at,
+            })
+        })
+        .collect();
+
     // --- Floors: redis-benchmark. ---
     let mut redis_benchmark = Vec::new();
     progress.step("redis-benchmark GET floors");
@@ -608,6 +623,7 @@ pub fn run(opts: CompareOptions) -> Result<(PathBuf, RunRecord)> {
             .collect(),
         logins,
         sizes,
+        sample_tokens,
         redis_benchmark,
         session_verify_c1_us,
         micro: micro_results,

@@ -8,6 +8,8 @@ use authbench_core::{Error, ErrorKind};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
+use serde_json::Value;
+use std::time::{Duration, UNIX_EPOCH};
 
 /// Largest token [`inspect`] looks at. Far above the verifier's 8 KiB cap, so an oversized
 /// token can still be taken apart to see *why* it is large, yet bounded: this is an offline
@@ -120,4 +122,145 @@ pub fn inspect(token: &str) -> Result<Anatomy, Error> {
             decoded_len: signature.len(),
         },
     })
+}
+/// What an algorithm name means, in one line.
+fn explain_alg(alg: &str) -> &'static str {
+    match alg {
+        "HS256" => "HMAC with SHA-256: one shared secret both signs and verifies",
+        "HS384" | "HS512" => "HMAC: one shared secret both signs and verifies",
+        "RS256" => {
+            "RSA PKCS#1 v1.5 with SHA-256: signed with a private key, verified with the public key"
+        }
+        "PS256" | "PS384" | "PS512" => {
+            "RSA-PSS: signed with a private key, verified with the public key"
+        }
+        "ES256" => {
+            "ECDSA on P-256 with SHA-256: signed with a private key, verified with the public key"
+        }
+        "ES384" => {
+            "ECDSA on P-384 with SHA-384: signed with a private key, verified with the public key"
+        }
+        "ES512" => "ECDSA on P-521 with SHA-512 (not accepted by authbench)",
+        "EdDSA" => "Ed25519: signed with a private key, verified with the public key",
+        "none" | "None" | "NONE" => "NO SIGNATURE: an unsecured JWT; a verifier must reject it",
+        _ => "unknown algorithm",
+    }
+}
+
+/// What a claim or header name means, in a few words.
+fn explain_name(name: &str) -> &'static str {
+    match name {
+        "alg" => "algorithm",
+        "typ" => "token type",
+        "kid" => "key ID: which of the issuer's keys signed it",
+        "cty" => "content type",
+        "crit" => "critical extensions the verifier must understand",
+        "jku" | "x5u" => "key URL: never fetched by a strict verifier",
+        "jwk" => "embedded key: never trusted by a strict verifier",
+        "iss" => "issuer: who made the token",
+        "sub" => "subject: whom it is about",
+        "aud" => "audience: who must accept it",
+        "exp" => "expires at",
+        "nbf" => "not valid before",
+        "iat" => "issued at",
+        "jti" => "JWT ID: unique per token (the handle a deny-list uses)",
+        "tenant" => "custom claim: the user's tenant",
+        "roles" => "custom claim: the user's roles, frozen at issue time",
+        _ => "",
+    }
+}
+
+fn human_time(t: u64, now: u64) -> String {
+    let stamp = humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(t));
+    let relative = if t >= now {
+        format!(
+            "in {}",
+            humantime::format_duration(Duration::from_secs(t - now))
+        )
+    } else {
+        format!(
+            "{} ago",
+            humantime::format_duration(Duration::from_secs(now - t))
+        )
+    };
+    format!("{stamp} ({relative})")
+}
+
+fn field_lines(out: &mut String, object: &serde_json::Map<String, Value>, now: u64) {
+    let width = object.keys().map(String::len).max().unwrap_or(0);
+    let shown_of = |value: &Value| match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    // Align the notes, unless one value is so long that alignment would push them off screen.
+    let value_width = object
+        .values()
+        .map(|v| shown_of(v).len())
+        .filter(|&len| len <= 44)
+        .max()
+        .unwrap_or(0);
+    for (name, value) in object {
+        let shown = shown_of(value);
+        let mut note = explain_name(name).to_owned();
+        if matches!(name.as_str(), "exp" | "nbf" | "iat")
+            && let Some(t) = value.as_u64()
+        {
+            note = format!("{note}: {}", human_time(t, now));
+        }
+        if name == "alg"
+            && let Some(a) = value.as_str()
+        {
+            note = explain_alg(a).to_owned();
+        }
+        if note.is_empty() {
+            out.push_str(&format!("  {name:<width$}  {shown}\n"));
+        } else {
+            out.push_str(&format!(
+                "  {name:<width$}  {shown:<value_width$}  ({note})\n"
+            ));
+        }
+    }
+}
+
+/// The anatomy in words, as `authbench token decode` prints it and the book shows it: each
+/// part decoded, sizes, registered claims explained, times in human form relative to `now`
+/// (seconds since the Unix epoch).
+pub fn explain(a: &Anatomy, now: u64) -> String {
+    let mut out = String::new();
+    out.push_str(&format!(
+        "JWT of {} bytes = header {} + '.' + payload {} + '.' + signature {} characters\n\n",
+        a.total_len, a.header.encoded_len, a.payload.encoded_len, a.signature.encoded_len
+    ));
+    out.push_str(&format!(
+        "HEADER    {} base64url characters -> {} bytes of JSON\n",
+        a.header.encoded_len, a.header.decoded_len
+    ));
+    if let Some(Value::Object(h)) = &a.header.json {
+        field_lines(&mut out, h, now);
+    }
+    out.push_str(&format!(
+        "\nPAYLOAD   {} base64url characters -> {} bytes; readable by anyone who holds the \
+         token (signed, not encrypted)\n",
+        a.payload.encoded_len, a.payload.decoded_len
+    ));
+    match (&a.payload.json, &a.payload.text) {
+        (Some(Value::Object(p)), _) => field_lines(&mut out, p, now),
+        (Some(other), _) => out.push_str(&format!("  {other}\n")),
+        (None, Some(text)) => out.push_str(&format!("  (not JSON) {text:?}\n")),
+        (None, None) => out.push_str("  (binary, not UTF-8)\n"),
+    }
+    let alg = a
+        .header
+        .json
+        .as_ref()
+        .and_then(|h| h.get("alg"))
+        .and_then(Value::as_str)
+        .unwrap_or("?");
+    out.push_str(&format!(
+        "\nSIGNATURE {} base64url characters -> {} bytes of {alg} over \
+         ASCII(base64url(header) + '.' + base64url(payload))\n",
+        a.signature.encoded_len, a.signature.decoded_len
+    ));
+    out.push_str("  not checked by decode: use `authbench token verify`\n");
+    out
 }
