@@ -3,7 +3,10 @@
 use anyhow::{Context, Result};
 use authbench_compare::{CompareOptions, Profile, summary};
 use clap::Args;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+/// Where the book's generated results pages live, relative to the workspace root.
+const BOOK_RESULTS: &str = "book/src/results";
 
 /// Arguments of `authbench compare`.
 #[derive(Debug, Args)]
@@ -34,6 +37,7 @@ pub fn run(args: CompareArgs) -> Result<()> {
     let cargo_lock =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../Cargo.lock"))
             .unwrap_or_default();
+    let out_given = args.out.is_some();
     let opts = CompareOptions {
         profile,
         out: args.out,
@@ -43,10 +47,26 @@ pub fn run(args: CompareArgs) -> Result<()> {
         cargo_lock,
     };
     let (dir, record) = authbench_compare::run(opts)?;
+    // The book's results pages follow the newest default run; a run with an explicit --out
+    // (tests, experiments) renders its pages beside its data instead.
+    let book = Path::new(BOOK_RESULTS);
+    let pages = if !out_given && book.is_dir() {
+        book.to_path_buf()
+    } else {
+        dir.join("pages")
+    };
+    let files = authbench_report::render(&dir, &pages)
+        .with_context(|| format!("rendering {} into {}", dir.display(), pages.display()))?;
     println!("{}", summary::terminal(&record));
     println!("run folder: {}", dir.display());
     println!("  run.json    everything measured, with machine, versions, commit and command");
     println!("  summary.md  the tables");
     println!("  raw/        every load run with its latency histogram");
+    println!(
+        "{} pages and charts rendered into {} (`authbench report --run {}` redoes it)",
+        files.len(),
+        pages.display(),
+        dir.display()
+    );
     Ok(())
 }
