@@ -1,54 +1,33 @@
-//! The request, built once: [`Prepared`] parses the URL, resolves the host, validates every
-//! header and turns each credential into a ready `HeaderValue`, so the hot path only clones
-//! reference-counted parts and picks a credential.
+//! The request, built once: [`Prepared`] parses the URL, resolves the host, validates the
+//! method and every header, and writes out the **complete bytes** of each request (one per
+//! credential of the pool: head and body), so the hot path only picks a slice and writes it.
 //!
-//! It also computes, exactly, how many bytes each request puts on the wire. hyper's HTTP/1.1
-//! client writes `METHOD SP request-target SP HTTP/1.1 CRLF`, then `name: value CRLF` for each
-//! header (names lower-case, as `http::HeaderName` stores them), then `CRLF`, then the body.
-//! It adds no header of its own when we set `Content-Length` ourselves (or send no body), so
-//! the sum below is what the server reads; a test captures the raw bytes to prove it.
+//! A request on the wire is `METHOD SP request-target SP HTTP/1.1 CRLF`, then `name: value CRLF`
+//! for each header (names lower-case), then `CRLF`, then the body. Headers, in order: `host`
+//! (unless the user gave their own), the user's headers as given, `content-length` when there
+//! is a body, the credential header. Since the bytes are built here, the sizes the report
+//! gives are exact by construction; a test captures the raw bytes to prove it.
 
 use std::net::SocketAddr;
-
-use http_body_util::Full;
-use hyper::{
-    Method, Request, Uri,
-    body::Bytes,
-    header::{self, HeaderMap, HeaderName, HeaderValue},
-};
 
 use crate::{
     Error,
     options::{COOKIE_NAME, CredentialForm, Options},
 };
 
-/// `" HTTP/1.1\r\n"` after the request target, plus the space after the method.
-const REQUEST_LINE_OVERHEAD: usize = " ".len() + " HTTP/1.1\r\n".len();
-/// `": "` and `"\r\n"` around each header value.
-const HEADER_OVERHEAD: usize = ": ".len() + "\r\n".len();
-/// The empty line that ends the head.
-const HEAD_END: usize = "\r\n".len();
-
-/// The body type every request uses: one `Bytes`, cloned by reference count.
-pub(crate) type Body = Full<Bytes>;
-
 /// One target, ready to fire.
 #[derive(Debug)]
 pub(crate) struct Prepared {
     /// Resolved once at start: no DNS on the hot path, every connection to the same address.
     pub(crate) addr: SocketAddr,
-    method: Method,
-    /// Origin-form target (`/path?query`): what goes on the request line.
-    target: Uri,
-    /// Host, the user's headers, and `content-length` when there is a body.
-    headers: HeaderMap,
-    body: Bytes,
-    /// `authorization` or `cookie`.
-    credential_name: HeaderName,
-    /// The pool, each token already formatted (`Bearer …` / `__Host-authbench=…`).
-    credentials: Vec<HeaderValue>,
-    /// Bytes of the head without any credential header.
-    base_head_bytes: usize,
+    /// `HEAD` requests get responses without a body, whatever their `content-length` says.
+    pub(crate) head_method: bool,
+    /// Complete request bytes (head + body), one per credential; exactly one when the pool is
+    /// empty.
+    requests: Vec<Box<[u8]>>,
+    /// Size of the credential pool (0: one request, without a credential).
+    pool: usize,
+    body_len: usize,
 }
 
 /// Request size on the wire, in bytes.
@@ -60,37 +39,100 @@ pub(crate) struct WireSize {
     pub(crate) body: usize,
 }
 
+/// The parts of an `http://` URL the generator needs.
+#[derive(Debug, PartialEq)]
+struct Url<'a> {
+    /// `host[:port]` exactly as written: the `Host` header.
+    authority: &'a str,
+    /// Host without brackets (IPv6), for resolution.
+    host: &'a str,
+    port: u16,
+    /// Origin-form request target: path (at least `/`) and query, no fragment.
+    target: String,
+}
+
+/// Splits `http://host[:port][/path][?query][#fragment]`.
+fn parse_url(url: &str) -> Result<Url<'_>, String> {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return Err("expected http://host[:port]/path".into());
+    };
+    if !scheme.eq_ignore_ascii_case("http") {
+        return Err("only http:// is supported (no TLS)".into());
+    }
+    // The fragment never goes on the wire.
+    let rest = rest.split_once('#').map_or(rest, |(r, _)| r);
+    let split = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, target) = rest.split_at(split);
+    if authority.contains('@') {
+        return Err("user info in URLs is not supported".into());
+    }
+    if authority.is_empty() {
+        return Err("missing host".into());
+    }
+    if let Some(b) = authority
+        .bytes()
+        .find(|b| !(b.is_ascii_alphanumeric() || b"-._~:[]%!$&'()*+,;=".contains(b)))
+    {
+        return Err(format!("invalid character {:?} in host", b as char));
+    }
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        let (host, after) = v6.split_once(']').ok_or("unclosed [ in an IPv6 host")?;
+        match after {
+            "" => (host, None),
+            _ => match after.strip_prefix(':') {
+                Some(p) => (host, Some(p)),
+                None => return Err("unexpected characters after the IPv6 host".into()),
+            },
+        }
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        }
+    };
+    if host.is_empty() {
+        return Err("missing host".into());
+    }
+    let port = match port {
+        None | Some("") => 80,
+        Some(p) => p.parse().map_err(|_| format!("invalid port {p:?}"))?,
+    };
+    if let Some(b) = target.bytes().find(|b| !b.is_ascii_graphic()) {
+        return Err(format!("invalid byte 0x{b:02x} in the path"));
+    }
+    Ok(Url {
+        authority,
+        host,
+        port,
+        target: if target.starts_with('/') {
+            target.to_owned()
+        } else {
+            format!("/{target}")
+        },
+    })
+}
+
+/// RFC 9110 `tchar`: what a method or a header name may contain.
+fn is_token(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+/// A header value we are willing to send: visible ASCII, spaces and tabs (no CR, LF or other
+/// control bytes, which would let a value smuggle in a header of its own).
+fn is_header_value(s: &str) -> bool {
+    s.bytes().all(|b| b == b'\t' || (b' '..=b'~').contains(&b))
+}
+
 impl Prepared {
     /// Parses and resolves everything in `opts`. Fails on a bad URL, header, method or token.
     pub(crate) async fn new(opts: &Options) -> Result<Self, Error> {
-        let url_err = |reason: &str| Error::Url {
+        let url = parse_url(&opts.url).map_err(|reason| Error::Url {
             url: opts.url.clone(),
-            reason: reason.to_owned(),
-        };
-        let uri: Uri = opts
-            .url
-            .parse()
-            .map_err(|e: hyper::http::uri::InvalidUri| url_err(&e.to_string()))?;
-        match uri.scheme_str() {
-            Some("http") => {}
-            Some(_) => return Err(url_err("only http:// is supported (no TLS)")),
-            None => return Err(url_err("expected http://host[:port]/path")),
-        }
-        let authority = uri.authority().ok_or_else(|| url_err("missing host"))?;
-        if authority.as_str().contains('@') {
-            return Err(url_err("user info in URLs is not supported"));
-        }
-        let host = authority
-            .host()
-            .trim_start_matches('[')
-            .trim_end_matches(']');
-        let port = authority.port_u16().unwrap_or(80);
-        let target: Uri = uri
-            .path_and_query()
-            .map_or("/", |pq| pq.as_str())
-            .parse()
-            .map_err(|e: hyper::http::uri::InvalidUri| url_err(&e.to_string()))?;
-        let addr = tokio::net::lookup_host((host, port))
+            reason,
+        })?;
+        let addr = tokio::net::lookup_host((url.host, url.port))
             .await
             .and_then(|mut addrs| {
                 addrs
@@ -98,131 +140,119 @@ impl Prepared {
                     .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "no address"))
             })
             .map_err(|source| Error::Resolve {
-                host: host.to_owned(),
+                host: url.host.to_owned(),
                 source,
             })?;
 
-        let method = Method::from_bytes(opts.method.as_bytes())
-            .map_err(|e| Error::Options(format!("invalid method {:?}: {e}", opts.method)))?;
+        if !is_token(&opts.method) {
+            return Err(Error::Options(format!(
+                "invalid method {:?}: not an HTTP token",
+                opts.method
+            )));
+        }
 
         let credential_name = match opts.credential_form {
-            CredentialForm::Bearer => header::AUTHORIZATION,
-            CredentialForm::Cookie => header::COOKIE,
+            CredentialForm::Bearer => "authorization",
+            CredentialForm::Cookie => "cookie",
         };
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            header::HOST,
-            HeaderValue::from_str(authority.as_str()).map_err(|e| url_err(&e.to_string()))?,
-        );
-        let mut user_host = false;
+        let mut headers: Vec<(String, &str)> = Vec::with_capacity(opts.headers.len() + 2);
         for (name, value) in &opts.headers {
-            let header_err = |reason: String| Error::Header {
+            let header_err = |reason: &str| Error::Header {
                 header: format!("{name}: {value}"),
-                reason,
+                reason: reason.to_owned(),
             };
-            let name =
-                HeaderName::from_bytes(name.as_bytes()).map_err(|e| header_err(e.to_string()))?;
-            let value = HeaderValue::from_str(value).map_err(|e| header_err(e.to_string()))?;
-            if name == header::CONTENT_LENGTH || name == header::TRANSFER_ENCODING {
-                return Err(header_err("set by the generator from the body".into()));
+            if !is_token(name) {
+                return Err(header_err("invalid header name"));
+            }
+            if !is_header_value(value) {
+                return Err(header_err("invalid header value"));
+            }
+            let name = name.to_ascii_lowercase();
+            if name == "content-length" || name == "transfer-encoding" {
+                return Err(header_err("set by the generator from the body"));
             }
             if name == credential_name && !opts.credentials.is_empty() {
-                return Err(header_err(
-                    "the credential pool already sets this header".into(),
-                ));
+                return Err(header_err("the credential pool already sets this header"));
             }
-            if name == header::HOST {
-                // The user's Host replaces ours (virtual-host testing); a second one is sent
-                // as given.
-                if !user_host {
-                    headers.remove(header::HOST);
-                    user_host = true;
-                }
-            }
-            headers.append(name, value);
+            headers.push((name, value.as_str()));
         }
-        let body = Bytes::from(opts.body.clone().unwrap_or_default());
+        // The user's Host replaces ours (virtual-host testing); a second one is sent as given.
+        if !headers.iter().any(|(n, _)| n == "host") {
+            headers.insert(0, ("host".to_owned(), url.authority));
+        }
+        let body = opts.body.as_deref().unwrap_or_default().as_bytes();
+        let content_length = body.len().to_string();
         if !body.is_empty() {
-            headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
+            headers.push(("content-length".to_owned(), &content_length));
         }
 
-        let credentials = opts
-            .credentials
-            .iter()
-            .map(|token| {
-                let text = match opts.credential_form {
-                    CredentialForm::Bearer => format!("Bearer {token}"),
-                    CredentialForm::Cookie => format!("{COOKIE_NAME}={token}"),
-                };
-                HeaderValue::from_str(&text).map_err(|_| {
-                    Error::Options("a credential contains bytes not allowed in a header".into())
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut base = format!("{} {} HTTP/1.1\r\n", opts.method, url.target);
+        for (name, value) in &headers {
+            base.push_str(name);
+            base.push_str(": ");
+            base.push_str(value);
+            base.push_str("\r\n");
+        }
+        let finish = |mut head: String| {
+            head.push_str("\r\n");
+            let mut bytes = head.into_bytes();
+            bytes.extend_from_slice(body);
+            bytes.into_boxed_slice()
+        };
 
-        let base_head_bytes = method.as_str().len()
-            + target.to_string().len()
-            + REQUEST_LINE_OVERHEAD
-            + headers
+        let requests = if opts.credentials.is_empty() {
+            vec![finish(base)]
+        } else {
+            opts.credentials
                 .iter()
-                .map(|(n, v)| n.as_str().len() + v.len() + HEADER_OVERHEAD)
-                .sum::<usize>()
-            + HEAD_END;
+                .map(|token| {
+                    let value = match opts.credential_form {
+                        CredentialForm::Bearer => format!("Bearer {token}"),
+                        CredentialForm::Cookie => format!("{COOKIE_NAME}={token}"),
+                    };
+                    if !is_header_value(&value) {
+                        return Err(Error::Options(
+                            "a credential contains bytes not allowed in a header".into(),
+                        ));
+                    }
+                    Ok(finish(format!("{base}{credential_name}: {value}\r\n")))
+                })
+                .collect::<Result<Vec<_>, _>>()?
+        };
 
         Ok(Self {
             addr,
-            method,
-            target,
-            headers,
-            body,
-            credential_name,
-            credentials,
-            base_head_bytes,
+            head_method: opts.method == "HEAD",
+            requests,
+            pool: opts.credentials.len(),
+            body_len: body.len(),
         })
     }
 
     /// Number of credentials in the pool (0: none sent).
     pub(crate) fn pool_len(&self) -> usize {
-        self.credentials.len()
+        self.pool
     }
 
-    /// The request for credential `k` of the pool (ignored when the pool is empty).
-    ///
-    /// Per request this clones the header map (one allocation: hyper takes the map by value
-    /// and clears it after writing) and bumps reference counts; nothing is formatted.
-    pub(crate) fn request(&self, k: usize) -> Request<Body> {
-        let mut req = Request::new(Full::new(self.body.clone()));
-        *req.method_mut() = self.method.clone();
-        *req.uri_mut() = self.target.clone();
-        let headers = req.headers_mut();
-        *headers = self.headers.clone();
-        if let Some(value) = self.credentials.get(k) {
-            headers.insert(self.credential_name.clone(), value.clone());
-        }
-        req
+    /// The complete bytes of the request with credential `k` of the pool (ignored when the
+    /// pool is empty). Nothing is built or copied per request.
+    pub(crate) fn request(&self, k: usize) -> &[u8] {
+        let k = if self.pool == 0 { 0 } else { k };
+        &self.requests[k]
     }
 
     /// Exact bytes each request puts on the wire; min / max / mean over the pool (round robin
     /// visits every credential equally often, so the mean is the mean sent).
     pub(crate) fn wire_size(&self) -> WireSize {
-        let per_credential = |v: &HeaderValue| {
-            self.base_head_bytes + self.credential_name.as_str().len() + v.len() + HEADER_OVERHEAD
-        };
-        let (head_min, head_max, head_mean) = if self.credentials.is_empty() {
-            let b = self.base_head_bytes;
-            (b, b, b as f64)
-        } else {
-            let sizes = self.credentials.iter().map(per_credential);
-            let min = sizes.clone().min().unwrap_or(0);
-            let max = sizes.clone().max().unwrap_or(0);
-            let mean = sizes.sum::<usize>() as f64 / self.credentials.len() as f64;
-            (min, max, mean)
-        };
+        let heads = self.requests.iter().map(|r| r.len() - self.body_len);
+        let head_min = heads.clone().min().unwrap_or(0);
+        let head_max = heads.clone().max().unwrap_or(0);
+        let head_mean = heads.sum::<usize>() as f64 / self.requests.len().max(1) as f64;
         WireSize {
             head_min,
             head_max,
             head_mean,
-            body: self.body.len(),
+            body: self.body_len,
         }
     }
 }
@@ -243,6 +273,10 @@ mod tests {
         assert_eq!(w.head_min, base + 27);
         assert_eq!(w.head_max, base + 30);
         assert_eq!(w.body, 0);
+        assert_eq!(
+            p.request(0),
+            b"GET /me HTTP/1.1\r\nhost: 127.0.0.1:8080\r\nauthorization: Bearer abc\r\n\r\n"
+        );
     }
 
     #[tokio::test]
@@ -258,6 +292,16 @@ mod tests {
         o.headers = vec![("Authorization".into(), "Bearer x".into())];
         o.credentials = vec!["y".into()];
         assert!(matches!(Prepared::new(&o).await, Err(Error::Header { .. })));
+        // A value cannot smuggle a header of its own, nor a credential.
+        let mut o = Options::new("http://127.0.0.1:1/");
+        o.headers = vec![("X-A".into(), "a\r\nx-b: b".into())];
+        assert!(matches!(Prepared::new(&o).await, Err(Error::Header { .. })));
+        let mut o = Options::new("http://127.0.0.1:1/");
+        o.credentials = vec!["a\nb".into()];
+        assert!(matches!(Prepared::new(&o).await, Err(Error::Options(_))));
+        let mut o = Options::new("http://127.0.0.1:1/");
+        o.method = "GE T".into();
+        assert!(matches!(Prepared::new(&o).await, Err(Error::Options(_))));
     }
 
     #[tokio::test]
@@ -265,9 +309,58 @@ mod tests {
         let mut o = Options::new("http://127.0.0.1:9");
         o.headers = vec![("Host".into(), "example.test".into())];
         let p = Prepared::new(&o).await.unwrap();
-        let req = p.request(0);
-        assert_eq!(req.uri(), "/");
-        assert_eq!(req.headers()[header::HOST], "example.test");
-        assert_eq!(req.headers().get_all(header::HOST).iter().count(), 1);
+        assert_eq!(
+            p.request(0),
+            b"GET / HTTP/1.1\r\nhost: example.test\r\n\r\n"
+        );
+    }
+
+    #[tokio::test]
+    async fn body_and_content_length() {
+        let mut o = Options::new("http://127.0.0.1:9/login");
+        o.method = "POST".into();
+        o.body = Some("{}".into());
+        let p = Prepared::new(&o).await.unwrap();
+        assert_eq!(
+            p.request(5),
+            b"POST /login HTTP/1.1\r\nhost: 127.0.0.1:9\r\ncontent-length: 2\r\n\r\n{}"
+        );
+        assert_eq!(p.wire_size().body, 2);
+        assert!(!p.head_method);
+    }
+
+    #[test]
+    fn urls() {
+        let u = parse_url("http://127.0.0.1:8080/me?x=1#frag").unwrap();
+        assert_eq!(
+            u,
+            Url {
+                authority: "127.0.0.1:8080",
+                host: "127.0.0.1",
+                port: 8080,
+                target: "/me?x=1".into()
+            }
+        );
+        let u = parse_url("HTTP://[::1]:81?q").unwrap();
+        assert_eq!((u.host, u.port, u.target.as_str()), ("::1", 81, "/?q"));
+        let u = parse_url("http://localhost").unwrap();
+        assert_eq!(
+            (u.authority, u.port, u.target.as_str()),
+            ("localhost", 80, "/")
+        );
+        for bad in [
+            "127.0.0.1:8080/",
+            "https://x/",
+            "http://",
+            "http:///x",
+            "http://u@h/",
+            "http://h:99999/",
+            "http://h:x/",
+            "http://[::1/",
+            "http://h/a b",
+            "http://h/\u{e9}",
+        ] {
+            assert!(parse_url(bad).is_err(), "{bad}");
+        }
     }
 }

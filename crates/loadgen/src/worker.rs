@@ -1,9 +1,15 @@
 //! One worker per connection: connect, send, read, record, repeat, reconnect on failure.
 //!
-//! A worker is a single tokio task that owns one TCP connection and drives *both* halves of
-//! hyper's low-level client: the `SendRequest` handle and the `Connection` future that does the
-//! I/O. Polling them together in one `select!` (instead of spawning the connection) saves a
-//! cross-task wake-up per request, and it is what "one task per connection" means here.
+//! A worker is a single tokio task that owns one TCP connection at a time and drives it with
+//! the minimal HTTP/1.1 client of [`http1`](crate::http1): per request, one write of the
+//! prepared bytes and the reads of the response, in the task that measures them (no other
+//! task, no channel, no wake-up between tasks).
+//!
+//! The per-request timeout uses one timer per worker, re-armed lazily: it is set to some
+//! earlier request's deadline, and when it fires before the current request's deadline it is
+//! moved there. Requests finish in microseconds and the timeout is seconds, so the timer is
+//! touched about once per timeout period instead of twice per request, and a request still
+//! times out exactly `timeout` after it was sent.
 //!
 //! Everything a worker measures goes into its own [`Stats`] (its own HDR histogram, its own
 //! counters): nothing is shared or locked on the hot path. [`Stats::merge`] adds them up once
@@ -11,20 +17,23 @@
 
 use std::{
     collections::BTreeMap,
+    future::{Future, poll_fn},
     io,
     net::SocketAddr,
-    pin::pin,
+    pin::{Pin, pin},
     sync::Arc,
+    task::Poll,
     time::{Duration, Instant},
 };
 
 use hdrhistogram::Histogram;
-use http_body_util::BodyExt;
-use hyper::{StatusCode, client::conn::http1};
-use hyper_util::rt::TokioIo;
-use tokio::net::TcpStream;
+use tokio::{net::TcpStream, time::Sleep};
 
-use crate::{request::Prepared, schedule::Schedule};
+use crate::{
+    http1::{Buffer, Connection, Failure},
+    request::Prepared,
+    schedule::Schedule,
+};
 
 /// Latency histogram bounds: 1 µs to 60 s, 3 significant digits (0.1 % relative error).
 /// Latencies above 60 s are clamped to 60 s (and a 60 s latency is a failed run anyway).
@@ -134,17 +143,17 @@ impl Stats {
         }
     }
 
-    fn record(&mut self, intent: Intent, sent: Instant, done: Instant, status: StatusCode) {
+    fn record(&mut self, intent: Intent, sent: Instant, done: Instant, status: u16) {
         if !intent.measured {
             return;
         }
         self.requests += 1;
         let latency = done.saturating_duration_since(intent.intended);
         self.latency.saturating_record(micros(latency));
-        if status.is_success() {
+        if (200..300).contains(&status) {
             self.ok += 1;
         } else {
-            *self.status.entry(status.as_u16()).or_default() += 1;
+            *self.status.entry(status).or_default() += 1;
         }
         if let Some(lag_hist) = self.lag.as_mut() {
             let lag = sent.saturating_duration_since(intent.intended);
@@ -169,6 +178,30 @@ pub(crate) async fn connect(addr: SocketAddr, timeout: Duration) -> io::Result<T
     Ok(stream)
 }
 
+/// Polls `exchange` until it completes, or returns `None` once `deadline` has passed. `timer`
+/// is the worker's one timer, set no later than `deadline` (see the module docs).
+async fn within<F: Future>(
+    mut timer: Pin<&mut Sleep>,
+    deadline: Instant,
+    exchange: F,
+) -> Option<F::Output> {
+    let mut exchange = pin!(exchange);
+    poll_fn(|cx| {
+        if let Poll::Ready(out) = exchange.as_mut().poll(cx) {
+            return Poll::Ready(Some(out));
+        }
+        while timer.as_mut().poll(cx).is_ready() {
+            // The timer fired: for this request, or for an earlier one (then move it here).
+            if Instant::now() >= deadline {
+                return Poll::Ready(None);
+            }
+            timer.as_mut().reset(deadline.into());
+        }
+        Poll::Pending
+    })
+    .await
+}
+
 /// The worker loop. `first` is the connection opened before the clock started (or its error),
 /// detached from the runtime that opened it; the worker adopts it into its own.
 pub(crate) async fn run(
@@ -178,6 +211,7 @@ pub(crate) async fn run(
 ) -> Stats {
     let mut first = first.map(|s| s.and_then(TcpStream::from_std));
     let open_loop = shared.schedule.is_some();
+    let head_method = shared.prepared.head_method;
     let mut stats = Stats::new(open_loop);
     // Each connection starts at a different place in the pool: no hot key, even at start.
     let pool = shared.prepared.pool_len();
@@ -186,10 +220,16 @@ pub(crate) async fn run(
     } else {
         id * pool / shared.connections
     };
-    // Open loop: a claimed index whose connection broke before hyper took the request. It is
-    // sent on the next connection, still measured from its intended instant.
+    // Open loop: a claimed index whose connection turned out to be closed before it could
+    // carry the request. It is sent on the next connection, still measured from its intended
+    // instant.
     let mut pending: Option<Intent> = None;
     let mut connected_before = false;
+    let mut buffer = Buffer::new();
+    // No later than any request's deadline: every request is sent after this instant.
+    let mut timer = pin!(tokio::time::sleep_until(
+        (Instant::now() + shared.timeout).into()
+    ));
 
     'connection: loop {
         let stream = match first.take() {
@@ -215,17 +255,7 @@ pub(crate) async fn run(
             stats.reconnects += 1;
         }
         connected_before = true;
-        let (mut sender, conn) = match http1::handshake(TokioIo::new(stream)).await {
-            Ok(pair) => pair,
-            Err(e) => {
-                stats.io += 1;
-                stats.note(|| format!("handshake: {e}"));
-                continue;
-            }
-        };
-        // Boxed (once per connection) so it can be dropped as soon as it finishes: dropping
-        // it is what tells a waiting `SendRequest` that this connection is gone.
-        let mut conn = Some(Box::pin(conn));
+        let mut conn = Connection::new(stream, &mut buffer);
 
         loop {
             let intent = match pending.take() {
@@ -250,70 +280,51 @@ pub(crate) async fn run(
                     }
                 },
             };
-            let req = shared.prepared.request(credential);
+            let request = shared.prepared.request(credential);
             if pool > 0 {
                 credential = (credential + 1) % pool;
             }
 
-            // Set once hyper has accepted the request: before that, a closed connection (the
-            // server's keep-alive ended) is not a failed request, just a reason to reconnect.
-            let mut handed_over = false;
-            let sent = Instant::now();
-            let exchange = async {
-                sender.ready().await?;
-                handed_over = true;
-                let response = sender.send_request(req).await?;
-                let status = response.status();
-                let mut body = response.into_body();
-                while let Some(frame) = body.frame().await {
-                    frame?;
-                }
-                Ok::<_, hyper::Error>(status)
+            // Closed loop: the request leaves now, at its "intended" instant.
+            let sent = if open_loop {
+                Instant::now()
+            } else {
+                intent.intended
             };
-            let outcome = tokio::time::timeout(shared.timeout, async {
-                let mut exchange = pin!(exchange);
-                let Some(driver) = conn.as_mut() else {
-                    return exchange.await;
-                };
-                tokio::select! {
-                    biased;
-                    result = exchange.as_mut() => result,
-                    _ = driver.as_mut() => {
-                        // The connection finished (the server closed it, or an I/O error).
-                        // It may have delivered our whole response first (a server that
-                        // closes after each answer does exactly that), so let the exchange
-                        // finish from what was already read; with the connection dropped it
-                        // fails fast if it cannot.
-                        conn = None;
-                        exchange.await
-                    }
-                }
-            })
+            let outcome = within(
+                timer.as_mut(),
+                sent + shared.timeout,
+                conn.exchange(request, head_method),
+            )
             .await;
             let done = Instant::now();
 
             match outcome {
-                Ok(Ok(status)) => {
-                    stats.record(intent, sent, done, status);
-                    if conn.is_none() {
+                Some(Ok(response)) => {
+                    stats.record(intent, sent, done, response.status);
+                    if !response.keep_alive {
                         continue 'connection;
                     }
                 }
-                Err(_elapsed) => {
+                None => {
                     if intent.measured {
                         stats.timeout += 1;
                         stats.note(|| format!("timeout after {:?}", shared.timeout));
                     }
                     continue 'connection;
                 }
-                Ok(Err(e)) => {
-                    if !handed_over {
-                        // Not a failed request: the connection closed while idle. Reconnect;
-                        // an open loop sends the same scheduled request on the new connection.
-                        if open_loop {
-                            pending = Some(intent);
-                        }
-                    } else if intent.measured {
+                Some(Err(Failure::Stale)) => {
+                    // Not a failed request: the server closed the idle connection as we sent,
+                    // before answering anything. Reconnect; an open loop sends the same
+                    // scheduled request on the new connection. (A fresh connection is never
+                    // stale, so this cannot loop without counting.)
+                    if open_loop {
+                        pending = Some(intent);
+                    }
+                    continue 'connection;
+                }
+                Some(Err(e)) => {
+                    if intent.measured {
                         stats.io += 1;
                         stats.note(|| format!("io: {e}"));
                     }

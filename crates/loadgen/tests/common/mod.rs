@@ -37,6 +37,9 @@ pub struct Behaviour {
     pub keep_alive: bool,
     /// Never answer (to test timeouts).
     pub black_hole: bool,
+    /// Send the body in several frames without a length, so hyper encodes it chunked (as axum
+    /// does for streamed bodies).
+    pub chunked: bool,
 }
 
 impl Default for Behaviour {
@@ -46,6 +49,7 @@ impl Default for Behaviour {
             stall: None,
             keep_alive: true,
             black_hole: false,
+            chunked: false,
         }
     }
 }
@@ -101,7 +105,7 @@ async fn handle(
     req: Request<Incoming>,
     seen: Arc<Seen>,
     behaviour: Arc<Behaviour>,
-) -> Result<Response<Full<Bytes>>, Infallible> {
+) -> Result<Response<TestBody>, Infallible> {
     let now = Instant::now();
     seen.requests.fetch_add(1, Ordering::Relaxed);
     let first = *seen.first.get_or_init(|| now);
@@ -122,9 +126,57 @@ async fn handle(
             tokio::time::sleep_until(to.into()).await;
         }
     }
-    let mut resp = Response::new(Full::new(Bytes::from_static(b"ok")));
+    let body = if behaviour.chunked {
+        TestBody::Frames(vec![
+            Bytes::from_static(b"first frame, "),
+            Bytes::from(vec![b'x'; 20_000]),
+            Bytes::from_static(b"last"),
+        ])
+    } else {
+        TestBody::Full(Full::new(Bytes::from_static(b"ok")))
+    };
+    let mut resp = Response::new(body);
     *resp.status_mut() = behaviour.status;
     Ok(resp)
+}
+
+/// A fixed body, or frames without a known length (which hyper's server sends chunked).
+pub enum TestBody {
+    Full(Full<Bytes>),
+    /// Sent in order, front first.
+    Frames(Vec<Bytes>),
+}
+
+impl hyper::body::Body for TestBody {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Infallible>>> {
+        match self.get_mut() {
+            Self::Full(full) => std::pin::Pin::new(full).poll_frame(cx),
+            Self::Frames(frames) => std::task::Poll::Ready(
+                (!frames.is_empty()).then(|| Ok(hyper::body::Frame::data(frames.remove(0)))),
+            ),
+        }
+    }
+
+    // Delegated, so the fixed body keeps its `content-length`.
+    fn is_end_stream(&self) -> bool {
+        match self {
+            Self::Full(full) => full.is_end_stream(),
+            Self::Frames(frames) => frames.is_empty(),
+        }
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        match self {
+            Self::Full(full) => full.size_hint(),
+            Self::Frames(_) => hyper::body::SizeHint::default(),
+        }
+    }
 }
 
 /// A raw responder: answers every request with a fixed 200 and keeps the bytes of the first
@@ -183,4 +235,84 @@ fn request_len(buf: &[u8]) -> Option<usize> {
 pub async fn dead_port() -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     listener.local_addr().unwrap()
+}
+
+/// How [`scripted`] answers.
+#[derive(Debug, Clone, Default)]
+pub struct Script {
+    /// The bytes sent back for every request (possibly several responses, or garbage).
+    pub response: Vec<u8>,
+    /// `n > 0`: write the response in pieces of `n` bytes with a short pause between them, so
+    /// the client receives it over many reads. 0: one write.
+    pub piece: usize,
+    /// Close the connection after each response (whatever the response says).
+    pub close: bool,
+}
+
+/// A server on plain threads that answers every request with a fixed byte string: for the
+/// response shapes hyper's server would never produce (chunk extensions, trailers, interim
+/// responses, bodies delimited by close, garbage). Returns the address and the number of
+/// requests it read.
+pub fn scripted(script: Script) -> (SocketAddr, Arc<AtomicU64>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let served = Arc::new(AtomicU64::new(0));
+    let count = Arc::clone(&served);
+    let script = Arc::new(script);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let (script, count) = (Arc::clone(&script), Arc::clone(&count));
+            std::thread::spawn(move || {
+                use std::io::{Read, Write};
+                stream.set_nodelay(true).unwrap();
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                loop {
+                    let len = loop {
+                        if let Some(len) = request_len(&buf) {
+                            break len;
+                        }
+                        match stream.read(&mut chunk) {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                    };
+                    buf.drain(..len);
+                    count.fetch_add(1, Ordering::Relaxed);
+                    let pieces: Vec<&[u8]> = if script.piece == 0 {
+                        vec![&script.response[..]]
+                    } else {
+                        script.response.chunks(script.piece).collect()
+                    };
+                    for (i, piece) in pieces.iter().enumerate() {
+                        if i > 0 {
+                            std::thread::sleep(Duration::from_micros(200));
+                        }
+                        if stream.write_all(piece).is_err() {
+                            return;
+                        }
+                    }
+                    if script.close {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (addr, served)
+}
+
+/// `HTTP/1.1 200 OK` with a chunked body: `parts` as chunks (with an extension on the first),
+/// then a trailer.
+pub fn chunked_response(parts: &[&[u8]]) -> Vec<u8> {
+    let mut r = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    for (i, part) in parts.iter().enumerate() {
+        let ext = if i == 0 { ";name=value" } else { "" };
+        r.extend_from_slice(format!("{:x}{ext}\r\n", part.len()).as_bytes());
+        r.extend_from_slice(part);
+        r.extend_from_slice(b"\r\n");
+    }
+    r.extend_from_slice(b"0\r\nx-trailer: done\r\n\r\n");
+    r
 }
