@@ -1,8 +1,10 @@
-//! The two kinds of chart the book needs, drawn with plotters into SVG strings.
+//! The kinds of chart the book needs, drawn with plotters into SVG strings.
 //!
 //! - [`BarChart`]: categories along x, one coloured bar per series in each category, optional
 //!   error bars and horizontal reference lines (a limit, a baseline).
 //! - [`LineChart`]: numeric x and y, one line per series, optional markers and error bars.
+//! - [`DotChart`]: rows of categories, a log value axis along x, one dot per series and row
+//!   with a range line, and a column beyond the axis for values that never arrived.
 //!
 //! Both take coordinates already in *plotting space*: a logarithmic axis is drawn as a linear
 //! axis over `log10(value)` with explicit ticks ([`Axis::log`]), so every tick is one we chose
@@ -295,6 +297,12 @@ enum Swatch {
     Line(RGBColor, bool),
     /// A vertical grey stroke: the error bars.
     Whisker,
+    /// A filled dot: a dot series.
+    Dot(RGBColor),
+    /// A grey dot on a line with a tick: a dot chart's p50, range and extra tick.
+    DotRange,
+    /// A grey triangle pointing right: a dot chart's "beyond the axis".
+    Beyond,
 }
 
 /// Height of one legend row, pixels.
@@ -326,6 +334,24 @@ fn legend(
             Swatch::Whisker => root.draw(&PathElement::new(
                 vec![(x + 7, y - 7), (x + 7, y + 7)],
                 TEXT.stroke_width(2),
+            )),
+            Swatch::Dot(c) => root.draw(&Circle::new((x + 7, y), 5, c.filled())),
+            Swatch::DotRange => {
+                root.draw(&PathElement::new(
+                    vec![(x, y), (x + 22, y)],
+                    TEXT.stroke_width(2),
+                ))
+                .map_err(err)?;
+                root.draw(&PathElement::new(
+                    vec![(x + 15, y - 5), (x + 15, y + 5)],
+                    TEXT.stroke_width(2),
+                ))
+                .map_err(err)?;
+                root.draw(&Circle::new((x + 3, y), 5, TEXT.filled()))
+            }
+            Swatch::Beyond => root.draw(&Polygon::new(
+                vec![(x + 1, y - 6), (x + 13, y), (x + 1, y + 6)],
+                TEXT.filled(),
             )),
         }
         .map_err(err)?;
@@ -616,6 +642,200 @@ impl LineChart {
             }
             if let Some(label) = &self.error_label {
                 entries.push((Swatch::Whisker, label.clone()));
+            }
+            legend(&root, &chart, &entries)?;
+            root.present().map_err(err)?;
+        }
+        Ok(svg)
+    }
+}
+
+/// One mark of a [`DotChart`] series in one row.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Mark {
+    /// A measured value (data units): a dot, a line over `range`, a short tick at `tick`.
+    At {
+        /// The dot (a median).
+        value: f64,
+        /// The line (e.g. median to maximum).
+        range: Option<(f64, f64)>,
+        /// A tick on the line (e.g. the 99th percentile).
+        tick: Option<f64>,
+    },
+    /// Beyond the axis (the value never arrived within what was watched): a triangle in the
+    /// column right of the axis, under its label.
+    Beyond,
+}
+
+/// One legend entry of a dot chart: a colour and the marks per row.
+#[derive(Debug, Clone)]
+pub struct DotSeries {
+    /// Legend text.
+    pub name: String,
+    /// Colour.
+    pub color: RGBColor,
+    /// Per row (in [`DotChart::rows`] order), its marks; an empty list draws nothing there.
+    pub marks: Vec<Vec<Mark>>,
+}
+
+/// Rows of categories top to bottom, a logarithmic value axis along x, one dot per series and
+/// row (series offset vertically within a row), and a labelled column right of the axis for
+/// the [`Mark::Beyond`] marks.
+#[derive(Debug, Clone)]
+pub struct DotChart {
+    /// Title above the chart.
+    pub title: String,
+    /// Row labels, top to bottom.
+    pub rows: Vec<String>,
+    /// What the rows are.
+    pub y_desc: String,
+    /// Value axis description, with unit.
+    pub x_desc: String,
+    /// The value axis starts at `lo` snapped down to a 1-2-5 value (data units, > 0) ...
+    pub lo: f64,
+    /// ... and ends at `hi` exactly, where the beyond column starts: the largest value that can
+    /// be measured (a larger one is [`Mark::Beyond`]); larger [`Mark::At`] values are clamped.
+    pub hi: f64,
+    /// Tick label of the column beyond the axis (`until exp`).
+    pub beyond_label: String,
+    /// The series.
+    pub series: Vec<DotSeries>,
+    /// Legend text of the dot, line and tick; no entry if `None`.
+    pub range_label: Option<String>,
+    /// Legend text of the beyond marker; no entry if `None`.
+    pub beyond_legend: Option<String>,
+}
+
+/// Width of the beyond column, decades of the log axis.
+const BEYOND_WIDTH: f64 = 1.0;
+
+impl DotChart {
+    /// Draws the chart into an SVG string.
+    pub fn svg(&self) -> Result<String> {
+        let mut axis = Axis::log(&self.x_desc, self.lo, self.hi);
+        // The axis ends at `hi` exactly (where the beyond column starts), labelled there; ticks
+        // too close to that label to be read are dropped.
+        let top = Axis::to_log(self.hi).max(axis.range.0 + 0.5);
+        axis.range.1 = top;
+        axis.ticks.retain(|t| t.0 < top - 0.3);
+        axis.ticks
+            .push((top, crate::format::short(10f64.powf(top))));
+        let beyond = top + BEYOND_WIDTH / 2.0;
+        let mut ticks = axis.ticks.clone();
+        ticks.push((beyond, self.beyond_label.clone()));
+        let x_axis = Axis {
+            desc: axis.desc.clone(),
+            range: (axis.range.0, top + BEYOND_WIDTH),
+            ticks,
+        };
+        let n = self.rows.len().max(1);
+        let y_axis = Axis {
+            desc: self.y_desc.clone(),
+            range: (-0.5, n as f64 - 0.5),
+            ticks: self
+                .rows
+                .iter()
+                .enumerate()
+                .map(|(i, r)| ((n - 1 - i) as f64, r.clone()))
+                .collect(),
+        };
+        let map = |v: f64| Axis::to_log(v).clamp(axis.range.0, top);
+        let k = self.series.len();
+        let offset = |s: usize| {
+            if k <= 1 {
+                0.0
+            } else {
+                0.28 - 0.56 * s as f64 / (k - 1) as f64
+            }
+        };
+        let mut svg = String::new();
+        {
+            let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+            let mut chart = ChartBuilder::on(&root)
+                .caption(&self.title, font(20.0))
+                .margin(12)
+                .margin_right(LEGEND_WIDTH)
+                .x_label_area_size(48)
+                .y_label_area_size(150)
+                .build_cartesian_2d(Ticked::of(&x_axis), Ticked::of(&y_axis))
+                .map_err(err)?;
+            let x_label = |v: &f64| x_axis.label_of(*v);
+            let y_label = |v: &f64| y_axis.label_of(*v);
+            chart
+                .configure_mesh()
+                .disable_y_mesh()
+                .x_desc(self.x_desc.as_str())
+                .y_desc(self.y_desc.as_str())
+                .x_label_formatter(&x_label)
+                .y_label_formatter(&y_label)
+                .axis_style(TEXT)
+                .bold_line_style(GRID)
+                .light_line_style(TRANSPARENT)
+                .label_style(font(13.0))
+                .axis_desc_style(font(14.0))
+                .draw()
+                .map_err(err)?;
+            // Row separators, and the boundary of the beyond column.
+            let (x0, x1) = x_axis.range;
+            let separators: Vec<_> = (1..n)
+                .map(|i| PathElement::new(vec![(x0, i as f64 - 0.5), (x1, i as f64 - 0.5)], GRID))
+                .collect();
+            chart.draw_series(separators).map_err(err)?;
+            chart
+                .draw_series(std::iter::once(DashedPathElement::new(
+                    vec![(top, -0.5), (top, n as f64 - 0.5)],
+                    6,
+                    4,
+                    TEXT.stroke_width(1),
+                )))
+                .map_err(err)?;
+            let mut entries = Vec::new();
+            for (si, series) in self.series.iter().enumerate() {
+                let style = series.color.stroke_width(2);
+                let mut lines = Vec::new();
+                let mut dots = Vec::new();
+                let mut ticks = Vec::new();
+                let mut beyonds = Vec::new();
+                for (row, marks) in series.marks.iter().enumerate().take(n) {
+                    let y = (n - 1 - row) as f64 + offset(si);
+                    for mark in marks {
+                        match *mark {
+                            Mark::At { value, range, tick } => {
+                                if let Some((lo, hi)) = range {
+                                    lines.push(PathElement::new(
+                                        vec![(map(lo), y), (map(hi), y)],
+                                        style,
+                                    ));
+                                }
+                                if let Some(t) = tick {
+                                    ticks.push(
+                                        EmptyElement::at((map(t), y))
+                                            + PathElement::new(vec![(0, -5), (0, 5)], style),
+                                    );
+                                }
+                                dots.push(Circle::new((map(value), y), 5, series.color.filled()));
+                            }
+                            Mark::Beyond => beyonds.push(
+                                EmptyElement::at((beyond, y))
+                                    + Polygon::new(
+                                        vec![(-6, -6), (6, 0), (-6, 6)],
+                                        series.color.filled(),
+                                    ),
+                            ),
+                        }
+                    }
+                }
+                chart.draw_series(lines).map_err(err)?;
+                chart.draw_series(ticks).map_err(err)?;
+                chart.draw_series(dots).map_err(err)?;
+                chart.draw_series(beyonds).map_err(err)?;
+                entries.push((Swatch::Dot(series.color), series.name.clone()));
+            }
+            if let Some(label) = &self.range_label {
+                entries.push((Swatch::DotRange, label.clone()));
+            }
+            if let Some(label) = &self.beyond_legend {
+                entries.push((Swatch::Beyond, label.clone()));
             }
             legend(&root, &chart, &entries)?;
             root.present().map_err(err)?;

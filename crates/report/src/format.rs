@@ -177,6 +177,98 @@ pub fn code(text: &str) -> String {
     }
 }
 
+/// About three significant figures, for measurements whose size varies by orders of magnitude
+/// (milliseconds from a fraction to thousands, mebibytes): `0.938`, `4.98`, `52.9`, `529`,
+/// `5292`; an exact zero is `0`.
+pub fn sig3(x: f64) -> String {
+    if !x.is_finite() {
+        return MISSING.to_owned();
+    }
+    let x = clean(x);
+    let a = x.abs();
+    if a == 0.0 {
+        "0".to_owned()
+    } else if a >= 100.0 {
+        format!("{x:.0}")
+    } else if a >= 10.0 {
+        format!("{x:.1}")
+    } else if a >= 1.0 {
+        format!("{x:.2}")
+    } else {
+        format!("{x:.3}")
+    }
+}
+
+/// A fenced code block around `text` (which should end in a newline), with a fence longer
+/// than any run of backticks inside it, so that no content can close it early.
+pub fn fenced(lang: &str, text: &str) -> String {
+    let mut longest = 0;
+    let mut run = 0;
+    for c in text.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    let fence = "`".repeat((longest + 1).max(3));
+    let body = book_safe(text);
+    let newline = if body.ends_with('\n') { "" } else { "\n" };
+    format!("{fence}{lang}\n{body}{newline}{fence}\n")
+}
+
+/// `text` with every `{{` that mdBook's preprocessor could read as a directive (`{{#include …}}`,
+/// `{{ #title …}}`: two braces, optional whitespace, `#`) broken by a zero-width space between
+/// the braces. mdBook expands directives anywhere in an included file, code blocks included,
+/// so text taken from a run (a token's claims) must not be able to contain one. Text without
+/// such a sequence is returned unchanged.
+pub fn book_safe(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("{{") {
+        out.push_str(&rest[..=i]);
+        let after = &rest[i + 2..];
+        if after.trim_start().starts_with('#') {
+            out.push('\u{200B}');
+        }
+        out.push('{');
+        rest = after;
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `text` cut into lines of at most `width` characters (for a long token in a code block).
+pub fn wrap(text: &str, width: usize) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len() + text.len() / width.max(1) + 1);
+    for line in chars.chunks(width.max(1)) {
+        out.extend(line);
+        out.push('\n');
+    }
+    out
+}
+
+/// Seconds since the Unix epoch as an RFC 3339 UTC timestamp, `2026-11-26T09:12:02Z`
+/// (proleptic Gregorian calendar; no clock or time zone is read).
+pub fn utc(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3_600,
+        rem % 3_600 / 60,
+        rem % 60
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -217,5 +309,34 @@ mod tests {
         let mut t = Table::new(&[("a", Align::Left), ("b (µs)", Align::Right)]);
         t.row(vec!["x|y".into()]);
         assert_eq!(t.markdown(), "| a | b (µs) |\n|---|---:|\n| x\\|y | — |\n");
+    }
+
+    #[test]
+    fn three_figures() {
+        assert_eq!(sig3(0.0), "0");
+        assert_eq!(sig3(0.93842), "0.938");
+        assert_eq!(sig3(4.977063), "4.98");
+        assert_eq!(sig3(52.9), "52.9");
+        assert_eq!(sig3(-544.0), "-544");
+        assert_eq!(sig3(f64::NAN), MISSING);
+    }
+
+    #[test]
+    fn code_blocks_cannot_be_closed_or_expanded_by_their_content() {
+        assert_eq!(fenced("text", "a\n"), "```text\na\n```\n");
+        assert_eq!(fenced("", "x ``` y"), "````\nx ``` y\n````\n");
+        let broken = book_safe("{{#include /etc/passwd}} and {{ #title x}} but {{x}} stays");
+        assert!(!broken.contains("{{#") && !broken.contains("{{ #"));
+        assert!(broken.ends_with("but {{x}} stays"));
+        assert_eq!(book_safe("{\"a\":{\"b\":1}}"), "{\"a\":{\"b\":1}}");
+    }
+
+    #[test]
+    fn wrapping_and_dates() {
+        assert_eq!(wrap("abcdefg", 3), "abc\ndef\ng\n");
+        assert_eq!(wrap("abcdef", 3), "abc\ndef\n");
+        assert_eq!(utc(0), "1970-01-01T00:00:00Z");
+        assert_eq!(utc(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(utc(1_795_695_922), "2026-11-26T12:25:22Z");
     }
 }

@@ -19,8 +19,10 @@
 //! - [`data`]: reading `run.json` and the raw load reports; which repetition stands for a
 //!   measurement in the charts.
 //! - [`format`]: number formats and the markdown table builder.
-//! - [`chart`]: bar and line charts on plotters' SVG backend, themed for light and dark pages.
-//! - `pages`: one module per group of pages (context, sizes, cost, http, latency, distance).
+//! - [`chart`]: bar, line and dot charts on plotters' SVG backend, themed for light and dark
+//!   pages.
+//! - `pages`: one module per group of pages (context, sizes, cost, http, latency, distance,
+//!   revocation, anatomy).
 
 pub mod chart;
 pub mod data;
@@ -44,7 +46,8 @@ pub struct File {
 /// The files are those listed in the crate README: `run.md`, `targets.md`, `sizes.md`,
 /// `sizes.svg`, `verify.md`, `verify.svg`, `issue.md`, `http.md`, `throughput.svg`, `cpu.svg`,
 /// `latency.md`, one `latency-<scenario>.svg` per HTTP scenario of the run, `distance.md`,
-/// `distance.svg`, `floors.md`, `loadgen.md`, `logins.md`.
+/// `distance.svg`, `floors.md`, `loadgen.md`, `logins.md`, `revocation.md`, `revocation.svg`,
+/// `anatomy.md`.
 pub fn render_files(run_dir: &Path) -> Result<Vec<File>> {
     let run = data::Run::load(run_dir)?;
     pages::all(&run)

@@ -28,6 +28,9 @@ const EXPECTED: &[&str] = &[
     "floors.md",
     "loadgen.md",
     "logins.md",
+    "revocation.md",
+    "revocation.svg",
+    "anatomy.md",
 ];
 
 fn read(dir: &Path, name: &str) -> String {
@@ -120,6 +123,20 @@ fn charts_are_svg_with_titles_axis_labels_and_legends() {
         (
             "distance.svg",
             &["one-way delay", "(ms", "latency (µs)", "p50", "p99"][..],
+        ),
+        (
+            "revocation.svg",
+            &[
+                "Revocation window",
+                "(ms, log scale",
+                "strategy",
+                "until exp",
+                "not reflected within 0.5 s",
+                "\n500\n</text>",
+                "jwt-ES256-none",
+                "logout-all",
+                "role-change",
+            ][..],
         ),
     ];
     for (name, needles) in expect {
@@ -227,4 +244,158 @@ fn newest_run_picks_the_latest_start() {
     );
     let empty = tempfile::tempdir().unwrap();
     assert!(authbench_report::newest_run(empty.path()).is_err());
+}
+
+/// The five strategies of the revocation experiment, in the record's order.
+const STRATEGIES: [&str; 5] = [
+    "session",
+    "jwt-ES256-none",
+    "jwt-ES256-denylist",
+    "jwt-ES256-epoch",
+    "jwt-ES256-refresh",
+];
+
+/// The markdown tables of a page, each as its lines (header, rule, rows).
+fn tables(md: &str) -> Vec<Vec<&str>> {
+    let mut out: Vec<Vec<&str>> = Vec::new();
+    let mut current: Vec<&str> = Vec::new();
+    for line in md.lines() {
+        if line.starts_with('|') {
+            current.push(line);
+        } else if !current.is_empty() {
+            out.push(std::mem::take(&mut current));
+        }
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+#[test]
+fn revocation_tables_list_the_five_strategies_with_units() {
+    let out = tempfile::tempdir().unwrap();
+    authbench_report::render(&fixture(), out.path()).unwrap();
+    let md = read(out.path(), "revocation.md");
+    let t = tables(&md);
+    assert_eq!(t.len(), 3, "windows, cost and outage tables:\n{md}");
+    let (windows, cost, outage) = (&t[0], &t[1], &t[2]);
+    for s in STRATEGIES {
+        let row = format!("| {s} |");
+        for (name, table) in [("windows", windows), ("cost", cost), ("outage", outage)] {
+            assert!(
+                table.iter().any(|l| l.starts_with(&row)),
+                "the {name} table lacks {s}"
+            );
+        }
+        // One windows row per phase.
+        for phase in ["logout", "logout-all", "role-change"] {
+            assert!(
+                windows
+                    .iter()
+                    .any(|l| l.starts_with(&format!("| {s} | {phase} |"))),
+                "no {s} {phase} row"
+            );
+        }
+    }
+    assert_eq!(windows.len(), 2 + 15);
+    assert_eq!(cost.len(), 2 + 5);
+    assert_eq!(outage.len(), 2 + 5);
+    for unit in [
+        "window p50 (ms)",
+        "probe period (ms)",
+        "not reflected (of targets)",
+    ] {
+        assert!(windows[0].contains(unit), "windows header lacks {unit}");
+    }
+    for unit in [
+        "(MiB)",
+        "round trips per request",
+        "bytes per revoked credential",
+    ] {
+        assert!(cost[0].contains(unit), "cost header lacks {unit}");
+    }
+    assert!(md.contains("linear extrapolation"));
+    // The smoke run: a plain JWT never reflects a logout; the session does, at once.
+    assert!(md.contains("| jwt-ES256-none | logout | not-revoked | — | — | — | 2 of 2 |"));
+    assert!(md.contains("| session | logout | revoked | 0.938 |"));
+    assert!(md.contains("| session | 1.00 | 3.25 | 555 | 2.04 | -544 | 5.29 | 52.9 |"));
+    // Revoked credentials accepted while Redis was frozen: a plain 0 for every strategy.
+    for row in &outage[2..] {
+        let cells: Vec<&str> = row.split(" | ").collect();
+        assert_eq!(cells[4], "0", "{row}");
+    }
+    assert!(md.contains("| jwt-ES256-none | 2.00 | 200: 4527 | 200: 2450 | 0 |"));
+    for caption in md.lines().filter(|l| l.starts_with('*')) {
+        assert!(
+            caption.ends_with(".*"),
+            "caption is not one italic sentence: {caption}"
+        );
+    }
+}
+
+#[test]
+fn anatomy_explains_the_sample_token() {
+    let out = tempfile::tempdir().unwrap();
+    authbench_report::render(&fixture(), out.path()).unwrap();
+    let md = read(out.path(), "anatomy.md");
+    for part in ["HEADER", "PAYLOAD", "SIGNATURE"] {
+        assert!(md.contains(part), "anatomy.md lacks {part}");
+    }
+    // The smoke run holds only an HS256 sample: the fallback, said so.
+    assert!(md.contains("no `jwt-ES256` sample token; its `jwt-HS256` one instead"));
+    assert!(md.contains("wrapped here at 80"));
+    let record: serde_json::Value = serde_json::from_str(&read(&fixture(), "run.json")).unwrap();
+    let token = record["sample_tokens"][0]["token"].as_str().unwrap();
+    let block = md
+        .split("```text\n")
+        .nth(1)
+        .unwrap()
+        .split("```")
+        .next()
+        .unwrap();
+    assert!(block.lines().all(|l| l.chars().count() <= 80));
+    assert_eq!(
+        block.replace('\n', ""),
+        token,
+        "the wrapped token is the token"
+    );
+    assert!(md.contains("| jwt-HS256 | `HS256` | 382 | 110 | 227 | 43 | 32 |"));
+    assert!(!md.contains("{{#"));
+}
+
+/// An ES256 sample (signature bytes 0..64; nothing here verifies it) whose payload tries to
+/// break the page: an mdBook include and a code fence.
+const HOSTILE_ES256: &str = "eyJhbGciOiJFUzI1NiIsInR5cCI6ImF0K2p3dCJ9.eyJzdWIiOiJ1c2VyMSIsIm5vdGUiOiJ7eyNpbmNsdWRlIC4uLy4uL0NhcmdvLnRvbWx9fSBgYGAifQ.AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0-Pw";
+
+#[test]
+fn anatomy_prefers_es256_and_cannot_be_broken_by_claims() {
+    let run = tempfile::tempdir().unwrap();
+    let mut record: serde_json::Value =
+        serde_json::from_str(&read(&fixture(), "run.json")).unwrap();
+    record["sample_tokens"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({
+            "configuration": "jwt-ES256",
+            "token": HOSTILE_ES256,
+            "collected_at": 1_795_695_922u64,
+        }));
+    std::fs::write(
+        run.path().join("run.json"),
+        serde_json::to_string(&record).unwrap(),
+    )
+    .unwrap();
+    let md = authbench_report::render_files(run.path())
+        .unwrap()
+        .into_iter()
+        .find(|f| f.name == "anatomy.md")
+        .unwrap()
+        .contents;
+    assert!(md.contains("The run's sample `jwt-ES256` token"));
+    assert!(md.contains("64 bytes of ES256"));
+    assert!(md.contains("| jwt-HS256 | `HS256` |") && md.contains("| jwt-ES256 | `ES256` |"));
+    // No mdBook directive survives, and the claim's backticks cannot close the block early.
+    assert!(!md.contains("{{#") && md.contains("include ../../Cargo.toml"));
+    assert!(md.contains("````text\n"));
 }

@@ -1,11 +1,13 @@
 //! The pages, in the order [`all`] renders them. Each module renders one group of pages and
 //! their charts from the loaded [`Run`].
 
+pub mod anatomy;
 pub mod context;
 pub mod cost;
 pub mod distance;
 pub mod http;
 pub mod latency;
+pub mod revocation;
 pub mod sizes;
 
 use crate::File;
@@ -45,5 +47,11 @@ pub fn all(run: &Run) -> Result<Vec<File>> {
     add("floors.md", cost::floors_md(run));
     add("loadgen.md", cost::loadgen_md(run));
     add("logins.md", cost::logins_md(run));
+    add("revocation.md", revocation::md(run));
+    add(
+        "revocation.svg",
+        revocation::svg(run).context("revocation.svg")?,
+    );
+    add("anatomy.md", anatomy::md(run));
     Ok(files)
 }
