@@ -47,94 +47,109 @@ pub struct MicroResult {
     pub batches: usize,
 }
 
-fn time_batches(
-    op: &str,
+/// One thing to time.
+struct Subject<'a> {
+    op: &'static str,
     id: String,
     alg: Option<Alg>,
-    plan: &MicroPlan,
-    mut f: impl FnMut(),
-) -> MicroResult {
-    // Calibrate: how many calls fill one batch?
-    let start = Instant::now();
-    let mut calls = 0u64;
-    while start.elapsed() < plan.batch_time / 4 || calls < 3 {
-        f();
-        calls += 1;
-    }
-    let per_call = start.elapsed().as_secs_f64() / calls as f64;
-    let per_batch = ((plan.batch_time.as_secs_f64() / per_call) as u64).max(1);
-    let mut means: Vec<f64> = (0..plan.batches)
-        .map(|_| {
-            let t = Instant::now();
-            for _ in 0..per_batch {
-                f();
+    f: Box<dyn FnMut() + 'a>,
+}
+
+/// Times every subject in batches, *interleaved*: batch 1 of each, then batch 2 of each, and so
+/// on, so that a noisy neighbour or a frequency change in the middle of the measurement hits
+/// all of them alike and the ratios between them stay honest.
+fn time_interleaved(plan: &MicroPlan, mut subjects: Vec<Subject<'_>>) -> Vec<MicroResult> {
+    // Calibrate: how many calls fill one batch, for each subject?
+    let per_batch: Vec<u64> = subjects
+        .iter_mut()
+        .map(|s| {
+            let start = Instant::now();
+            let mut calls = 0u64;
+            while start.elapsed() < plan.batch_time / 4 || calls < 3 {
+                (s.f)();
+                calls += 1;
             }
-            t.elapsed().as_nanos() as f64 / per_batch as f64
+            let per_call = start.elapsed().as_secs_f64() / calls as f64;
+            ((plan.batch_time.as_secs_f64() / per_call) as u64).max(1)
         })
         .collect();
-    means.sort_by(f64::total_cmp);
-    MicroResult {
-        op: op.to_owned(),
-        id,
-        alg: alg.map(|a| a.to_string()),
-        median_ns: quantile(&means, 0.5),
-        p10_ns: quantile(&means, 0.1),
-        p90_ns: quantile(&means, 0.9),
-        per_batch,
-        batches: plan.batches,
+    let mut means: Vec<Vec<f64>> = vec![Vec::with_capacity(plan.batches); subjects.len()];
+    for _ in 0..plan.batches {
+        for (k, s) in subjects.iter_mut().enumerate() {
+            let t = Instant::now();
+            for _ in 0..per_batch[k] {
+                (s.f)();
+            }
+            means[k].push(t.elapsed().as_nanos() as f64 / per_batch[k] as f64);
+        }
     }
+    subjects
+        .into_iter()
+        .zip(means)
+        .zip(per_batch)
+        .map(|((s, mut m), per_batch)| {
+            m.sort_by(f64::total_cmp);
+            MicroResult {
+                op: s.op.to_owned(),
+                id: s.id,
+                alg: s.alg.map(|a| a.to_string()),
+                median_ns: quantile(&m, 0.5),
+                p10_ns: quantile(&m, 0.1),
+                p90_ns: quantile(&m, 0.9),
+                per_batch,
+                batches: plan.batches,
+            }
+        })
+        .collect()
 }
 
 /// Verify and issue for one JWT algorithm: ours, jsonwebtoken's default `decode`, and the raw
 /// signature floor, interleaved so that drift on a shared machine hits all three alike.
 pub fn jwt(alg: Alg, plan: &MicroPlan) -> Vec<MicroResult> {
     let fx = JwtFixture::new(alg);
-    let mut out = Vec::new();
-    out.push(time_batches(
-        "verify",
-        format!("jwt-{alg}"),
-        Some(alg),
-        plan,
-        || {
-            let _ = black_box(fx.backend.verify_now(black_box(&fx.token)));
-        },
-    ));
-    out.push(time_batches(
-        "verify",
-        format!("jsonwebtoken-default-{alg}"),
-        Some(alg),
-        plan,
-        || {
-            let _ = black_box(jsonwebtoken::decode::<JsonwebtokenClaims>(
-                black_box(fx.token.as_bytes()),
-                &fx.decoding_key,
-                &fx.validation,
-            ));
-        },
-    ));
-    out.push(time_batches(
-        "verify",
-        format!("floor-raw-{alg}"),
-        Some(alg),
-        plan,
-        || {
-            let _ = black_box(
-                fx.raw_verifier
-                    .verify_raw(black_box(&fx.signing_input), black_box(&fx.signature)),
-            );
-        },
-    ));
     let who = identity(1);
-    out.push(time_batches(
-        "issue",
-        format!("jwt-{alg}"),
-        Some(alg),
-        plan,
-        || {
-            let _ = black_box(fx.backend.issue_now(black_box(&who)));
+    let subjects = vec![
+        Subject {
+            op: "verify",
+            id: format!("jwt-{alg}"),
+            alg: Some(alg),
+            f: Box::new(|| {
+                let _ = black_box(fx.backend.verify_now(black_box(&fx.token)));
+            }),
         },
-    ));
-    out
+        Subject {
+            op: "verify",
+            id: format!("jsonwebtoken-default-{alg}"),
+            alg: Some(alg),
+            f: Box::new(|| {
+                let _ = black_box(jsonwebtoken::decode::<JsonwebtokenClaims>(
+                    black_box(fx.token.as_bytes()),
+                    &fx.decoding_key,
+                    &fx.validation,
+                ));
+            }),
+        },
+        Subject {
+            op: "verify",
+            id: format!("floor-raw-{alg}"),
+            alg: Some(alg),
+            f: Box::new(|| {
+                let _ = black_box(
+                    fx.raw_verifier
+                        .verify_raw(black_box(&fx.signing_input), black_box(&fx.signature)),
+                );
+            }),
+        },
+        Subject {
+            op: "issue",
+            id: format!("jwt-{alg}"),
+            alg: Some(alg),
+            f: Box::new(|| {
+                let _ = black_box(fx.backend.issue_now(black_box(&who)));
+            }),
+        },
+    ];
+    time_interleaved(plan, subjects)
 }
 
 /// Session verify latencies, one call at a time (concurrency 1), microseconds, sorted.
@@ -147,14 +162,28 @@ pub struct SessionLatency {
 /// concurrency 1 (compared with `redis-benchmark -c 1`).
 pub fn session(plan: &MicroPlan) -> (Vec<MicroResult>, SessionLatency) {
     let fx = SessionFixture::start();
-    let mut out = Vec::new();
-    out.push(time_batches("verify", "session".into(), None, plan, || {
-        let _ = black_box(fx.rt.block_on(fx.backend.verify(black_box(&fx.token))));
-    }));
     let who = identity(2);
-    out.push(time_batches("issue", "session".into(), None, plan, || {
-        let _ = black_box(fx.rt.block_on(fx.backend.issue(black_box(&who))));
-    }));
+    let out = time_interleaved(
+        plan,
+        vec![
+            Subject {
+                op: "verify",
+                id: "session".into(),
+                alg: None,
+                f: Box::new(|| {
+                    let _ = black_box(fx.rt.block_on(fx.backend.verify(black_box(&fx.token))));
+                }),
+            },
+            Subject {
+                op: "issue",
+                id: "session".into(),
+                alg: None,
+                f: Box::new(|| {
+                    let _ = black_box(fx.rt.block_on(fx.backend.issue(black_box(&who))));
+                }),
+            },
+        ],
+    );
     let mut sorted_us: Vec<f64> = (0..plan.session_samples)
         .map(|_| {
             let t = Instant::now();
