@@ -94,7 +94,7 @@ impl Plan {
                 login_cost_users: 60,
                 http_algs: vec![Alg::HS256, Alg::ES256, Alg::EdDSA, Alg::RS256],
                 http_duration: Duration::from_millis(1_000),
-                http_warmup: Duration::from_millis(200),
+                http_warmup: Duration::from_millis(150),
                 reps: 3,
                 closed_connections: vec![1, 32],
                 open_fractions: vec![0.5, 0.9],
@@ -109,7 +109,7 @@ impl Plan {
                 revocation: RevocationPlan {
                     users: 500,
                     revoke_fraction: 0.01,
-                    after: Duration::from_millis(1500),
+                    after: Duration::from_millis(1000),
                     background_rps: 1000.0,
                     outage: Duration::from_millis(2000),
                     refresh_access_ttl_s: 60,
