@@ -97,17 +97,8 @@ if idx then redis.call('SREM', idx, ARGV[1]) end
 return n
 "#;
 
-/// Deletes every session in a user's index, and the index.
-///
-/// KEYS[1] = index. ARGV = record key prefix. Returns how many records were deleted.
-const REVOKE_ALL_LUA: &str = r#"
-local n = 0
-for _, m in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  n = n + redis.call('DEL', ARGV[1] .. m)
-end
-redis.call('DEL', KEYS[1])
-return n
-"#;
+/// Revokes every record of a user: the store's shared script (index + prefix).
+const REVOKE_ALL_LUA: &str = authbench_store::DELETE_INDEXED_LUA;
 
 /// Rewrites the tenant and roles of every session in a user's index ("what the credential
 /// says" after an admin change), dropping dead index entries on the way.

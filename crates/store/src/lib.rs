@@ -46,6 +46,21 @@ mod script;
 pub use error::{StoreError, is_unavailable};
 pub use script::LuaScript;
 
+/// Deletes every record named in a per-user index, then the index: "log this user out
+/// everywhere" for any design that keeps one record per credential (sessions, refresh-token
+/// families). One round trip, atomic.
+///
+/// KEYS[1] = the index (a set of member ids). ARGV[1] = the prefix that turns a member id into
+/// its record's key. Returns how many records were deleted.
+pub const DELETE_INDEXED_LUA: &str = r#"
+local n = 0
+for _, m in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  n = n + redis.call('DEL', ARGV[1] .. m)
+end
+redis.call('DEL', KEYS[1])
+return n
+"#;
+
 use redis::aio::{ConnectionManager, ConnectionManagerConfig, PubSub};
 use redis::io::tcp::TcpSettings;
 use redis::{FromRedisValue, IntoConnectionInfo, Value};

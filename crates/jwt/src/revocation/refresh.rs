@@ -126,15 +126,8 @@ if idx then redis.call('SREM', idx, fid) end
 return n
 "#;
 
-/// Revokes every family of a user. KEYS = user index. ARGV = family key prefix.
-const REVOKE_ALL_LUA: &str = r#"
-local n = 0
-for _, m in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  n = n + redis.call('DEL', ARGV[1] .. m)
-end
-redis.call('DEL', KEYS[1])
-return n
-"#;
+/// Revokes every record of a user: the store's shared script (index + prefix).
+const REVOKE_ALL_LUA: &str = authbench_store::DELETE_INDEXED_LUA;
 
 /// Rewrites tenant and roles in every live family of a user. KEYS = user index. ARGV = family
 /// key prefix, tenant, roles JSON. Returns how many families were updated.
