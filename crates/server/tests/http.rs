@@ -1,5 +1,9 @@
 //! The HTTP contract, for every backend, through `Router` + `oneshot` against real Redis.
 
+mod common;
+
+use common::{bearer, body_json, login_req, send};
+
 use authbench_core::{Authenticator, ManualClock, SharedClock};
 use authbench_jwt::{Alg, JwtBackend, JwtConfig};
 use authbench_server::{AppState, DemoUsers, UserStore, app};
@@ -7,13 +11,11 @@ use authbench_session::{SessionBackend, SessionConfig};
 use authbench_testkit::RedisServer;
 use axum::Router;
 use axum::body::Body;
-use axum::http::{Request, Response, StatusCode, header};
-use http_body_util::BodyExt;
+use axum::http::{Request, StatusCode, header};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
-use tower::ServiceExt;
 
-const PASSWORD: &str = "correct horse battery staple";
+use common::PASSWORD;
 
 /// Seeding hashes a password with argon2 (tens of ms); do it once for the whole file.
 fn users() -> Arc<UserStore> {
@@ -38,36 +40,6 @@ async fn session_app(redis: &RedisServer, clock: SharedClock) -> Router {
 
 fn jwt_app(alg: Alg, clock: SharedClock) -> Router {
     router_for(JwtBackend::new(JwtConfig::new(alg), clock).expect("jwt backend"))
-}
-
-async fn send(app: &Router, req: Request<Body>) -> Response<Body> {
-    app.clone()
-        .oneshot(req)
-        .await
-        .expect("router is infallible")
-}
-
-async fn body_json(resp: Response<Body>) -> serde_json::Value {
-    let bytes = resp.into_body().collect().await.expect("body").to_bytes();
-    serde_json::from_slice(&bytes).expect("JSON body")
-}
-
-fn login_req(user: &str, password: &str) -> Request<Body> {
-    Request::post("/login")
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(
-            serde_json::json!({"username": user, "password": password}).to_string(),
-        ))
-        .expect("request")
-}
-
-fn bearer(method: &str, path: &str, token: &str) -> Request<Body> {
-    Request::builder()
-        .method(method)
-        .uri(path)
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .body(Body::empty())
-        .expect("request")
 }
 
 /// Logs in and checks everything a login answer must carry; returns the token.

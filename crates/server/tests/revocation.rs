@@ -1,6 +1,10 @@
 //! `/logout`, `/logout-all` and `/refresh` over the axum router for every JWT revocation
 //! strategy, against a real Redis (testkit), through `Router` + `oneshot`.
 
+mod common;
+
+use common::{bearer, body_json, send};
+
 use authbench_core::ManualClock;
 use authbench_jwt::{Alg, JwtBackend, JwtConfig, Revocation};
 use authbench_server::{AppState, DemoUsers, UserStore, app};
@@ -8,9 +12,7 @@ use authbench_testkit::RedisServer;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, Response, StatusCode, header};
-use http_body_util::BodyExt;
 use std::sync::{Arc, OnceLock};
-use tower::ServiceExt;
 
 const PASSWORD: &str = "correct horse battery staple";
 const REVOKED: &str = "authbench-revoked";
@@ -39,31 +41,10 @@ async fn jwt_app(revocation: Revocation) -> (Router, RedisServer, ManualClock) {
     (app(AppState::new(Arc::new(backend), users())), redis, clock)
 }
 
-async fn send(app: &Router, req: Request<Body>) -> Response<Body> {
-    app.clone()
-        .oneshot(req)
-        .await
-        .expect("router is infallible")
-}
-
-async fn body_json(resp: Response<Body>) -> serde_json::Value {
-    let bytes = resp.into_body().collect().await.expect("body").to_bytes();
-    serde_json::from_slice(&bytes).expect("JSON body")
-}
-
 fn json_post(path: &str, body: serde_json::Value) -> Request<Body> {
     Request::post(path)
         .header(header::CONTENT_TYPE, "application/json")
         .body(Body::from(body.to_string()))
-        .expect("request")
-}
-
-fn bearer(method: &str, path: &str, token: &str) -> Request<Body> {
-    Request::builder()
-        .method(method)
-        .uri(path)
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .body(Body::empty())
         .expect("request")
 }
 
