@@ -200,12 +200,18 @@ pub fn run(opts: CompareOptions) -> Result<(PathBuf, RunRecord)> {
     let http_steps =
         plan.reps * http_targets * (plan.closed_connections.len() + plan.open_fractions.len());
     let distance_steps = plan.reps * plan.redis_delays_ms.len() * plan.closed_connections.len();
-    let total = 10
-        + configs.len() as u64 * 2
-        + 3
+    // Steps, in order: start each server and log its users in (or share the session's
+    // credentials), the login-cost server, redis-benchmark, the in-process measurements (one
+    // per algorithm, the session, and "done"), every HTTP run, wrk and ours per repetition, and
+    // two per revocation strategy.
+    let total = configs.len() as u64 * 2
+        + 1
+        + 1
         + Alg::ALL.len() as u64
+        + 2
         + (http_steps + distance_steps) as u64
-        + plan.reps as u64 * 2;
+        + plan.reps as u64 * 2
+        + 10;
     let mut progress = Progress::new(total);
 
     let mut servers = Vec::new();
