@@ -16,11 +16,7 @@ fn promoted_alice() -> Identity {
 
 async fn keys(f: &common::Fixture, pattern: &str) -> Vec<String> {
     let mut conn = raw(&f.redis).await;
-    let mut keys: Vec<String> = redis::cmd("KEYS")
-        .arg(pattern)
-        .query_async(&mut conn)
-        .await
-        .expect("keys");
+    let mut keys: Vec<String> = common::keys(&mut conn, pattern).await;
     keys.sort();
     keys
 }

@@ -66,11 +66,7 @@ async fn redis_holds_no_session_id_in_keys_or_values() {
         tokens.push(t);
     }
     let mut conn = raw(&f.redis).await;
-    let keys: Vec<String> = redis::cmd("KEYS")
-        .arg("*")
-        .query_async(&mut conn)
-        .await
-        .expect("keys");
+    let keys: Vec<String> = common::keys(&mut conn, "*").await;
     assert_eq!(
         keys.len(),
         21,

@@ -26,11 +26,7 @@ async fn revoke_ends_one_session_at_once_and_cleans_the_index() {
     let listed = f.backend.list_sessions("alice").await.expect("list");
     assert_eq!(listed.len(), 1);
     let mut conn = raw(&f.redis).await;
-    let keys: Vec<String> = redis::cmd("KEYS")
-        .arg("authbench:user:*")
-        .query_async(&mut conn)
-        .await
-        .expect("keys");
+    let keys: Vec<String> = common::keys(&mut conn, "authbench:user:*").await;
     let members: Vec<String> = redis::cmd("SMEMBERS")
         .arg(&keys[0])
         .query_async(&mut conn)
@@ -69,11 +65,7 @@ async fn revoke_all_ends_every_session_of_one_user_only() {
 
     // Nothing of alice's is left in Redis; bob's record and index remain.
     let mut conn = raw(&f.redis).await;
-    let keys: Vec<String> = redis::cmd("KEYS")
-        .arg("*")
-        .query_async(&mut conn)
-        .await
-        .expect("keys");
+    let keys: Vec<String> = common::keys(&mut conn, "*").await;
     assert_eq!(keys.len(), 2, "{keys:?}");
 
     // And alice can log in again.
@@ -106,11 +98,7 @@ async fn list_sessions_reports_live_sessions_and_skips_dead_ones() {
 
     // A record deleted behind the backend's back (as Redis's TTL would) is skipped and pruned.
     let mut conn = raw(&f.redis).await;
-    let keys: Vec<String> = redis::cmd("KEYS")
-        .arg("authbench:session:*")
-        .query_async(&mut conn)
-        .await
-        .expect("keys");
+    let keys: Vec<String> = common::keys(&mut conn, "authbench:session:*").await;
     let _: () = redis::cmd("DEL")
         .arg(&keys[0])
         .query_async(&mut conn)

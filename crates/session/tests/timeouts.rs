@@ -10,11 +10,7 @@ const ABSOLUTE: u64 = 28_800;
 
 async fn ttl_of_only_session(f: &common::Fixture) -> i64 {
     let mut conn = raw(&f.redis).await;
-    let keys: Vec<String> = redis::cmd("KEYS")
-        .arg("authbench:session:*")
-        .query_async(&mut conn)
-        .await
-        .expect("keys");
+    let keys: Vec<String> = common::keys(&mut conn, "authbench:session:*").await;
     assert_eq!(keys.len(), 1, "{keys:?}");
     redis::cmd("TTL")
         .arg(&keys[0])

@@ -59,3 +59,13 @@ pub fn bob() -> Identity {
         roles: vec!["user".into()],
     }
 }
+
+/// Every key matching `pattern` (Redis `KEYS`: fine on a private test server, never in
+/// production code).
+pub async fn keys(conn: &mut redis::aio::MultiplexedConnection, pattern: &str) -> Vec<String> {
+    redis::cmd("KEYS")
+        .arg(pattern)
+        .query_async(conn)
+        .await
+        .expect("keys")
+}
