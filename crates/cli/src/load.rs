@@ -12,6 +12,10 @@ pub struct LoadArgs {
     /// Target URL (plain HTTP/1.1).
     #[arg(long)]
     url: String,
+    /// Another server answering the same API (`http://host:port`); repeatable. Connections are
+    /// spread round robin over `--url`'s address and these, like a load balancer.
+    #[arg(long = "also", value_name = "URL")]
+    also: Vec<String>,
     /// Extra header, `'Name: value'`; repeatable.
     #[arg(long = "header", value_name = "'K: V'")]
     headers: Vec<String>,
@@ -51,6 +55,7 @@ fn secs(s: f64, what: &str) -> Result<Duration> {
 /// Runs the load and prints the report.
 pub fn run(args: LoadArgs) -> Result<()> {
     let mut opts = Options::new(args.url);
+    opts.spread_over = args.also;
     for h in &args.headers {
         opts.headers.push(parse_header(h)?);
     }

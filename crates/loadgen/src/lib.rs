@@ -199,14 +199,23 @@ impl Setup {
         // Open every connection first, so the first measured requests do not pay for the
         // handshake and an open loop does not start behind schedule.
         let mut connecting = JoinSet::new();
-        for _ in 0..opts.connections {
-            let (addr, timeout) = (prepared.addr, opts.timeout);
-            connecting.spawn(async move { worker::connect(addr, timeout).await?.into_std() });
+        for id in 0..opts.connections {
+            let (addr, timeout) = (prepared.addr_for(id), opts.timeout);
+            connecting.spawn(async move {
+                (
+                    id,
+                    async { worker::connect(addr, timeout).await?.into_std() }.await,
+                )
+            });
         }
-        let mut streams = Vec::with_capacity(opts.connections);
+        // In connection order: connection `id` keeps talking to `addr_for(id)` when it
+        // reconnects, so the spread over several servers stays even.
+        let mut streams: Vec<Option<ConnectResult>> = (0..opts.connections).map(|_| None).collect();
         while let Some(joined) = connecting.join_next().await {
-            streams.push(joined.map_err(|e| Error::Worker(e.to_string()))?);
+            let (id, stream) = joined.map_err(|e| Error::Worker(e.to_string()))?;
+            streams[id] = Some(stream);
         }
+        let streams: Vec<ConnectResult> = streams.into_iter().flatten().collect();
 
         let start = Instant::now();
         let measure_start = start + opts.warmup;
@@ -288,6 +297,7 @@ fn build_report(
         },
         method: opts.method.clone(),
         url: opts.url.clone(),
+        spread_over: opts.spread_over.clone(),
         connections: opts.connections,
         rate_rps: opts.rate,
         warmup_s: opts.warmup.as_secs_f64(),

@@ -38,6 +38,13 @@ pub struct Options {
     /// Target, `http://host[:port][/path][?query]`. Plain HTTP/1.1 only: this generator
     /// measures the auth layer, not TLS. No default.
     pub url: String,
+    /// More servers answering the same API (`http://host:port`, any path ignored): the
+    /// connections are spread over [`url`](Self::url)'s address and these, round robin
+    /// (connection *i* goes to address *i* mod *n*), as a load balancer in front of several
+    /// server instances would. The request (path, `Host`, credentials) is [`url`](Self::url)'s
+    /// for every address. Defaults to none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub spread_over: Vec<String>,
     /// Request method. Defaults to `GET`.
     pub method: String,
     /// Extra headers sent with every request, `(name, value)`. `Host` may be overridden;
@@ -86,6 +93,7 @@ impl Options {
     pub fn new(url: impl Into<String>) -> Self {
         Self {
             url: url.into(),
+            spread_over: Vec::new(),
             method: "GET".to_owned(),
             headers: Vec::new(),
             body: None,

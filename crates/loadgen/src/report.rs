@@ -52,6 +52,9 @@ pub struct Report {
     pub method: String,
     /// Target URL as given.
     pub url: String,
+    /// The other servers the connections were spread over (empty: `url` alone).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub spread_over: Vec<String>,
     /// Number of connections (= maximum requests in flight).
     pub connections: usize,
     /// Target rate of the open loop, requests per second; `None` for a closed loop.

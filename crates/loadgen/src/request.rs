@@ -18,8 +18,9 @@ use crate::{
 /// One target, ready to fire.
 #[derive(Debug)]
 pub(crate) struct Prepared {
-    /// Resolved once at start: no DNS on the hot path, every connection to the same address.
-    pub(crate) addr: SocketAddr,
+    /// Resolved once at start: no DNS on the hot path. The first is the URL's; the others are
+    /// [`Options::spread_over`]'s. Connection *i* always goes to `addrs[i % addrs.len()]`.
+    pub(crate) addrs: Vec<SocketAddr>,
     /// `HEAD` requests get responses without a body, whatever their `content-length` says.
     pub(crate) head_method: bool,
     /// Complete request bytes (head + body), one per credential; exactly one when the pool is
@@ -125,24 +126,41 @@ fn is_header_value(s: &str) -> bool {
     s.bytes().all(|b| b == b'\t' || (b' '..=b'~').contains(&b))
 }
 
+/// Resolves `host:port` once, to its first address.
+async fn resolve(host: &str, port: u16) -> Result<SocketAddr, Error> {
+    tokio::net::lookup_host((host, port))
+        .await
+        .and_then(|mut addrs| {
+            addrs
+                .next()
+                .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "no address"))
+        })
+        .map_err(|source| Error::Resolve {
+            host: host.to_owned(),
+            source,
+        })
+}
+
 impl Prepared {
+    /// The address connection `id` talks to.
+    pub(crate) fn addr_for(&self, id: usize) -> SocketAddr {
+        self.addrs[id % self.addrs.len()]
+    }
+
     /// Parses and resolves everything in `opts`. Fails on a bad URL, header, method or token.
     pub(crate) async fn new(opts: &Options) -> Result<Self, Error> {
         let url = parse_url(&opts.url).map_err(|reason| Error::Url {
             url: opts.url.clone(),
             reason,
         })?;
-        let addr = tokio::net::lookup_host((url.host, url.port))
-            .await
-            .and_then(|mut addrs| {
-                addrs
-                    .next()
-                    .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "no address"))
-            })
-            .map_err(|source| Error::Resolve {
-                host: url.host.to_owned(),
-                source,
+        let mut addrs = vec![resolve(url.host, url.port).await?];
+        for extra in &opts.spread_over {
+            let other = parse_url(extra).map_err(|reason| Error::Url {
+                url: extra.clone(),
+                reason,
             })?;
+            addrs.push(resolve(other.host, other.port).await?);
+        }
 
         if !is_token(&opts.method) {
             return Err(Error::Options(format!(
@@ -221,7 +239,7 @@ impl Prepared {
         };
 
         Ok(Self {
-            addr,
+            addrs,
             head_method: opts.method == "HEAD",
             requests,
             pool: opts.credentials.len(),

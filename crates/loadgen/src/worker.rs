@@ -238,7 +238,7 @@ pub(crate) async fn run(
                 if Instant::now() >= shared.end {
                     break;
                 }
-                connect(shared.prepared.addr, shared.timeout).await
+                connect(shared.prepared.addr_for(id), shared.timeout).await
             }
         };
         let stream = match stream {

@@ -313,3 +313,35 @@ fn run_blocking_shards_connections_over_its_own_threads() {
     }
     drop(rt);
 }
+
+/// `spread_over`: connections go round robin over several servers, and keep to their server
+/// when they reconnect, so each instance behind a would-be load balancer gets its share.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spread_over_several_servers_shares_the_connections() {
+    let a = serve(Behaviour::default()).await;
+    let b = serve(Behaviour::default()).await;
+    let c = serve(Behaviour::default()).await;
+    let mut o = options(a.url("/healthz"), 6, 400);
+    o.spread_over = vec![b.url("/"), c.url("/ignored-path")];
+    let r = run(&o).await.unwrap();
+
+    assert_eq!(r.errors.total, 0, "{:?}", r.errors);
+    assert_eq!(r.spread_over.len(), 2);
+    let served: Vec<u64> = [&a, &b, &c]
+        .iter()
+        .map(|s| s.seen.requests.load(Ordering::Relaxed))
+        .collect();
+    assert_eq!(served.iter().sum::<u64>(), r.requests);
+    // Two connections each: every server carries real load.
+    for (i, n) in served.iter().enumerate() {
+        assert!(
+            *n > r.requests / 10,
+            "server {i} served {n} of {}",
+            r.requests
+        );
+    }
+
+    let mut bad = options(a.url("/healthz"), 2, 100);
+    bad.spread_over = vec!["ftp://127.0.0.1:1/".into()];
+    assert!(run(&bad).await.is_err(), "a bad extra URL is a setup error");
+}
