@@ -56,7 +56,7 @@ pub use error::JwtError;
 pub use keys::{HMAC_SECRET_BYTES, SigningKey, VerifyingKey};
 pub use revocation::{EpochStats, REFRESH_TOKEN_BYTES, Revocation, propagation_delay};
 pub use sign::{dangerous, sign};
-pub use verify::{MAX_HEADER_BYTES, Verifier, VerifierOptions};
+pub use verify::{ClaimsValidator, MAX_HEADER_BYTES, Verifier, VerifierOptions};
 
 /// Default cap on a token's length, in bytes, checked before any decoding: 8 KiB is what
 /// nginx and Apache allow for a whole header line, and ten times our largest token (RS256,

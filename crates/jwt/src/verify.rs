@@ -22,7 +22,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use crate::alg::Alg;
 use crate::error::JwtError;
 use crate::keys::{self, VerifyingKey};
-use crate::parse::{self, Claims, Header, PrivateClaims};
+use crate::parse::{self, AccessClaims, Claims, Header, PrivateClaims};
 use crate::{DEFAULT_LEEWAY_SECS, DEFAULT_MAX_TOKEN_BYTES};
 
 /// Largest decoded protected header we parse, in bytes. Ours are about 70 bytes; 1 KiB leaves
@@ -87,15 +87,35 @@ pub struct Verifier {
     keys: Vec<VerifyingKey>,
     /// The `alg` allow-list.
     algorithms: Vec<Alg>,
-    issuer: Option<String>,
-    audience: Option<String>,
     /// Expected `typ`, normalised (lower case, no `application/`).
     token_type: Option<String>,
-    leeway_secs: u64,
     max_token_bytes: usize,
+    /// Step 5: presence, time, issuer, audience.
+    claims: ClaimsValidator,
+}
+
+/// Step 5 of a [`Verifier`] on its own: the claim rules (presence, `exp`/`nbf`/`iat` against
+/// the injected clock with the leeway, `iss`, `aud`), for a payload whose integrity another
+/// layer has established: a JWE's authenticated decryption (`authbench-jwe`). Built from the
+/// same [`VerifierOptions`], so a JWS and a JWE verifier judge claims identically.
+#[derive(Clone)]
+pub struct ClaimsValidator {
+    issuer: Option<String>,
+    audience: Option<String>,
+    leeway_secs: u64,
     /// Where "now" comes from: injected, so tests move time instead of sleeping.
     clock: SharedClock,
     required: Required,
+}
+
+impl std::fmt::Debug for ClaimsValidator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClaimsValidator")
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .field("leeway_secs", &self.leeway_secs)
+            .finish_non_exhaustive()
+    }
 }
 
 impl std::fmt::Debug for Verifier {
@@ -103,11 +123,9 @@ impl std::fmt::Debug for Verifier {
         f.debug_struct("Verifier")
             .field("keys", &self.keys)
             .field("algorithms", &self.algorithms)
-            .field("issuer", &self.issuer)
-            .field("audience", &self.audience)
             .field("token_type", &self.token_type)
-            .field("leeway_secs", &self.leeway_secs)
             .field("max_token_bytes", &self.max_token_bytes)
+            .field("claims", &self.claims)
             .finish_non_exhaustive()
     }
 }
@@ -167,36 +185,29 @@ impl Verifier {
                 requested: keys::alg_list(&options.algorithms),
             });
         }
-        let clock: SharedClock = match options.now {
-            Some(now) => Arc::new(authbench_core::ManualClock::new(now)),
-            None => Arc::new(SystemClock),
-        };
+        let claims = ClaimsValidator::new(&options);
         Ok(Self {
             keys,
             algorithms: options.algorithms,
-            issuer: options.issuer,
-            audience: options.audience,
             token_type: options
                 .token_type
                 .map(|t| normalise_typ(&t).to_ascii_lowercase()),
-            leeway_secs: options.leeway_secs,
             max_token_bytes: options.max_token_bytes,
-            clock,
-            required: Required::default(),
+            claims,
         })
     }
 
     /// Replaces the clock (the backend injects its own).
     #[must_use]
     pub fn with_clock(mut self, clock: SharedClock) -> Self {
-        self.clock = clock;
+        self.claims.clock = clock;
         self
     }
 
     /// Makes more claims mandatory (the backend needs `sub`, `iat`, `jti`).
     #[must_use]
     pub(crate) fn with_required(mut self, required: Required) -> Self {
-        self.required = required;
+        self.claims.required = required;
         self
     }
 
@@ -353,7 +364,7 @@ impl Verifier {
         }
         let claims: Claims<'b, P> = parse::from_json(payload)
             .map_err(|e| reject(ErrorKind::Malformed, format!("claims: {e}")))?;
-        self.check_registered(&claims.registered)?;
+        self.claims.check_registered(&claims.registered)?;
         Ok(claims)
     }
 
@@ -376,9 +387,91 @@ impl Verifier {
             },
         }
     }
+}
+
+impl ClaimsValidator {
+    /// The claim rules of `options` (`issuer`, `audience`, `leeway_secs`, `now`; the other
+    /// fields are about the JWS layer). Only `exp` is required beyond what they configure.
+    pub fn new(options: &VerifierOptions) -> Self {
+        let clock: SharedClock = match options.now {
+            Some(now) => Arc::new(authbench_core::ManualClock::new(now)),
+            None => Arc::new(SystemClock),
+        };
+        Self {
+            issuer: options.issuer.clone(),
+            audience: options.audience.clone(),
+            leeway_secs: options.leeway_secs,
+            clock,
+            required: Required::default(),
+        }
+    }
+
+    /// Replaces the clock (a backend injects its own).
+    #[must_use]
+    pub fn with_clock(mut self, clock: SharedClock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Checks a claims set (JSON bytes) and returns every claim as a JSON object, as
+    /// [`Verifier::verify`] does after the signature.
+    pub fn validate(&self, payload: &[u8]) -> Result<serde_json::Value, Error> {
+        let claims = self.parse::<serde_json::Map<String, serde_json::Value>>(payload)?;
+        self.check_registered(&claims.registered)?;
+        let mut map = claims.private;
+        claims.registered.insert_into(&mut map);
+        Ok(serde_json::Value::Object(map))
+    }
+
+    /// Checks the claims set of one of our access tokens (as the JWT backend does: `sub`,
+    /// `iat`, `jti`, `tenant` and `roles` required besides `exp`, `iss`, `aud`) and returns
+    /// its principal.
+    pub fn access_principal(&self, payload: &[u8]) -> Result<authbench_core::Principal, Error> {
+        let claims = self.parse::<AccessClaims>(payload)?;
+        let r = claims.registered;
+        let missing = |name: &str| {
+            reject(
+                ErrorKind::MissingClaim,
+                format!("claim `{name}` is required"),
+            )
+        };
+        // Exactly the backend's rules: `sub`, `iat` and `jti` are required like `exp`.
+        let access = Required {
+            sub: true,
+            iat: true,
+            jti: true,
+        };
+        self.check_registered_as(&r, access)?;
+        Ok(authbench_core::Principal {
+            subject: r.sub.ok_or_else(|| missing("sub"))?.into_owned(),
+            tenant: claims.private.tenant.ok_or_else(|| missing("tenant"))?,
+            roles: claims.private.roles.ok_or_else(|| missing("roles"))?,
+            issued_at: r.iat.ok_or_else(|| missing("iat"))?,
+            expires_at: r.exp,
+            credential_id: r.jti.ok_or_else(|| missing("jti"))?.into_owned(),
+        })
+    }
+
+    /// Parses a claims set under the same rules as step 5 of [`Verifier::check`].
+    fn parse<'b, P: PrivateClaims<'b>>(&self, payload: &'b [u8]) -> Result<Claims<'b, P>, Error> {
+        if !parse::starts_object(payload) {
+            return Err(reject(ErrorKind::Malformed, "payload is not a JSON object"));
+        }
+        parse::from_json(payload).map_err(|e| reject(ErrorKind::Malformed, format!("claims: {e}")))
+    }
 
     /// Presence, time, issuer, audience.
     fn check_registered(&self, r: &parse::Registered<'_>) -> Result<(), Error> {
+        self.check_registered_as(r, self.required)
+    }
+
+    /// [`check_registered`](Self::check_registered) with `required` instead of the configured
+    /// set.
+    fn check_registered_as(
+        &self,
+        r: &parse::Registered<'_>,
+        required: Required,
+    ) -> Result<(), Error> {
         let missing = |name: &str| {
             reject(
                 ErrorKind::MissingClaim,
@@ -388,13 +481,13 @@ impl Verifier {
         let Some(exp) = r.exp else {
             return Err(missing("exp"));
         };
-        if self.required.sub && r.sub.is_none() {
+        if required.sub && r.sub.is_none() {
             return Err(missing("sub"));
         }
-        if self.required.iat && r.iat.is_none() {
+        if required.iat && r.iat.is_none() {
             return Err(missing("iat"));
         }
-        if self.required.jti && r.jti.is_none() {
+        if required.jti && r.jti.is_none() {
             return Err(missing("jti"));
         }
         if self.issuer.is_some() && r.iss.is_none() {
