@@ -1,0 +1,312 @@
+//! [`JweBackend`]: encrypted access tokens behind the [`Authenticator`] trait.
+
+use std::sync::Arc;
+
+use authbench_core::{
+    Authenticator, Credential, Description, Error, ErrorKind, Identity, Principal, RevocationModel,
+    SharedClock,
+};
+use authbench_jwt::{Alg, ClaimsValidator, JwtBackend, JwtConfig, VerifierOptions};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Serialize;
+
+use crate::alg::{ENC_A256GCM, KeyAlg};
+use crate::error::JweError;
+use crate::jwe::{self, DecryptOptions, Decrypter, HeaderFields};
+use crate::key::JweKey;
+
+/// Random bytes in a token's `jti` (as for the JWT backend).
+pub const JTI_BYTES: usize = authbench_jwt::JTI_BYTES;
+
+/// `cty` of a nested token: the plaintext is itself a JWT (RFC 7519 §5.2).
+pub const NESTED_CONTENT_TYPE: &str = "JWT";
+
+/// How a [`JweBackend`] is set up. [`JweConfig::new`] gives the JWT backend's defaults.
+#[derive(Debug, Clone)]
+pub struct JweConfig {
+    /// Key management: `dir`, `RSA-OAEP-256` or `ECDH-ES+A256KW` (content: always A256GCM).
+    pub alg: KeyAlg,
+    /// `Some(alg)`: nested tokens: the claims are signed as a JWS with `alg` (by an inner
+    /// [`JwtBackend`]) and that JWS is encrypted (`cty: JWT`). `None`: the claims are encrypted
+    /// directly.
+    pub nested: Option<Alg>,
+    /// `iss` written and required.
+    pub issuer: String,
+    /// `aud` written and required.
+    pub audience: String,
+    /// Header `typ` written and required (of the JWE for plain tokens, of the inner JWS for
+    /// nested ones).
+    pub token_type: String,
+    /// Token lifetime, seconds.
+    pub ttl_secs: u64,
+    /// Clock-skew leeway for `exp`, `nbf`, `iat`, seconds.
+    pub leeway_secs: u64,
+    /// Tokens longer than this are refused before decoding.
+    pub max_token_bytes: usize,
+}
+
+impl JweConfig {
+    /// `alg`, not nested, and the JWT backend's defaults (`iss` `authbench`, `aud`
+    /// `authbench-api`, `typ` `at+jwt`, 15 minutes, 5 s leeway, 8 KiB cap).
+    pub fn new(alg: KeyAlg) -> Self {
+        Self {
+            alg,
+            nested: None,
+            issuer: authbench_jwt::DEFAULT_ISSUER.into(),
+            audience: authbench_jwt::DEFAULT_AUDIENCE.into(),
+            token_type: authbench_jwt::DEFAULT_TOKEN_TYPE.into(),
+            ttl_secs: authbench_jwt::DEFAULT_TTL_SECS,
+            leeway_secs: authbench_jwt::DEFAULT_LEEWAY_SECS,
+            max_token_bytes: authbench_jwt::DEFAULT_MAX_TOKEN_BYTES,
+        }
+    }
+
+    /// The same, nested: signed with `inner` first, then encrypted.
+    #[must_use]
+    pub fn nested(mut self, inner: Alg) -> Self {
+        self.nested = Some(inner);
+        self
+    }
+
+    /// The backend's name, e.g. `jwe-dir-A256GCM` or `jwe-ECDH-ES+A256KW-A256GCM-ES256`.
+    pub fn name(&self) -> String {
+        match self.nested {
+            None => format!("jwe-{}-{ENC_A256GCM}", self.alg),
+            Some(inner) => format!("jwe-{}-{ENC_A256GCM}-{inner}", self.alg),
+        }
+    }
+}
+
+/// The claims of a plain (not nested) token: the JWT backend's, field for field.
+#[derive(Serialize)]
+struct IssuedClaims<'a> {
+    iss: &'a str,
+    sub: &'a str,
+    aud: &'a str,
+    exp: u64,
+    nbf: u64,
+    iat: u64,
+    jti: &'a str,
+    tenant: &'a str,
+    roles: &'a [String],
+}
+
+/// A JWE backend: issues encrypted access tokens and decrypts and checks them locally, with no
+/// store. Revocation: none (`revoke` and `revoke_all` are `Unsupported`), exactly as for a
+/// plain JWT: encryption hides the claims, it does not make the token revocable.
+pub struct JweBackend {
+    config: JweConfig,
+    decrypter: Decrypter,
+    /// The encoded header, fixed for `dir` and RSA (ECDH-ES has a fresh `epk` per token).
+    header_b64: Option<String>,
+    claims: ClaimsValidator,
+    inner: Option<JwtBackend>,
+    clock: SharedClock,
+    name: String,
+}
+
+impl std::fmt::Debug for JweBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JweBackend")
+            .field("name", &self.name)
+            .field("decrypter", &self.decrypter)
+            .finish_non_exhaustive()
+    }
+}
+
+impl JweBackend {
+    /// A backend with a fresh key for `config.alg` (and a fresh signing key when nested).
+    pub fn new(config: JweConfig, clock: SharedClock) -> Result<Self, JweError> {
+        let key = JweKey::generate(config.alg)?;
+        Self::with_key(config, key, clock)
+    }
+
+    /// A backend over `key`, which must be for `config.alg` and able to decrypt (every
+    /// instance sharing the key accepts the others' tokens).
+    pub fn with_key(config: JweConfig, key: JweKey, clock: SharedClock) -> Result<Self, JweError> {
+        if key.alg() != config.alg {
+            return Err(JweError::InvalidKey(format!(
+                "the key is for {}, the configuration asks for {}",
+                key.alg(),
+                config.alg
+            )));
+        }
+        let fields = match config.nested {
+            None => HeaderFields {
+                typ: Some(&config.token_type),
+                cty: None,
+            },
+            Some(_) => HeaderFields {
+                typ: None,
+                cty: Some(NESTED_CONTENT_TYPE),
+            },
+        };
+        let header_b64 = match config.alg {
+            KeyAlg::EcdhEsA256kw => None,
+            _ => {
+                let mut h = serde_json::Map::new();
+                h.insert("alg".into(), config.alg.as_str().into());
+                h.insert("enc".into(), ENC_A256GCM.into());
+                if let Some(typ) = fields.typ {
+                    h.insert("typ".into(), typ.into());
+                }
+                if let Some(cty) = fields.cty {
+                    h.insert("cty".into(), cty.into());
+                }
+                h.insert("kid".into(), key.kid().into());
+                let json = serde_json::to_vec(&h).map_err(|e| JweError::Json(e.to_string()))?;
+                Some(URL_SAFE_NO_PAD.encode(json))
+            }
+        };
+        let decrypter = Decrypter::new(
+            key,
+            DecryptOptions {
+                max_token_bytes: config.max_token_bytes,
+                token_type: fields.typ.map(str::to_owned),
+                content_type: fields.cty.map(str::to_owned),
+            },
+        )?;
+        let mut options = VerifierOptions::new(Vec::<Alg>::new());
+        options.issuer = Some(config.issuer.clone());
+        options.audience = Some(config.audience.clone());
+        options.leeway_secs = config.leeway_secs;
+        let claims = ClaimsValidator::new(&options).with_clock(Arc::clone(&clock));
+        let inner = match config.nested {
+            None => None,
+            Some(alg) => {
+                let mut jwt = JwtConfig::new(alg);
+                jwt.issuer = config.issuer.clone();
+                jwt.audience = config.audience.clone();
+                jwt.token_type = config.token_type.clone();
+                jwt.ttl_secs = config.ttl_secs;
+                jwt.leeway_secs = config.leeway_secs;
+                Some(JwtBackend::new(jwt, Arc::clone(&clock))?)
+            }
+        };
+        Ok(Self {
+            name: config.name(),
+            config,
+            decrypter,
+            header_b64,
+            claims,
+            inner,
+            clock,
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &JweConfig {
+        &self.config
+    }
+
+    /// The encryption key (write it out with [`JweKey::to_text`] to share it).
+    pub fn key(&self) -> &JweKey {
+        self.decrypter.key()
+    }
+
+    /// The inner signing backend of nested tokens.
+    pub fn inner(&self) -> Option<&JwtBackend> {
+        self.inner.as_ref()
+    }
+
+    /// [`Authenticator::issue`] without the `async` wrapper (benchmarks call this).
+    pub fn issue_now(&self, who: &Identity) -> Result<Credential, Error> {
+        let plaintext = match &self.inner {
+            Some(inner) => inner.issue_now(who)?.token.into_bytes(),
+            None => {
+                let now = self.clock.now();
+                let mut jti = [0u8; JTI_BYTES];
+                aws_lc_rs::rand::fill(&mut jti).map_err(|_| JweError::Random)?;
+                let jti = URL_SAFE_NO_PAD.encode(jti);
+                serde_json::to_vec(&IssuedClaims {
+                    iss: &self.config.issuer,
+                    sub: &who.subject,
+                    aud: &self.config.audience,
+                    exp: now.saturating_add(self.config.ttl_secs),
+                    nbf: now,
+                    iat: now,
+                    jti: &jti,
+                    tenant: &who.tenant,
+                    roles: &who.roles,
+                })
+                .map_err(|e| JweError::Json(e.to_string()))?
+            }
+        };
+        let key = self.decrypter.key();
+        let token = match &self.header_b64 {
+            Some(header_b64) => jwe::encrypt_prepared(key, header_b64, &plaintext)?,
+            None => jwe::encrypt(
+                key,
+                &plaintext,
+                HeaderFields {
+                    typ: self.decrypter_typ(),
+                    cty: self.inner.as_ref().map(|_| NESTED_CONTENT_TYPE),
+                },
+            )?,
+        };
+        Ok(Credential {
+            token,
+            expires_in: self.config.ttl_secs,
+            refresh_token: None,
+        })
+    }
+
+    fn decrypter_typ(&self) -> Option<&str> {
+        match self.inner {
+            None => Some(&self.config.token_type),
+            Some(_) => None,
+        }
+    }
+
+    /// [`Authenticator::verify`] without the `async` wrapper: decrypt, then the claims (or the
+    /// inner JWS) exactly as the JWT backend checks them.
+    pub fn verify_now(&self, token: &str) -> Result<Principal, Error> {
+        let result = self
+            .decrypter
+            .decrypt(token)
+            .and_then(|plaintext| match &self.inner {
+                None => self.claims.access_principal(&plaintext),
+                Some(inner) => {
+                    let jws = std::str::from_utf8(&plaintext).map_err(|_| {
+                        Error::new(ErrorKind::Malformed, "nested token is not text")
+                    })?;
+                    inner.verify_now(jws)
+                }
+            });
+        result.inspect_err(|e| tracing::debug!(reason = %e, "JWE rejected"))
+    }
+}
+
+impl Authenticator for JweBackend {
+    fn describe(&self) -> Description {
+        Description {
+            name: self.name.clone(),
+            stateful: false,
+            revocation: RevocationModel::None,
+            store_round_trips_per_verify: 0,
+        }
+    }
+
+    async fn issue(&self, who: &Identity) -> Result<Credential, Error> {
+        self.issue_now(who)
+    }
+
+    async fn verify(&self, token: &str) -> Result<Principal, Error> {
+        self.verify_now(token)
+    }
+
+    /// `Unsupported`: an encrypted token is as self-contained as a signed one.
+    async fn revoke(&self, _token: &str) -> Result<(), Error> {
+        Err(Error::unsupported(&self.name, "revoke a token"))
+    }
+
+    /// `Unsupported`, as [`revoke`](Self::revoke).
+    async fn revoke_all(&self, _subject: &str) -> Result<(), Error> {
+        Err(Error::unsupported(&self.name, "revoke a user's tokens"))
+    }
+
+    async fn refresh(&self, _refresh_token: &str) -> Result<Credential, Error> {
+        Err(Error::unsupported(&self.name, "refresh tokens"))
+    }
+}
