@@ -21,15 +21,22 @@
 //!   [`find_redis_server`], [`redis_cli_path`], [`redis_server_version`].
 //! - `conformance`: [`conformance`], [`ConformanceOptions`], [`ConformanceReport`].
 //! - `error`: [`TestkitError`].
+//! - `postgres`: [`PostgresServer`], [`PostgresServerOptions`], [`find_postgres_bin_dir`],
+//!   [`postgres_version`]: a private PostgreSQL (as the `postgres` user when we are root).
 //! - `proxy`: [`LatencyProxy`], a TCP proxy that adds a delay each way ("Redis 1 ms away").
 
 mod conformance;
 mod error;
+mod postgres;
 mod proxy;
 mod redis;
 
 pub use conformance::{ConformanceOptions, ConformanceReport, HUGE_INPUT_BYTES, conformance};
 pub use error::{REDIS_INSTALL_HINT, TestkitError};
+pub use postgres::{
+    PG_BIN_ENV, POSTGRES_INSTALL_HINT, POSTGRES_SUPERUSER, PostgresServer, PostgresServerOptions,
+    find_postgres_bin_dir, postgres_version,
+};
 pub use proxy::{LatencyProxy, ProxyStats};
 pub use redis::{
     REDIS_CLI_ENV, REDIS_SERVER_ENV, RedisServer, RedisServerOptions, find_redis_server,

@@ -1,0 +1,181 @@
+//! Creating roles and schema as a privileged role, and private servers for tests and
+//! `serve --postgres`.
+//!
+//! The app itself never runs DDL: it logs in as `authenticator`, which can do nothing but
+//! `SET ROLE` (the guard makes sure). Roles and tables are created here, over a separate
+//! superuser connection, from the SQL shipped in `sql/` (also usable with `psql -f`).
+
+use crate::db::connect_one;
+use crate::error::DbError;
+use authbench_testkit::{PostgresServer, TestkitError};
+use std::time::Duration;
+
+/// The cluster-wide roles (`app_owner`, `authenticator`, `authenticated`, `anon`,
+/// `app_admin`): `crates/tenancy/sql/roles.sql`.
+pub const ROLES_SQL: &str = include_str!("../sql/roles.sql");
+
+/// Tables, functions and policies, per database: `crates/tenancy/sql/schema.sql`.
+pub const SCHEMA_SQL: &str = include_str!("../sql/schema.sql");
+
+/// Name of the database `serve --postgres` creates.
+pub const DEFAULT_DATABASE: &str = "authbench";
+
+/// How long bootstrap connections may take to open.
+const BOOTSTRAP_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Applies [`ROLES_SQL`] and [`SCHEMA_SQL`] over `superuser_url` (a superuser, or a role
+/// allowed to create roles and to grant on schema `public`). Idempotent.
+///
+/// # Errors
+///
+/// [`DbError::Schema`] with PostgreSQL's reason, [`DbError::Unavailable`].
+pub async fn apply_schema(superuser_url: &str) -> Result<(), DbError> {
+    let client = connect_one(superuser_url, BOOTSTRAP_CONNECT_TIMEOUT).await?;
+    for (name, sql) in [("roles.sql", ROLES_SQL), ("schema.sql", SCHEMA_SQL)] {
+        client
+            .batch_execute(sql)
+            .await
+            .map_err(|e| DbError::Schema(format!("{name}: {}", pg_message(&e))))?;
+    }
+    Ok(())
+}
+
+/// The error text PostgreSQL sent, else the driver's.
+fn pg_message(e: &tokio_postgres::Error) -> String {
+    e.as_db_error().map_or_else(
+        || e.to_string(),
+        |db| format!("{} ({})", db.message(), db.code().code()),
+    )
+}
+
+/// The connection strings of one database on a [`PrivateCluster`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatabaseUrls {
+    /// Database name.
+    pub name: String,
+    /// The app's login, `authenticator`: what [`Database::connect`](crate::Database::connect)
+    /// takes.
+    pub app: String,
+    /// The tables' owner, `app_owner` (migrations; the guard refuses it for the app).
+    pub owner: String,
+    /// The superuser `postgres` (bootstrap; the guard refuses it for the app).
+    pub superuser: String,
+}
+
+/// A private PostgreSQL with the roles created and random passwords for the two login roles;
+/// [`create_database`](Self::create_database) adds databases with the schema applied.
+///
+/// One per test binary is the intended use (a `static`): databases keep tests apart, and the
+/// server starts only once.
+#[derive(Debug)]
+pub struct PrivateCluster {
+    server: PostgresServer,
+    app_password: String,
+    owner_password: String,
+    /// Roles are cluster-wide: created once. Database creation is serialized too
+    /// (`CREATE DATABASE` copies `template1` and fails if two run at once).
+    bootstrap: tokio::sync::Mutex<bool>,
+}
+
+impl PrivateCluster {
+    /// Starts the server (blocking, about a second; see
+    /// [`PostgresServer`]). Roles are created by the first
+    /// [`create_database`](Self::create_database).
+    ///
+    /// # Errors
+    ///
+    /// [`TestkitError`] from the server start, e.g. the binaries are missing (the message
+    /// says how to install them).
+    pub fn start() -> Result<Self, TestkitError> {
+        let server = PostgresServer::start()?;
+        Ok(Self {
+            app_password: random_password("app")?,
+            owner_password: random_password("owner")?,
+            server,
+            bootstrap: tokio::sync::Mutex::new(false),
+        })
+    }
+
+    /// The server.
+    pub fn server(&self) -> &PostgresServer {
+        &self.server
+    }
+
+    /// The server, mutably (stop/restart for outage tests).
+    pub fn server_mut(&mut self) -> &mut PostgresServer {
+        &mut self.server
+    }
+
+    /// Creates database `name` (`[a-z0-9_]`, at most 63 bytes) with roles and schema
+    /// applied, and returns its URLs.
+    ///
+    /// # Errors
+    ///
+    /// [`DbError::Schema`] for a bad name or a failed step, [`DbError::Unavailable`].
+    pub async fn create_database(&self, name: &str) -> Result<DatabaseUrls, DbError> {
+        if name.is_empty()
+            || name.len() > 63
+            || !name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        {
+            return Err(DbError::Schema(format!("bad database name {name:?}")));
+        }
+        let mut roles_done = self.bootstrap.lock().await;
+        let admin = connect_one(&self.server.url(), BOOTSTRAP_CONNECT_TIMEOUT).await?;
+        if !*roles_done {
+            admin
+                .batch_execute(ROLES_SQL)
+                .await
+                .map_err(|e| DbError::Schema(format!("roles.sql: {}", pg_message(&e))))?;
+            for (role, password) in [
+                ("authenticator", &self.app_password),
+                ("app_owner", &self.owner_password),
+            ] {
+                admin
+                    .batch_execute(&format!("alter role {role} password '{password}'"))
+                    .await
+                    .map_err(|e| DbError::Schema(pg_message(&e)))?;
+            }
+            *roles_done = true;
+        }
+        admin
+            .batch_execute(&format!("create database {name}"))
+            .await
+            .map_err(|e| DbError::Schema(format!("create database: {}", pg_message(&e))))?;
+        drop(admin);
+        let superuser = self.server.url_for_db(name);
+        let db = connect_one(&superuser, BOOTSTRAP_CONNECT_TIMEOUT).await?;
+        db.batch_execute(SCHEMA_SQL)
+            .await
+            .map_err(|e| DbError::Schema(format!("schema.sql: {}", pg_message(&e))))?;
+        let port = self.server.port();
+        Ok(DatabaseUrls {
+            name: name.to_owned(),
+            app: format!(
+                "postgres://authenticator:{}@127.0.0.1:{port}/{name}",
+                self.app_password
+            ),
+            owner: format!(
+                "postgres://app_owner:{}@127.0.0.1:{port}/{name}",
+                self.owner_password
+            ),
+            superuser,
+        })
+    }
+}
+
+/// A fresh random password for a login role: 128 bits from the OS, hex, independent of the
+/// superuser's (knowing the app's password must not reveal anything else).
+fn random_password(role: &str) -> Result<String, TestkitError> {
+    use std::io::Read;
+    let mut bytes = [0u8; 16];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .map_err(|source| TestkitError::Io {
+            context: "reading /dev/urandom for a database password".into(),
+            source,
+        })?;
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    Ok(format!("{role}_{hex}"))
+}
