@@ -44,19 +44,23 @@ pub struct Target<'a> {
     pub name: String,
     /// The server.
     pub server: &'a ServerProcess,
+    /// More instances of the same service: the load generator spreads its connections over
+    /// `server` and these (round robin), and their CPU is charged together.
+    pub also: Vec<&'a ServerProcess>,
     /// `/me`, or `/healthz` for the no-auth baseline.
     pub path: &'static str,
     /// One credential per logged-in user (empty for `/healthz`).
     pub credentials: Vec<String>,
-    /// The Redis process this target's server consults, for CPU accounting.
-    pub redis_pid: Option<u32>,
+    /// The Redis processes this target's servers consult (one, or every cluster node), for
+    /// CPU accounting.
+    pub redis_pids: Vec<u32>,
 }
 
 /// CPU time each process spent per request, microseconds (user + system, from `/proc`, 10 ms
 /// resolution; divided over thousands of requests).
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
 pub struct CpuPerRequest {
-    /// The server process.
+    /// The server process (all instances together, when the load is spread).
     pub server_us: f64,
     /// redis-server (0 when the target does not use Redis; Redis's idle housekeeping is
     /// charged to whoever runs at the time, a few µs at most).
@@ -101,9 +105,11 @@ pub struct HttpRun {
     pub raw: String,
 }
 
-fn cpu(pid: Option<u32>) -> Duration {
-    pid.and_then(|p| procstat::cpu_time(p).ok())
-        .unwrap_or_default()
+/// CPU time of these processes together (0 for any that is gone).
+fn cpu(pids: &[u32]) -> Duration {
+    pids.iter()
+        .filter_map(|&p| procstat::cpu_time(p).ok())
+        .sum()
 }
 
 /// Runs `scenario` against `target`: an unrecorded warm-up, then the measured run with CPU
@@ -116,6 +122,7 @@ pub fn measure(
     threads: usize,
 ) -> Result<(Report, CpuPerRequest)> {
     let mut opts = Options::new(target.server.url(target.path));
+    opts.spread_over = target.also.iter().map(|s| s.url("/")).collect();
     opts.credentials = target.credentials.clone();
     opts.threads = Some(threads);
     opts.timeout = Duration::from_secs(5);
@@ -139,10 +146,13 @@ pub fn measure(
     }
     opts.duration = duration;
     opts.warmup = Duration::ZERO;
-    let server_pid = Some(target.server.pid());
-    let (s0, r0) = (cpu(server_pid), cpu(target.redis_pid));
+    let server_pids: Vec<u32> = std::iter::once(target.server)
+        .chain(target.also.iter().copied())
+        .map(ServerProcess::pid)
+        .collect();
+    let (s0, r0) = (cpu(&server_pids), cpu(&target.redis_pids));
     let report = authbench_loadgen::run_blocking(&opts).context("load run")?;
-    let (s1, r1) = (cpu(server_pid), cpu(target.redis_pid));
+    let (s1, r1) = (cpu(&server_pids), cpu(&target.redis_pids));
     let n = report.requests.max(1) as f64;
     let per = |a: Duration, b: Duration| b.saturating_sub(a).as_secs_f64() * 1e6 / n;
     let cpu = CpuPerRequest {
@@ -181,4 +191,36 @@ impl HttpRun {
             raw,
         }
     }
+}
+
+/// Measures `target` under `scenario` once, writes the full report to
+/// `raw/<section>/<target>-<scenario>-rep<rep>.json`, and returns its `run.json` row.
+pub fn measure_into(
+    section: &crate::section::Section<'_>,
+    section_name: &str,
+    target: &Target<'_>,
+    scenario: Scenario,
+    rep: usize,
+    duration: Duration,
+    warmup: Duration,
+) -> Result<HttpRun> {
+    let (report, cpu) = measure(target, scenario, duration, warmup, section.loadgen_threads)?;
+    let file = format!(
+        "{}-{}-rep{rep}.json",
+        target.name.replace('+', "plus"),
+        scenario.label()
+    );
+    let (abs, rel) = section
+        .raw_path(section_name, &file)
+        .with_context(|| format!("creating the raw folder of {section_name}"))?;
+    let text = serde_json::to_string_pretty(&report)?;
+    std::fs::write(&abs, text).with_context(|| format!("writing {}", abs.display()))?;
+    Ok(HttpRun::from_report(
+        &target.name,
+        &scenario,
+        rep,
+        &report,
+        cpu,
+        rel,
+    ))
 }

@@ -19,6 +19,7 @@
 //! - [`http`]: one load-generator run with CPU charged per process.
 //! - [`revocation`]: the revocation experiment (windows, Redis cost, outage); [`resp`] asks
 //!   Redis what it holds.
+//! - [`section`]: the context lent to the self-contained sections (scale-out, tenancy).
 //! - [`wrk`]: the cross-check of our load generator against `wrk`.
 //! - [`record`]: `run.json`, its types, and the targets.
 //! - [`summary`]: `summary.md` and the terminal table.
@@ -32,6 +33,7 @@ pub mod record;
 pub mod redis_bench;
 pub mod resp;
 pub mod revocation;
+pub mod section;
 pub mod services;
 pub mod stats;
 pub mod summary;

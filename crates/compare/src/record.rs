@@ -172,6 +172,39 @@ pub struct HttpSummary {
     pub errors: u64,
 }
 
+impl HttpSummary {
+    /// One summary per (target, scenario), in the order the runs first appear: medians and
+    /// ranges over the repetitions.
+    pub fn of_runs(runs: &[HttpRun]) -> Vec<HttpSummary> {
+        let mut keys: Vec<(String, String)> = Vec::new();
+        for r in runs {
+            let k = (r.target.clone(), r.scenario.clone());
+            if !keys.contains(&k) {
+                keys.push(k);
+            }
+        }
+        keys.into_iter()
+            .map(|(target, scenario)| {
+                let rs: Vec<&HttpRun> = runs
+                    .iter()
+                    .filter(|r| r.target == target && r.scenario == scenario)
+                    .collect();
+                HttpSummary {
+                    throughput_rps: Spread::of(rs.iter().map(|r| r.throughput_rps)),
+                    p50_us: Spread::of(rs.iter().map(|r| r.p50_us as f64)),
+                    p99_us: Spread::of(rs.iter().map(|r| r.p99_us as f64)),
+                    p99_9_us: Spread::of(rs.iter().map(|r| r.p99_9_us as f64)),
+                    server_cpu_us: Spread::of(rs.iter().map(|r| r.cpu.server_us)),
+                    redis_cpu_us: Spread::of(rs.iter().map(|r| r.cpu.redis_us)),
+                    errors: rs.iter().map(|r| r.errors).sum(),
+                    target,
+                    scenario,
+                }
+            })
+            .collect()
+    }
+}
+
 /// One latency proxy's requested and applied delay.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ProxyRecord {

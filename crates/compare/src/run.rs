@@ -353,7 +353,8 @@ pub fn run(opts: CompareOptions) -> Result<(PathBuf, RunRecord)> {
         server: server(&configs[1].name)?,
         path: "/healthz",
         credentials: Vec::new(),
-        redis_pid: None,
+        also: Vec::new(),
+        redis_pids: Vec::new(),
     }];
     for c in configs
         .iter()
@@ -364,7 +365,12 @@ pub fn run(opts: CompareOptions) -> Result<(PathBuf, RunRecord)> {
             server: server(&c.name)?,
             path: "/me",
             credentials: tokens.get(&c.name).cloned().unwrap_or_default(),
-            redis_pid: if c.stateful { redis_pid } else { None },
+            also: Vec::new(),
+            redis_pids: if c.stateful {
+                redis_pid.into_iter().collect()
+            } else {
+                Vec::new()
+            },
         });
     }
     let mut http_runs: Vec<HttpRun> = Vec::new();
@@ -473,7 +479,8 @@ pub fn run(opts: CompareOptions) -> Result<(PathBuf, RunRecord)> {
             server: server(&name)?,
             path: "/me",
             credentials: tokens.get("session").cloned().unwrap_or_default(),
-            redis_pid,
+            also: Vec::new(),
+            redis_pids: redis_pid.into_iter().collect(),
         });
     }
     let mut distance_runs: Vec<HttpRun> = Vec::new();
@@ -548,36 +555,8 @@ pub fn run(opts: CompareOptions) -> Result<(PathBuf, RunRecord)> {
     progress.finish();
 
     // --- Summaries and targets. ---
-    let summarize = |runs: &[HttpRun]| -> Vec<HttpSummary> {
-        let mut keys: Vec<(String, String)> = Vec::new();
-        for r in runs {
-            let k = (r.target.clone(), r.scenario.clone());
-            if !keys.contains(&k) {
-                keys.push(k);
-            }
-        }
-        keys.into_iter()
-            .map(|(target, scenario)| {
-                let rs: Vec<&HttpRun> = runs
-                    .iter()
-                    .filter(|r| r.target == target && r.scenario == scenario)
-                    .collect();
-                HttpSummary {
-                    throughput_rps: Spread::of(rs.iter().map(|r| r.throughput_rps)),
-                    p50_us: Spread::of(rs.iter().map(|r| r.p50_us as f64)),
-                    p99_us: Spread::of(rs.iter().map(|r| r.p99_us as f64)),
-                    p99_9_us: Spread::of(rs.iter().map(|r| r.p99_9_us as f64)),
-                    server_cpu_us: Spread::of(rs.iter().map(|r| r.cpu.server_us)),
-                    redis_cpu_us: Spread::of(rs.iter().map(|r| r.cpu.redis_us)),
-                    errors: rs.iter().map(|r| r.errors).sum(),
-                    target,
-                    scenario,
-                }
-            })
-            .collect()
-    };
-    let http_summary = summarize(&http_runs);
-    let distance_summary = summarize(&distance_runs);
+    let http_summary = HttpSummary::of_runs(&http_runs);
+    let distance_summary = HttpSummary::of_runs(&distance_runs);
     let mut sizes = sizes;
     for s in &mut sizes {
         if let Some(r) = http_runs.iter().find(|r| r.target == s.configuration) {
