@@ -73,7 +73,7 @@ pub fn explain(token: &str, max_bytes: usize) -> Result<String, Error> {
         };
         out.push_str(&format!("   enc {enc}: {what}\n"));
     }
-    if header.zip.is_some() {
+    if header.zip {
         out.push_str("   zip: compressed; authbench refuses compressed tokens\n");
     }
     let rows = [

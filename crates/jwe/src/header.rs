@@ -15,30 +15,41 @@ pub(crate) struct Header {
     pub(crate) cty: Option<String>,
     /// Compression: refused whatever its value (a decompression bomb, and the CRIME-style
     /// length leak of compress-then-encrypt).
-    pub(crate) zip: Option<IgnoredAny>,
-    pub(crate) crit: Option<IgnoredAny>,
+    #[serde(default, deserialize_with = "present")]
+    pub(crate) zip: bool,
+    #[serde(default, deserialize_with = "present")]
+    pub(crate) crit: bool,
     pub(crate) epk: Option<Epk>,
     pub(crate) apu: Option<String>,
     pub(crate) apv: Option<String>,
     // Keys the token would bring itself: refused, never used.
-    pub(crate) jwk: Option<IgnoredAny>,
-    pub(crate) jku: Option<IgnoredAny>,
-    pub(crate) x5u: Option<IgnoredAny>,
-    pub(crate) x5c: Option<IgnoredAny>,
+    #[serde(default, deserialize_with = "present")]
+    pub(crate) jwk: bool,
+    #[serde(default, deserialize_with = "present")]
+    pub(crate) jku: bool,
+    #[serde(default, deserialize_with = "present")]
+    pub(crate) x5u: bool,
+    #[serde(default, deserialize_with = "present")]
+    pub(crate) x5c: bool,
 }
 
 impl Header {
     /// The first key-reference member present, if any.
     pub(crate) fn key_reference(&self) -> Option<&'static str> {
         [
-            ("jwk", self.jwk.is_some()),
-            ("jku", self.jku.is_some()),
-            ("x5u", self.x5u.is_some()),
-            ("x5c", self.x5c.is_some()),
+            ("jwk", self.jwk),
+            ("jku", self.jku),
+            ("x5u", self.x5u),
+            ("x5c", self.x5c),
         ]
         .into_iter()
         .find_map(|(name, present)| present.then_some(name))
     }
+}
+
+/// `true` for a member that is there at all, whatever its value (`"zip": null` is a `zip`).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    IgnoredAny::deserialize(d).map(|_| true)
 }
 
 /// The ephemeral public key of `ECDH-ES`: a P-256 JWK, nothing else (`deny_unknown_fields`:
@@ -96,7 +107,8 @@ mod tests {
         assert!(parse(br#"{"epk":{"kty":"EC","crv":"P-256","x":"a","y":"b","d":"c"}}"#).is_err());
         let h = parse(br#"{"alg":"dir","enc":"A256GCM","zip":"DEF","x5u":"https://x","new":1}"#)
             .expect("parses");
-        assert!(h.zip.is_some());
+        assert!(h.zip);
+        assert!(parse(br#"{"zip":null}"#).expect("parses").zip);
         assert_eq!(h.key_reference(), Some("x5u"));
         let err = parse(br#"{"alg":"secret-value"  ,"enc":7}"#)
             .err()

@@ -433,13 +433,13 @@ impl Decrypter {
                 ),
             ));
         }
-        if header.zip.is_some() {
+        if header.zip {
             return Err(reject(
                 ErrorKind::AlgorithmNotAllowed,
                 "compressed tokens (`zip`) are refused",
             ));
         }
-        if header.crit.is_some() {
+        if header.crit {
             return Err(reject(
                 ErrorKind::UnsupportedCritical,
                 "header marks extensions critical (`crit`); this decrypter implements none",
