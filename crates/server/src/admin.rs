@@ -16,6 +16,11 @@
 //! instead (`revoked`), so their holders log in again and get the new facts: for a demotion,
 //! logging someone out is better than leaving them their old rights.
 //!
+//! With a database ([`AppState::db`]), a tenant move also moves the user's row in
+//! `memberships`, and a disable removes it: the live-membership policy sees either on the
+//! next statement, while the claim-trusting policy follows the credential (a session at once,
+//! a plain JWT only after a new login).
+//!
 //! A store failure after the table changed is a 503, never a success; the routes are
 //! idempotent (`PUT`, and disabling twice is fine), so the admin retries.
 //!
@@ -137,6 +142,13 @@ pub(crate) async fn set_tenant<A: Authenticator>(
         tenant = user.identity.tenant,
         "tenant changed"
     );
+    // With a database, the membership moves too: policy B sees it on the next statement,
+    // policy A only once the credential's tenant claim changes.
+    if let Some(db) = &state.db {
+        db.move_user(&name, &user.identity.tenant)
+            .await
+            .map_err(crate::notes::db_error)?;
+    }
     let existing = reach_existing(&*state.auth, &user.identity).await?;
     Ok(Json(AdminAnswer::new(user, existing)))
 }
@@ -150,6 +162,12 @@ pub(crate) async fn disable<A: Authenticator>(
 ) -> Result<Json<AdminAnswer>, ApiError> {
     let user = state.users.disable(&name).ok_or(ApiError::UnknownUser)?;
     tracing::info!(admin = admin.subject, user = name, "user disabled");
+    // A disabled account belongs to no tenant any more: policy B shows it nothing at once.
+    if let Some(db) = &state.db {
+        db.remove_memberships(&name)
+            .await
+            .map_err(crate::notes::db_error)?;
+    }
     let existing = ExistingCredentials::from_result(
         state.auth.revoke_all(&user.identity.subject).await,
         ExistingCredentials::Revoked,

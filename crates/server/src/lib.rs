@@ -21,6 +21,8 @@
 //! | `PUT /admin/users/{name}/roles` `{"roles":[…]}` | admin | 200 `{"user","tenant","roles","disabled","existing_credentials"}` |
 //! | `PUT /admin/users/{name}/tenant` `{"tenant"}` | admin | as above |
 //! | `POST /admin/users/{name}/disable` | admin | as above; the user can no longer log in |
+//! | `GET /notes[?policy=claims\|membership]` | credential | 200 the caller's tenant's notes (with a database) |
+//! | `POST /notes` `{"body"}` | credential | 201 the new note (with a database) |
 //! | `GET /healthz` | none | 200 `ok`: the no-auth baseline for load tests |
 //! | `GET /.well-known/jwks.json` | none | the public keys, when the backend has any |
 //!
@@ -34,6 +36,8 @@
 //! - [`routes`]: the router, the login/logout handlers, the header that says whether a logout
 //!   revoked anything, and [`ExistingCredentials`], what a change did to issued credentials.
 //! - [`account`]: the caller's own account: `/sessions` and `/password`.
+//! - [`notes`]: `GET`/`POST /notes`, tenant-scoped by PostgreSQL Row Level Security
+//!   ([`authbench_tenancy`]), mounted only with a database.
 //! - [`admin`]: the admin routes, and what each backend does with a role change, a tenant move,
 //!   a disabled user.
 //!
@@ -50,6 +54,7 @@ pub mod account;
 pub mod admin;
 pub mod error;
 pub mod extract;
+pub mod notes;
 pub mod routes;
 pub mod users;
 
@@ -82,6 +87,9 @@ pub struct AppState<A> {
     pub auth: Arc<A>,
     /// Users who can log in.
     pub users: Arc<UserStore>,
+    /// PostgreSQL with Row Level Security, when configured: mounts `/notes` and makes the
+    /// admin tenant move (and disable) reach the `memberships` table.
+    pub db: Option<Arc<authbench_tenancy::Database>>,
 }
 
 impl<A> Clone for AppState<A> {
@@ -89,6 +97,7 @@ impl<A> Clone for AppState<A> {
         Self {
             auth: Arc::clone(&self.auth),
             users: Arc::clone(&self.users),
+            db: self.db.clone(),
         }
     }
 }
@@ -96,13 +105,26 @@ impl<A> Clone for AppState<A> {
 impl<A: Authenticator> AppState<A> {
     /// State for `auth` and `users`.
     pub fn new(auth: Arc<A>, users: Arc<UserStore>) -> Self {
-        Self { auth, users }
+        Self {
+            auth,
+            users,
+            db: None,
+        }
+    }
+
+    /// The same state with a database: `/notes` is mounted (see [`notes`]).
+    pub fn with_database(mut self, db: Arc<authbench_tenancy::Database>) -> Self {
+        self.db = Some(db);
+        self
     }
 }
 
 /// Builds the router for a backend.
 pub fn app<A: Authenticator>(state: AppState<A>) -> Router {
-    routes::router(state)
+    match state.db {
+        Some(_) => routes::router(state.clone()).merge(notes::router(state)),
+        None => routes::router(state),
+    }
 }
 
 /// Serves `app` on `listener` until `shutdown` completes, then finishes in-flight requests.
