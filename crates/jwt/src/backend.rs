@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use authbench_core::{
@@ -15,13 +16,15 @@ use serde::Serialize;
 
 use crate::alg::Alg;
 use crate::error::JwtError;
-use crate::keys::{self, SigningKey};
+use crate::jwks::{JwksConfig, JwksStats, RemoteKeys};
+use crate::keyring::{KeyRotation, LocalKeys};
+use crate::keys::SigningKey;
 use crate::parse::AccessClaims;
 use crate::revocation::denylist::Denylist;
 use crate::revocation::epoch::Epoch;
 use crate::revocation::refresh::{self, Refresh};
 use crate::revocation::{EpochStats, Revocation};
-use crate::sign::{self, HeaderOut};
+use crate::sign;
 use crate::verify::{Required, Verifier, VerifierOptions};
 use crate::{
     DEFAULT_AUDIENCE, DEFAULT_ISSUER, DEFAULT_LEEWAY_SECS, DEFAULT_MAX_TOKEN_BYTES,
@@ -186,12 +189,16 @@ enum Strategy {
     None,
     Denylist(Denylist),
     Epoch(Epoch),
-    Refresh {
-        families: Refresh,
-        /// Like the main verifier, but tolerating expiry for up to a family's lifetime: a
-        /// logout presenting an access token that has just expired must still end its family.
-        revoke_verifier: Box<Verifier>,
-    },
+    Refresh { families: Refresh },
+}
+
+/// Where the keys come from: our own (an issuer, which can rotate them), or the issuer's
+/// JWKS (a verifier-only instance).
+enum Keys {
+    /// The signing key, retired keys and the JWKS we publish ([`crate::keyring`]).
+    Local(LocalKeys),
+    /// Public keys fetched from the issuer's JWKS URL ([`crate::jwks`]).
+    Remote(RemoteKeys),
 }
 
 /// A JWT backend: issues signed access tokens and verifies them locally, plus whatever check
@@ -199,15 +206,11 @@ enum Strategy {
 /// [`JwtBackend::connect`] (any strategy); share by reference or `Arc`.
 pub struct JwtBackend {
     config: JwtConfig,
-    /// `jwt-<ALG>-<revocation>[-insecure-fail-open]`, computed once.
+    /// `jwt-<ALG>-<revocation>[-insecure-fail-open][-jwks]`, computed once.
     name: String,
-    signing: SigningKey,
-    /// base64url of our constant header, computed once: every token starts with it.
-    header_b64: String,
-    /// The strict verifier, bound to our one key, our issuer, audience and `typ`.
-    verifier: Verifier,
-    /// The JWKS document, rendered once (`None` for HS256: a secret is never published).
-    jwks: Option<String>,
+    /// The keys: signing key, header, strict verifier and JWKS, each built once per key
+    /// change (an issuer), or the fetched public keys (a verifier-only instance).
+    keys: Keys,
     clock: SharedClock,
     /// The revocation strategy's state (Redis handles, caches, the subscriber task).
     strategy: Strategy,
@@ -217,7 +220,7 @@ impl fmt::Debug for JwtBackend {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JwtBackend")
             .field("name", &self.name)
-            .field("kid", &self.signing.kid())
+            .field("kid", &self.kid())
             .field("config", &self.config)
             .finish_non_exhaustive()
     }
@@ -311,58 +314,77 @@ impl JwtBackend {
         redis_url: &str,
     ) -> Result<Self, JwtError> {
         config.validate()?;
-        let revocation = config.revocation;
-        if !revocation.needs_redis() {
-            return Self::assemble(config, signing, clock, Strategy::None);
-        }
-        let store =
-            Store::connect(redis_url, config.connect_timeout, config.response_timeout).await?;
-        let prefix = config.key_prefix.as_str();
-        let strategy = match revocation {
-            Revocation::Denylist => Strategy::Denylist(
-                Denylist::new(
-                    store,
-                    prefix,
-                    config.ttl_secs,
-                    config.leeway_secs,
-                    config.insecure_fail_open,
-                )
-                .await?,
-            ),
-            Revocation::Epoch => Strategy::Epoch(
-                Epoch::new(
-                    store,
-                    prefix,
-                    config.ttl_secs,
-                    config.leeway_secs,
-                    config.epoch_cache_capacity,
-                    config.insecure_fail_open,
-                )
-                .await?,
-            ),
-            Revocation::Refresh => {
-                let mut options = verifier_options(&config, &signing);
-                options.leeway_secs = config.leeway_secs.saturating_add(config.refresh_ttl_secs);
-                let revoke_verifier = Verifier::from_keys(vec![signing.verifying_key()], options)?
-                    .with_clock(clock.clone())
-                    .with_required(REQUIRED);
-                Strategy::Refresh {
-                    families: Refresh::new(store, prefix, config.refresh_ttl_secs).await?,
-                    revoke_verifier: Box::new(revoke_verifier),
-                }
-            }
-            Revocation::None => Strategy::None,
-        };
-        if config.insecure_fail_open
-            && matches!(revocation, Revocation::Denylist | Revocation::Epoch)
-        {
-            tracing::warn!(
-                revocation = %revocation,
-                "INSECURE: --insecure-fail-open: tokens are accepted without their revocation \
-                 check while Redis is unavailable"
-            );
-        }
+        let strategy = build_strategy(&config, redis_url).await?;
         Self::assemble(config, signing, clock, strategy)
+    }
+
+    /// A verifier-only backend: no signing key; the issuer's public keys are fetched from
+    /// `jwks.url`, cached, and refreshed on an unknown `kid` (rate-limited) and when stale (see
+    /// [`JwksConfig`] and the crate README). `issue` and `refresh` are `Unsupported`;
+    /// `published_keys` is `None` (the issuer publishes, not us). Revocation `none` needs no
+    /// Redis; `denylist` and `epoch` work as on the issuer, through the same Redis at
+    /// `redis_url`; `refresh` is refused (refresh tokens are the issuer's business; its access
+    /// tokens verify here under `none`).
+    ///
+    /// The first fetch must succeed. `config.alg` must be asymmetric: an HS256 secret is never
+    /// published.
+    ///
+    /// # Errors
+    ///
+    /// [`JwtError::Config`] for HS256, `refresh`, a Redis strategy without `redis_url`, a bad
+    /// URL or a failed first fetch; Redis errors as for [`connect`](Self::connect).
+    pub async fn verifier_only(
+        config: JwtConfig,
+        clock: SharedClock,
+        jwks: JwksConfig,
+        redis_url: Option<&str>,
+    ) -> Result<Self, JwtError> {
+        config.validate()?;
+        if !config.alg.is_asymmetric() {
+            return Err(JwtError::Config(format!(
+                "a verifier-only instance needs an asymmetric algorithm: {} uses a shared \
+                 secret, which no JWKS carries (use RS256, PS256, ES256, ES384 or EdDSA)",
+                config.alg
+            )));
+        }
+        if config.revocation == Revocation::Refresh {
+            return Err(JwtError::Config(
+                "revocation `refresh` cannot run on a verifier-only instance (refresh tokens \
+                 are rotated by the issuer); use `none`, `denylist` or `epoch` here"
+                    .into(),
+            ));
+        }
+        let strategy = match (config.revocation.needs_redis(), redis_url) {
+            (false, _) => Strategy::None,
+            (true, Some(url)) => build_strategy(&config, url).await?,
+            (true, None) => {
+                return Err(JwtError::Config(format!(
+                    "revocation `{}` keeps state in Redis: give the verifier the issuer's Redis",
+                    config.revocation
+                )));
+            }
+        };
+        let remote =
+            RemoteKeys::connect(jwks, verifier_options(&config, config.alg), clock.clone()).await?;
+        let mut name = Self::name_for(&config);
+        name.push_str("-jwks");
+        Ok(Self {
+            config,
+            name,
+            keys: Keys::Remote(remote),
+            clock,
+            strategy,
+        })
+    }
+
+    fn name_for(config: &JwtConfig) -> String {
+        let mut name = format!("jwt-{}-{}", config.alg, config.revocation);
+        if config.insecure_fail_open
+            && matches!(config.revocation, Revocation::Denylist | Revocation::Epoch)
+        {
+            name.push_str("-insecure-fail-open");
+        }
+        name
     }
 
     fn assemble(
@@ -372,48 +394,101 @@ impl JwtBackend {
         strategy: Strategy,
     ) -> Result<Self, JwtError> {
         config.alg = signing.alg();
-        let header = serde_json::to_vec(&HeaderOut {
-            alg: signing.alg().as_str(),
-            typ: Some(&config.token_type),
-            kid: signing.kid(),
-        })
-        .map_err(|e| JwtError::Signing(e.to_string()))?;
-        let header_b64 = URL_SAFE_NO_PAD.encode(header);
-        let verifier = Verifier::from_keys(
-            vec![signing.verifying_key()],
-            verifier_options(&config, &signing),
-        )?
-        .with_clock(clock.clone())
-        .with_required(REQUIRED);
-        let jwks = signing
-            .public_jwk_struct()
-            .map(|public| keys::jwks_json(&[public]));
-        let mut name = format!("jwt-{}-{}", signing.alg(), config.revocation);
-        if config.insecure_fail_open
-            && matches!(config.revocation, Revocation::Denylist | Revocation::Epoch)
-        {
-            name.push_str("-insecure-fail-open");
-        }
+        let keys = LocalKeys::new(&config, &clock, signing)?;
         Ok(Self {
+            name: Self::name_for(&config),
             config,
-            name,
-            signing,
-            header_b64,
-            verifier,
-            jwks,
+            keys: Keys::Local(keys),
             clock,
             strategy,
         })
     }
 
-    /// The signing algorithm.
+    /// The signing algorithm (a verifier-only backend: the one it accepts).
     pub fn alg(&self) -> Alg {
-        self.signing.alg()
+        self.config.alg
     }
 
-    /// The `kid` every token carries.
-    pub fn kid(&self) -> &str {
-        self.signing.kid()
+    /// The `kid` every token issued now carries (it changes with
+    /// [`rotate_signing_key`](Self::rotate_signing_key)); empty for a verifier-only backend,
+    /// which signs nothing.
+    pub fn kid(&self) -> String {
+        match &self.keys {
+            Keys::Local(local) => local.snapshot().signing.kid().to_owned(),
+            Keys::Remote(_) => String::new(),
+        }
+    }
+
+    /// Makes `new` the signing key: tokens issued from now on carry its `kid`; the previous
+    /// key's public half stays in the verifier and the JWKS until every token it signed has
+    /// expired (`now + ttl + leeway`), then leaves both. The previous private key is dropped.
+    ///
+    /// # Errors
+    ///
+    /// [`JwtError::Config`] on a verifier-only backend or when `new` is for another algorithm;
+    /// [`JwtError::DuplicateKid`] when `new`'s `kid` is the current or a retired one.
+    pub fn rotate_signing_key(&self, new: SigningKey) -> Result<KeyRotation, JwtError> {
+        match &self.keys {
+            Keys::Local(local) => local.rotate(&self.config, &self.clock, new),
+            Keys::Remote(_) => Err(JwtError::Config(
+                "a verifier-only backend has no signing key to rotate (rotate at the issuer)"
+                    .into(),
+            )),
+        }
+    }
+
+    /// [`rotate_signing_key`](Self::rotate_signing_key) to a freshly generated key for the
+    /// backend's algorithm (named by its thumbprint).
+    ///
+    /// # Errors
+    ///
+    /// As [`rotate_signing_key`](Self::rotate_signing_key), and key generation errors.
+    pub fn rotate_generated(&self) -> Result<KeyRotation, JwtError> {
+        if self.is_verifier_only() {
+            return Err(JwtError::Config(
+                "a verifier-only backend has no signing key to rotate (rotate at the issuer)"
+                    .into(),
+            ));
+        }
+        self.rotate_signing_key(SigningKey::generate(self.alg())?)
+    }
+
+    /// The `kid`s of retired keys still published (and verifying), at the clock's now.
+    pub fn retired_kids(&self) -> Vec<String> {
+        match &self.keys {
+            Keys::Local(local) => local.retired_kids(&self.clock),
+            Keys::Remote(_) => Vec::new(),
+        }
+    }
+
+    /// Whether this backend only verifies, with keys fetched from a JWKS URL.
+    pub fn is_verifier_only(&self) -> bool {
+        matches!(self.keys, Keys::Remote(_))
+    }
+
+    /// A verifier-only backend's key-cache counters and cached `kid`s (`None` on an issuer).
+    pub fn jwks_stats(&self) -> Option<JwksStats> {
+        match &self.keys {
+            Keys::Remote(remote) => Some(remote.stats()),
+            Keys::Local(_) => None,
+        }
+    }
+
+    /// The JWKS URL a verifier-only backend fetches (`None` on an issuer).
+    pub fn jwks_url(&self) -> Option<String> {
+        match &self.keys {
+            Keys::Remote(remote) => Some(remote.url()),
+            Keys::Local(_) => None,
+        }
+    }
+
+    /// On a verifier-only backend, fetches the JWKS now, ignoring the rate limit, and says
+    /// whether it worked; `None` on an issuer.
+    pub async fn refresh_jwks(&self) -> Option<bool> {
+        match &self.keys {
+            Keys::Remote(remote) => Some(remote.refresh_now().await),
+            Keys::Local(_) => None,
+        }
     }
 
     /// The configuration the backend was built from.
@@ -426,9 +501,13 @@ impl JwtBackend {
         self.config.revocation
     }
 
-    /// The verifier the backend uses (same rules as `authbench token verify`).
-    pub fn verifier(&self) -> &Verifier {
-        &self.verifier
+    /// The verifier the backend uses now (same rules as `authbench token verify`): a snapshot,
+    /// which a key rotation or a JWKS refresh replaces.
+    pub fn verifier(&self) -> Arc<Verifier> {
+        match &self.keys {
+            Keys::Local(local) => Arc::clone(&local.snapshot().verifier),
+            Keys::Remote(remote) => Arc::clone(&remote.snapshot().verifier),
+        }
     }
 
     /// `host:port` of the Redis server, for strategies that use one.
@@ -472,6 +551,13 @@ impl JwtBackend {
 
     /// Signs an access token for `who`, carrying `sid` when given.
     fn sign_access(&self, who: &Identity, sid: Option<&str>) -> Result<Credential, Error> {
+        let Keys::Local(local) = &self.keys else {
+            return Err(Error::unsupported(
+                &self.name,
+                "issue tokens (a verifier-only instance holds no signing key; log in at the issuer)",
+            ));
+        };
+        let ring = local.fresh(&self.config, &self.clock)?;
         let now = self.clock.now();
         let mut jti_bytes = [0u8; JTI_BYTES];
         getrandom::fill(&mut jti_bytes).map_err(|_| JwtError::Random)?;
@@ -489,11 +575,11 @@ impl JwtBackend {
             sid,
         };
         let payload = serde_json::to_vec(&claims).map_err(|e| JwtError::Signing(e.to_string()))?;
-        let mut input = String::with_capacity(self.header_b64.len() + payload.len() * 4 / 3 + 400);
-        input.push_str(&self.header_b64);
+        let mut input = String::with_capacity(ring.header_b64.len() + payload.len() * 4 / 3 + 400);
+        input.push_str(&ring.header_b64);
         input.push('.');
         URL_SAFE_NO_PAD.encode_string(&payload, &mut input);
-        let token = sign::finish(input, &self.signing)?;
+        let token = sign::finish(input, &ring.signing)?;
         Ok(Credential {
             token,
             expires_in: self.config.ttl_secs,
@@ -504,8 +590,20 @@ impl JwtBackend {
     /// The local part of [`Authenticator::verify`], without the `async` wrapper: signature and
     /// claims, no store. That is the whole verify under `none` and `refresh`; under `denylist`
     /// and `epoch`, `verify` adds the revocation check (benchmarks call this for the floor).
+    ///
+    /// A verifier-only backend uses its cached keys here, without ever fetching.
     pub fn verify_now(&self, token: &str) -> Result<Principal, Error> {
-        self.check_local(&self.verifier, token).map(|c| c.principal)
+        self.check_local(&self.verifier(), token)
+            .map(|c| c.principal)
+    }
+
+    /// Signature and claims with the current keys; a verifier-only backend refreshes its set
+    /// on an unknown `kid` (rate-limited) and checks once more.
+    async fn check_keys(&self, token: &str) -> Result<Checked, Error> {
+        match &self.keys {
+            Keys::Local(local) => self.check_local(&local.snapshot().verifier, token),
+            Keys::Remote(remote) => remote.check(token, |v| self.check_local(v, token)).await,
+        }
     }
 
     fn check_local(&self, verifier: &Verifier, token: &str) -> Result<Checked, Error> {
@@ -536,15 +634,62 @@ impl JwtBackend {
     }
 }
 
+/// Connects the strategy's Redis state (`none`: nothing, no connection).
+async fn build_strategy(config: &JwtConfig, redis_url: &str) -> Result<Strategy, JwtError> {
+    let revocation = config.revocation;
+    if !revocation.needs_redis() {
+        return Ok(Strategy::None);
+    }
+    let store =
+        Store::connect(redis_url, config.connect_timeout, config.response_timeout).await?;
+    let prefix = config.key_prefix.as_str();
+    let strategy = match revocation {
+        Revocation::Denylist => Strategy::Denylist(
+            Denylist::new(
+                store,
+                prefix,
+                config.ttl_secs,
+                config.leeway_secs,
+                config.insecure_fail_open,
+            )
+            .await?,
+        ),
+        Revocation::Epoch => Strategy::Epoch(
+            Epoch::new(
+                store,
+                prefix,
+                config.ttl_secs,
+                config.leeway_secs,
+                config.epoch_cache_capacity,
+                config.insecure_fail_open,
+            )
+            .await?,
+        ),
+        Revocation::Refresh => Strategy::Refresh {
+            families: Refresh::new(store, prefix, config.refresh_ttl_secs).await?,
+        },
+        Revocation::None => Strategy::None,
+    };
+    if config.insecure_fail_open && matches!(revocation, Revocation::Denylist | Revocation::Epoch) {
+        tracing::warn!(
+            revocation = %revocation,
+            "INSECURE: --insecure-fail-open: tokens are accepted without their revocation \
+             check while Redis is unavailable"
+        );
+    }
+    Ok(strategy)
+}
+
 /// Claims every access token must carry besides `exp`.
-const REQUIRED: Required = Required {
+pub(crate) const REQUIRED: Required = Required {
     sub: true,
     iat: true,
     jti: true,
 };
 
-fn verifier_options(config: &JwtConfig, signing: &SigningKey) -> VerifierOptions {
-    let mut options = VerifierOptions::new([signing.alg()]);
+/// The strict rules of `config`, accepting `alg` only.
+pub(crate) fn verifier_options(config: &JwtConfig, alg: Alg) -> VerifierOptions {
+    let mut options = VerifierOptions::new([alg]);
     options.issuer = Some(config.issuer.clone());
     options.audience = Some(config.audience.clone());
     options.token_type = Some(config.token_type.clone());
@@ -581,7 +726,7 @@ impl Authenticator for JwtBackend {
     /// Local checks, then the strategy's: `denylist` one `MGET`; `epoch` the local cache (a
     /// `GET` on a miss or while the subscription is down); `none` and `refresh` nothing.
     async fn verify(&self, token: &str) -> Result<Principal, Error> {
-        let principal = self.check_local(&self.verifier, token)?.principal;
+        let principal = self.check_keys(token).await?.principal;
         match &self.strategy {
             Strategy::None | Strategy::Refresh { .. } => {}
             Strategy::Denylist(d) => d.check(&principal).await?,
@@ -604,19 +749,24 @@ impl Authenticator for JwtBackend {
                 &self.name,
                 "revoke a single token (an epoch ends all of a user's tokens; use revoke_all)",
             )),
-            Strategy::Denylist(d) => match self.check_local(&self.verifier, token) {
+            Strategy::Denylist(d) => match self.check_keys(token).await {
                 Ok(checked) => d.deny(&checked.principal, self.clock.now()).await,
                 Err(e) if e.kind() == ErrorKind::Expired => Ok(()),
                 Err(e) => Err(e),
             },
-            Strategy::Refresh {
-                families,
-                revoke_verifier,
-            } => {
+            Strategy::Refresh { families } => {
                 if refresh::looks_like_refresh_token(token) {
                     return families.revoke_by_refresh_token(token).await;
                 }
-                let checked = match self.check_local(revoke_verifier, token) {
+                // `refresh` runs on issuers only, whose keyring has the tolerant verifier.
+                let revoke_verifier = match &self.keys {
+                    Keys::Local(local) => {
+                        let ring = local.snapshot();
+                        Arc::clone(ring.revoke_verifier.as_ref().unwrap_or(&ring.verifier))
+                    }
+                    Keys::Remote(remote) => Arc::clone(&remote.snapshot().verifier),
+                };
+                let checked = match self.check_local(&revoke_verifier, token) {
                     Ok(checked) => checked,
                     // Older than any family could be: nothing left to end.
                     Err(e) if e.kind() == ErrorKind::Expired => return Ok(()),
@@ -691,7 +841,12 @@ impl Authenticator for JwtBackend {
         }
     }
 
+    /// An issuer's JWKS: the signing key and every retired key still verifying (`None` for
+    /// HS256). A verifier-only backend publishes nothing (`None`): the issuer is the source.
     fn published_keys(&self) -> Option<&str> {
-        self.jwks.as_deref()
+        match &self.keys {
+            Keys::Local(local) => local.jwks(&self.config, &self.clock),
+            Keys::Remote(_) => None,
+        }
     }
 }

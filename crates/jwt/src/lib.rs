@@ -40,6 +40,9 @@ pub mod anatomy;
 mod backend;
 mod der;
 mod error;
+mod fetch;
+mod jwks;
+mod keyring;
 mod keys;
 mod parse;
 pub mod revocation;
@@ -53,6 +56,11 @@ pub use backend::{
     DEFAULT_REFRESH_TTL_SECS, JTI_BYTES, JwtBackend, JwtConfig, KeySource,
 };
 pub use error::JwtError;
+pub use jwks::{
+    DEFAULT_JWKS_MAX_AGE_SECS, DEFAULT_JWKS_MAX_BYTES, DEFAULT_JWKS_REFRESH_INTERVAL_SECS,
+    DEFAULT_JWKS_TIMEOUT, JwksConfig, JwksStats,
+};
+pub use keyring::KeyRotation;
 pub use keys::{HMAC_SECRET_BYTES, SigningKey, VerifyingKey};
 pub use revocation::{EpochStats, REFRESH_TOKEN_BYTES, Revocation, propagation_delay};
 pub use sign::{dangerous, sign};

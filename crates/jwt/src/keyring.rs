@@ -1,0 +1,343 @@
+//! The issuing backend's keys: the one key that signs, the retired keys that still verify, and
+//! the JWKS that publishes them; key rotation.
+//!
+//! # Rotation
+//!
+//! [`JwtBackend::rotate_signing_key`](crate::JwtBackend::rotate_signing_key) swaps in a new
+//! signing key with a new `kid`. Tokens already out there were signed with the old key and
+//! must keep working until they expire, on this instance and on every verifier that reads our
+//! JWKS, so the old **public** key is *retired*, not dropped:
+//!
+//! - it stays in our verifier and in the published JWKS until `rotated_at + ttl + leeway`:
+//!   the last token it signed was issued at `rotated_at` at the latest, expires at
+//!   `rotated_at + ttl`, and is accepted while `now < exp + leeway`;
+//! - after that, no token it signed can pass the `exp` check anyway, and it leaves the JWKS.
+//!   Under `refresh`, logout also accepts access tokens expired for up to a family's lifetime
+//!   (to end their family), so the revoke verifier keeps the key `refresh_ttl` longer.
+//!
+//! The old private key is dropped at once: nothing signs with it again. Retired keys are
+//! pruned lazily, when the keys are next read for signing, publishing or rotating (never on
+//! the verify hot path, where a stale-but-harmless key costs nothing).
+//!
+//! Rotation lives in memory: a restart forgets retired keys. For rotation that survives
+//! restarts, deploy the new key file and keep the old public key published by other means
+//! until its tokens expire.
+//!
+//! # Hot path
+//!
+//! The current keys are an `Arc<Keyring>` behind a `RwLock`: a verify takes the read lock for
+//! one `Arc` clone (one atomic increment), then works on an immutable snapshot. Rotation builds
+//! a new snapshot and swaps the pointer; requests in flight finish on the old one.
+
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
+
+use authbench_core::SharedClock;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+use crate::backend::{JwtConfig, REQUIRED, verifier_options};
+use crate::error::JwtError;
+use crate::keys::{self, PublicJwk, SigningKey, VerifyingKey};
+use crate::revocation::Revocation;
+use crate::sign::HeaderOut;
+use crate::verify::Verifier;
+
+/// What a rotation did: the new `kid`, and until when the old key stays published.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRotation {
+    /// The `kid` every token issued from now on carries.
+    pub kid: String,
+    /// The `kid` of the key that signed until now.
+    pub previous_kid: String,
+    /// Unix second from which the previous key leaves the JWKS (and our verifier): the last
+    /// token it signed has expired, leeway included.
+    pub previous_published_until: u64,
+}
+
+/// A key that no longer signs but still verifies the tokens it signed.
+#[derive(Clone)]
+struct Retired {
+    key: VerifyingKey,
+    /// Its public JWK (`None` for HS256, which publishes nothing).
+    public: Option<PublicJwk>,
+    /// Published, and in the main verifier, while `now < publish_until`.
+    publish_until: u64,
+    /// Kept in the `refresh` strategy's revoke verifier while `now < keep_until`
+    /// (`publish_until`, plus the family lifetime under `refresh`).
+    keep_until: u64,
+}
+
+/// One immutable snapshot of the keys: built at start-up and at every rotation or pruning.
+pub(crate) struct Keyring {
+    /// The key that signs (shared with the next snapshot when only retired keys change).
+    pub(crate) signing: Arc<SigningKey>,
+    /// base64url of our constant header (`alg`, `typ`, the current `kid`): every token starts
+    /// with it.
+    pub(crate) header_b64: String,
+    /// The strict verifier over the signing key and the retired keys.
+    pub(crate) verifier: Arc<Verifier>,
+    /// Under `refresh`: like `verifier`, but tolerating expiry for up to a family's lifetime,
+    /// so a logout presenting a just-expired access token still ends its family.
+    pub(crate) revoke_verifier: Option<Arc<Verifier>>,
+    /// The JWKS document (`None` for HS256: a secret is never published).
+    jwks: Option<String>,
+    retired: Vec<Retired>,
+    /// The first Unix second at which a retired key must leave the JWKS or a verifier
+    /// (`u64::MAX` when none will).
+    next_change: u64,
+}
+
+impl Keyring {
+    /// Builds the snapshot for `signing` plus the `retired` keys still needed at `now`.
+    fn build(
+        config: &JwtConfig,
+        clock: &SharedClock,
+        signing: Arc<SigningKey>,
+        retired: Vec<Retired>,
+        now: u64,
+    ) -> Result<Self, JwtError> {
+        let retired: Vec<Retired> = retired.into_iter().filter(|r| now < r.keep_until).collect();
+        let published: Vec<&Retired> = retired.iter().filter(|r| now < r.publish_until).collect();
+
+        let header = serde_json::to_vec(&HeaderOut {
+            alg: signing.alg().as_str(),
+            typ: Some(&config.token_type),
+            kid: signing.kid(),
+        })
+        .map_err(|e| JwtError::Signing(e.to_string()))?;
+        let header_b64 = URL_SAFE_NO_PAD.encode(header);
+
+        let mut verifying = vec![signing.verifying_key()];
+        verifying.extend(published.iter().rev().map(|r| r.key.clone()));
+        let options = verifier_options(config, signing.alg());
+        let verifier = Arc::new(
+            Verifier::from_keys(verifying, options.clone())?
+                .with_clock(clock.clone())
+                .with_required(REQUIRED),
+        );
+
+        let revoke_verifier = if config.revocation == Revocation::Refresh {
+            let mut options = options;
+            options.leeway_secs = config.leeway_secs.saturating_add(config.refresh_ttl_secs);
+            let mut keys = vec![signing.verifying_key()];
+            keys.extend(retired.iter().map(|r| r.key.clone()));
+            Some(Arc::new(
+                Verifier::from_keys(keys, options)?
+                    .with_clock(clock.clone())
+                    .with_required(REQUIRED),
+            ))
+        } else {
+            None
+        };
+
+        let jwks = signing.public_jwk_struct().map(|current| {
+            let mut docs = vec![current];
+            // Newest first: the current key, then retired keys from the latest.
+            docs.extend(published.iter().rev().filter_map(|r| r.public.as_ref()));
+            keys::jwks_json(&docs)
+        });
+
+        let next_change = retired
+            .iter()
+            .flat_map(|r| [r.publish_until, r.keep_until])
+            .filter(|&t| t > now)
+            .min()
+            .unwrap_or(u64::MAX);
+        Ok(Self {
+            signing,
+            header_b64,
+            verifier,
+            revoke_verifier,
+            jwks,
+            retired,
+            next_change,
+        })
+    }
+
+    /// The `kid`s of the retired keys still published (for tests and the admin answer).
+    fn retired_kids(&self, now: u64) -> Vec<String> {
+        self.retired
+            .iter()
+            .filter(|r| now < r.publish_until)
+            .filter_map(|r| r.key.kid().map(str::to_owned))
+            .collect()
+    }
+}
+
+/// The issuing backend's keys: the current snapshot, and every JWKS document ever published.
+pub(crate) struct LocalKeys {
+    current: RwLock<Arc<Keyring>>,
+    published: JwksLog,
+}
+
+impl LocalKeys {
+    /// Keys for `signing`, with nothing retired yet.
+    pub(crate) fn new(
+        config: &JwtConfig,
+        clock: &SharedClock,
+        signing: SigningKey,
+    ) -> Result<Self, JwtError> {
+        let ring = Keyring::build(config, clock, Arc::new(signing), Vec::new(), clock.now())?;
+        let published = JwksLog::new(ring.jwks.clone());
+        Ok(Self {
+            current: RwLock::new(Arc::new(ring)),
+            published,
+        })
+    }
+
+    /// The current snapshot, as is (the verify hot path: no pruning).
+    pub(crate) fn snapshot(&self) -> Arc<Keyring> {
+        Arc::clone(&self.current.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// The current snapshot, with retired keys pruned first if one is due to go.
+    pub(crate) fn fresh(
+        &self,
+        config: &JwtConfig,
+        clock: &SharedClock,
+    ) -> Result<Arc<Keyring>, JwtError> {
+        let now = clock.now();
+        let ring = self.snapshot();
+        if now < ring.next_change {
+            return Ok(ring);
+        }
+        let mut current = self.current.write().unwrap_or_else(PoisonError::into_inner);
+        if now >= current.next_change {
+            let signing = Arc::clone(&current.signing);
+            let pruned = Keyring::build(config, clock, signing, current.retired.clone(), now)?;
+            self.replace(&mut current, pruned);
+        }
+        Ok(Arc::clone(&current))
+    }
+
+    /// Makes `new` the signing key; the previous one is retired (see the module docs).
+    pub(crate) fn rotate(
+        &self,
+        config: &JwtConfig,
+        clock: &SharedClock,
+        new: SigningKey,
+    ) -> Result<KeyRotation, JwtError> {
+        let mut current = self.current.write().unwrap_or_else(PoisonError::into_inner);
+        let old = &current.signing;
+        if new.alg() != old.alg() {
+            return Err(JwtError::Config(format!(
+                "the new signing key is for {}, the backend signs and accepts {} only",
+                new.alg(),
+                old.alg()
+            )));
+        }
+        let now = clock.now();
+        let taken = |kid: &str| {
+            kid == old.kid()
+                || current
+                    .retired
+                    .iter()
+                    .any(|r| now < r.keep_until && r.key.kid() == Some(kid))
+        };
+        if taken(new.kid()) {
+            return Err(JwtError::DuplicateKid(new.kid().chars().take(64).collect()));
+        }
+        let publish_until = now
+            .saturating_add(config.ttl_secs)
+            .saturating_add(config.leeway_secs);
+        let keep_until = if config.revocation == Revocation::Refresh {
+            publish_until.saturating_add(config.refresh_ttl_secs)
+        } else {
+            publish_until
+        };
+        let mut retired = current.retired.clone();
+        retired.push(Retired {
+            key: old.verifying_key(),
+            public: old.public_jwk_struct().cloned(),
+            publish_until,
+            keep_until,
+        });
+        let rotation = KeyRotation {
+            kid: new.kid().to_owned(),
+            previous_kid: old.kid().to_owned(),
+            previous_published_until: publish_until,
+        };
+        let ring = Keyring::build(config, clock, Arc::new(new), retired, now)?;
+        self.replace(&mut current, ring);
+        tracing::info!(
+            kid = rotation.kid,
+            previous_kid = rotation.previous_kid,
+            previous_published_until = publish_until,
+            "signing key rotated"
+        );
+        Ok(rotation)
+    }
+
+    /// Swaps in `ring` and records its JWKS if it changed. Called with the write lock held, so
+    /// documents are appended in order.
+    fn replace(&self, current: &mut Arc<Keyring>, ring: Keyring) {
+        if ring.jwks != current.jwks {
+            self.published.push(ring.jwks.clone());
+        }
+        *current = Arc::new(ring);
+    }
+
+    /// The JWKS as published now (pruned first if due).
+    pub(crate) fn jwks(&self, config: &JwtConfig, clock: &SharedClock) -> Option<&str> {
+        if let Err(e) = self.fresh(config, clock) {
+            // Rebuilding from keys that built before cannot fail in practice; keep serving the
+            // last document rather than nothing.
+            tracing::error!(error = %e, "could not prune retired keys");
+        }
+        self.published.latest()
+    }
+
+    /// `kid`s of retired keys still published at the clock's now.
+    pub(crate) fn retired_kids(&self, clock: &SharedClock) -> Vec<String> {
+        self.snapshot().retired_kids(clock.now())
+    }
+}
+
+/// Every JWKS document the backend has published, oldest first, never freed.
+///
+/// `Authenticator::published_keys` returns a `&str` borrowed from the backend, but rotation
+/// changes the document while the backend is shared: a reference handed out earlier must stay
+/// valid. An append-only list gives that in safe Rust: a node, once written, is never moved or
+/// dropped before the backend. The cost is one document (a few hundred bytes) kept per change,
+/// two changes per rotation. (If the trait returned an owned or shared string, this would
+/// shrink to one `RwLock<Arc<str>>`.)
+struct JwksLog {
+    head: Node,
+}
+
+struct Node {
+    doc: Option<String>,
+    next: OnceLock<Box<Node>>,
+}
+
+impl JwksLog {
+    fn new(doc: Option<String>) -> Self {
+        Self {
+            head: Node {
+                doc,
+                next: OnceLock::new(),
+            },
+        }
+    }
+
+    fn last(&self) -> &Node {
+        let mut node = &self.head;
+        while let Some(next) = node.next.get() {
+            node = next;
+        }
+        node
+    }
+
+    fn latest(&self) -> Option<&str> {
+        self.last().doc.as_deref()
+    }
+
+    /// Appends `doc`. Callers serialise pushes (the keyring's write lock), so the last node's
+    /// slot is free.
+    fn push(&self, doc: Option<String>) {
+        let _ = self.last().next.set(Box::new(Node {
+            doc,
+            next: OnceLock::new(),
+        }));
+    }
+}
