@@ -29,6 +29,8 @@
 //! # Layout
 //!
 //! - [`users`]: the demo user table and argon2 password checks.
+//! - [`ratelimit`]: login abuse: failed-login budgets per client and per account (429), and
+//!   the bounded pool argon2 runs on, so a login flood cannot starve authenticated traffic.
 //! - [`extract`]: finding the credential in `Authorization: Bearer` or the cookie, and the
 //!   [`Authenticated`] extractor that verifies it.
 //! - [`error`]: [`ApiError`], the one place where an [`authbench_core::ErrorKind`] becomes a
@@ -55,11 +57,13 @@ pub mod admin;
 pub mod error;
 pub mod extract;
 pub mod notes;
+pub mod ratelimit;
 pub mod routes;
 pub mod users;
 
 pub use error::ApiError;
 pub use extract::{Admin, Authenticated};
+pub use ratelimit::{LoginLimiter, LoginLimits};
 pub use routes::ExistingCredentials;
 pub use users::{DemoUsers, User, UserStore};
 
@@ -90,6 +94,8 @@ pub struct AppState<A> {
     /// PostgreSQL with Row Level Security, when configured: mounts `/notes` and makes the
     /// admin tenant move (and disable) reach the `memberships` table.
     pub db: Option<Arc<authbench_tenancy::Database>>,
+    /// Failed-login budgets and the bounded argon2 pool of `/login`.
+    pub login: Arc<LoginLimiter>,
 }
 
 impl<A> Clone for AppState<A> {
@@ -98,23 +104,31 @@ impl<A> Clone for AppState<A> {
             auth: Arc::clone(&self.auth),
             users: Arc::clone(&self.users),
             db: self.db.clone(),
+            login: Arc::clone(&self.login),
         }
     }
 }
 
 impl<A: Authenticator> AppState<A> {
-    /// State for `auth` and `users`.
+    /// State for `auth` and `users`, with the default [`LoginLimits`].
     pub fn new(auth: Arc<A>, users: Arc<UserStore>) -> Self {
         Self {
             auth,
             users,
             db: None,
+            login: Arc::new(LoginLimiter::default()),
         }
     }
 
     /// The same state with a database: `/notes` is mounted (see [`notes`]).
     pub fn with_database(mut self, db: Arc<authbench_tenancy::Database>) -> Self {
         self.db = Some(db);
+        self
+    }
+
+    /// The same state with other login limits.
+    pub fn with_login_limits(mut self, limits: LoginLimits) -> Self {
+        self.login = Arc::new(LoginLimiter::new(limits));
         self
     }
 }

@@ -4,8 +4,9 @@
 
 use crate::error::ApiError;
 use crate::extract::{Authenticated, credential};
+use crate::ratelimit::ClientIp;
 use crate::{AppState, COOKIE_NAME, MAX_BODY_BYTES};
-use authbench_core::{Authenticator, Credential, ErrorKind, Principal};
+use authbench_core::{Authenticator, Credential, ErrorClass, ErrorKind, Principal};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -13,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router, middleware};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// Longest username or password we look at; anything longer is a malformed request, refused
 /// before argon2 spends time on it.
@@ -171,23 +173,71 @@ pub(crate) fn credential_response_with(
     Ok(response)
 }
 
+/// `POST /login`: the failure budgets first (429 before any hashing), argon2 on the bounded
+/// pool, then the session the client presented (if any) ended, then a fresh credential.
 async fn login<A: Authenticator>(
     State(state): State<AppState<A>>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
     body: Result<Json<LoginBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let body = json_body(body, "invalid_login_body")?;
-    if body.username.len() > MAX_LOGIN_FIELD || body.password.len() > MAX_LOGIN_FIELD {
+    let LoginBody { username, password } = json_body(body, "invalid_login_body")?;
+    if username.len() > MAX_LOGIN_FIELD || password.len() > MAX_LOGIN_FIELD {
         return Err(ApiError::BadRequest("login_field_too_long"));
     }
-    let users = std::sync::Arc::clone(&state.users);
-    let identity =
-        tokio::task::spawn_blocking(move || users.check_password(&body.username, &body.password))
-            .await
-            .map_err(|_| ApiError::Auth(ErrorKind::Internal.into()))?
-            .ok_or(ApiError::BadLogin)?;
+    if let Err(refusal) = state.login.check(ip, &username) {
+        // Never the username: people type their password into it.
+        tracing::info!(reason = refusal.as_str(), "login refused before hashing");
+        return Ok(refusal.into_response());
+    }
+    let users = Arc::clone(&state.users);
+    let name = username.clone();
+    let identity = match state
+        .login
+        .hash(move || users.check_password(&name, &password))
+        .await
+    {
+        Ok(Some(Some(identity))) => identity,
+        Ok(Some(None)) => {
+            state.login.failed(ip, &username);
+            return Err(ApiError::BadLogin);
+        }
+        Ok(None) => return Err(ApiError::Auth(ErrorKind::Internal.into())),
+        Err(refusal) => {
+            tracing::warn!(reason = refusal.as_str(), "login shed: hashing pool full");
+            return Ok(refusal.into_response());
+        }
+    };
+    end_presented_credential(&state, &headers).await?;
     // Always a fresh credential: whatever the client already holds is ignored, never adopted.
     let credential = state.auth.issue(&identity).await?;
     credential_response(&credential)
+}
+
+/// A login that carries a still-valid credential (the browser's old cookie, a bearer token)
+/// ends it, where the backend can revoke: the new login replaces the old session instead of
+/// leaving two (ASVS 5 7.2.4, "new session at authentication, old one terminated"). It is
+/// verified first, so a forged or garbage credential is simply ignored and never written to a
+/// store (a deny-list must not fill with an attacker's inventions). A plain JWT cannot be
+/// revoked (`Unsupported`): ignored, as at logout. A store that cannot be reached is a 503:
+/// the login fails closed rather than leave the old session alive unannounced.
+async fn end_presented_credential<A: Authenticator>(
+    state: &AppState<A>,
+    headers: &HeaderMap,
+) -> Result<(), ApiError> {
+    let Ok(token) = credential(headers) else {
+        return Ok(());
+    };
+    match state.auth.verify(token).await {
+        Ok(_) => {}
+        Err(e) if e.class() == ErrorClass::Rejected => return Ok(()),
+        Err(e) => return Err(e.into()),
+    }
+    match state.auth.revoke(token).await {
+        Ok(()) => Ok(()),
+        Err(e) if matches!(e.class(), ErrorClass::Rejected | ErrorClass::Unsupported) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[derive(Deserialize)]

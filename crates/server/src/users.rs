@@ -21,6 +21,7 @@ use argon2::password_hash::{PasswordHash, PasswordHashString, PasswordHasher, Pa
 use argon2::{Argon2, password_hash::SaltString};
 use authbench_core::Identity;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// The default password of every demo user. This is a loopback-only demo: a known password is
@@ -58,6 +59,9 @@ pub struct UserStore {
     /// Checked when the user does not exist, so a failed login costs the same time whether or
     /// not the name is known (no user enumeration by timing).
     dummy_hash: PasswordHashString,
+    /// argon2 verifications run so far (all paths): lets tests prove that an unknown user, a
+    /// wrong password and a disabled account each cost exactly one, like a success.
+    verifications: AtomicU64,
 }
 
 /// How expensive the seeded users' password hash is.
@@ -167,6 +171,7 @@ impl UserStore {
             users: RwLock::new(users),
             // Same cost as the real hashes, or a failed login would be faster for unknown users.
             dummy_hash: hash_password_with("a password no account has", seed.hash_cost)?,
+            verifications: AtomicU64::new(0),
         })
     }
 
@@ -194,6 +199,20 @@ impl UserStore {
         self.read().is_empty()
     }
 
+    /// How many argon2 password verifications this store has run (every path counts: known,
+    /// unknown, disabled, success, failure).
+    pub fn verifications(&self) -> u64 {
+        self.verifications.load(Ordering::Relaxed)
+    }
+
+    /// Verifies `password` against `hash` with argon2, counting the run.
+    fn verify(&self, password: &str, hash: &PasswordHash<'_>) -> bool {
+        self.verifications.fetch_add(1, Ordering::Relaxed);
+        Argon2::default()
+            .verify_password(password.as_bytes(), hash)
+            .is_ok()
+    }
+
     /// A copy of the user called `username`, as it is now.
     pub fn get(&self, username: &str) -> Option<User> {
         self.read().get(username).cloned()
@@ -216,9 +235,7 @@ impl UserStore {
             None => None,
         };
         let parsed: PasswordHash<'_> = hash.as_deref().unwrap_or(&self.dummy_hash).password_hash();
-        let ok = Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok();
+        let ok = self.verify(password, &parsed);
         let checked = hash.filter(|_| ok)?;
         let users = self.read();
         let user = users.get(username)?;
@@ -245,9 +262,7 @@ impl UserStore {
             None => None,
         };
         let parsed: PasswordHash<'_> = old.as_deref().unwrap_or(&self.dummy_hash).password_hash();
-        let ok = Argon2::default()
-            .verify_password(current.as_bytes(), &parsed)
-            .is_ok();
+        let ok = self.verify(current, &parsed);
         let Some(old) = old.filter(|_| ok) else {
             return Ok(None);
         };

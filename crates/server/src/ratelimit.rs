@@ -1,0 +1,543 @@
+//! Login abuse: failed-login budgets per client and per account, and a bounded pool for argon2.
+//!
+//! `/login` is the one route an anonymous client can make expensive: every attempt costs an
+//! argon2id run (tens of milliseconds of a core and 19 MiB at OWASP cost). Two independent
+//! defences live here:
+//!
+//! 1. **Failure budgets** ([`LoginLimiter::check`], [`LoginLimiter::failed`]): a token bucket
+//!    per client IP and one per account. A login is refused with 429 and `Retry-After` *before*
+//!    any hashing when either bucket is empty. Only **failed** logins spend budget: a user who
+//!    types the right password is never throttled, and a load test that logs thousands of
+//!    seeded users in from one address works, while password guessing (many failures from one
+//!    client) and credential stuffing against one account (many failures from many clients)
+//!    stop after the burst. The per-account bucket is a soft throttle, not a lockout: it refills,
+//!    so an attacker can slow a victim's logins down but not lock them out for good (the usual
+//!    trade-off, OWASP Authentication Cheat Sheet).
+//! 2. **A bounded hashing pool** ([`LoginLimiter::hash`]): argon2 runs on tokio's blocking
+//!    pool, which grows to 512 threads. Without a bound, a flood of logins would start hundreds
+//!    of argon2 runs at once (gigabytes of memory, every core busy) and starve authenticated
+//!    traffic, which needs only microseconds of CPU. A semaphore admits at most
+//!    [`LoginLimits::hash_workers`] runs at a time; at most [`LoginLimits::max_waiting`] more
+//!    wait for a permit, and anything beyond that is shed at once with 503 and `Retry-After`.
+//!
+//! Memory is bounded too: each bucket map holds at most [`LoginLimits::max_keys`] entries (a
+//! 64-bit keyed hash and two numbers each, so tens of bytes). When a map is full, buckets that
+//! have refilled completely are dropped (they hold no information); if it is still full, every
+//! new key shares one overflow bucket, so an attacker rotating addresses or names gains one
+//! shared budget rather than a fresh one each time, and the map does not grow.
+//!
+//! The client is the TCP peer address (axum's `ConnectInfo`, which
+//! [`serve`](crate::serve) provides). Behind a reverse proxy every client has the proxy's
+//! address, and the per-IP budget must then key on the address the (trusted) proxy forwards:
+//! not done here, because this demo serves clients directly. Without a peer address (a
+//! `Router` driven in-process by tests) only the per-account budget applies.
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use std::collections::HashMap;
+use std::collections::hash_map::RandomState;
+use std::hash::BuildHasher;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+
+/// How fast a budget refills and how much it holds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rate {
+    /// Failures allowed in a burst (the bucket's capacity).
+    pub burst: u32,
+    /// Time for one spent failure to come back.
+    pub refill_every: Duration,
+}
+
+/// The login limits. Every field's doc says its default.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoginLimits {
+    /// Failed logins per client IP. Generous, because offices and mobile carriers put many
+    /// users behind one address. Defaults to a burst of 30, then one per second.
+    /// `None` disables the per-IP budget.
+    pub per_ip: Option<Rate>,
+    /// Failed logins per account (username, known or not). Defaults to a burst of 10, then one
+    /// every 10 s (six a minute). `None` disables the per-account budget.
+    pub per_account: Option<Rate>,
+    /// Most keys each bucket map tracks (see the module docs). Defaults to 100,000.
+    pub max_keys: usize,
+    /// argon2 runs at a time. Defaults to half the CPUs (at least one), so hashing can never
+    /// take more than half the machine from authenticated traffic.
+    pub hash_workers: usize,
+    /// Logins that may wait for a hashing slot; more are shed with 503. Defaults to 64.
+    pub max_waiting: usize,
+}
+
+impl Default for LoginLimits {
+    fn default() -> Self {
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Self {
+            per_ip: Some(Rate {
+                burst: 30,
+                refill_every: Duration::from_secs(1),
+            }),
+            per_account: Some(Rate {
+                burst: 10,
+                refill_every: Duration::from_secs(10),
+            }),
+            max_keys: 100_000,
+            hash_workers: (cpus / 2).max(1),
+            max_waiting: 64,
+        }
+    }
+}
+
+/// Why a login was not attempted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The client IP has no failure budget left: 429, retry after this long.
+    Ip(Duration),
+    /// The account has no failure budget left: 429, retry after this long.
+    Account(Duration),
+    /// Every hashing slot is busy and the waiting line is full: 503.
+    Busy,
+}
+
+impl Refusal {
+    /// A stable name for logs and the JSON body: `too_many_attempts` (either budget) or
+    /// `login_busy`. Which budget ran out is not told: it would say whether an account is
+    /// under attack.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Refusal::Ip(_) | Refusal::Account(_) => "too_many_attempts",
+            Refusal::Busy => "login_busy",
+        }
+    }
+}
+
+impl IntoResponse for Refusal {
+    /// 429 with `Retry-After` (whole seconds, rounded up, at least 1) for a spent budget; 503
+    /// with `Retry-After: 1` when the hashing pool sheds. Body `{"error":"<as_str>"}`.
+    fn into_response(self) -> Response {
+        let (status, wait) = match self {
+            Refusal::Ip(wait) | Refusal::Account(wait) => (StatusCode::TOO_MANY_REQUESTS, wait),
+            Refusal::Busy => (StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(1)),
+        };
+        let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
+        (
+            status,
+            [
+                (header::RETRY_AFTER, HeaderValue::from(secs)),
+                (
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                ),
+            ],
+            format!("{{\"error\":\"{}\"}}", self.as_str()),
+        )
+            .into_response()
+    }
+}
+
+/// The failure budgets and the hashing pool of one app (see the module docs).
+#[derive(Debug)]
+pub struct LoginLimiter {
+    limits: LoginLimits,
+    per_ip: Buckets,
+    per_account: Buckets,
+    /// Keyed hash for bucket keys: fixed-size keys whatever the username's length, and an
+    /// attacker cannot aim names at one hash-map slot without the random key.
+    hasher: RandomState,
+    /// Permits to run argon2.
+    pool: Arc<Semaphore>,
+    /// Logins waiting for a permit now.
+    waiting: AtomicUsize,
+}
+
+impl Default for LoginLimiter {
+    fn default() -> Self {
+        Self::new(LoginLimits::default())
+    }
+}
+
+impl LoginLimiter {
+    /// A limiter with `limits`.
+    pub fn new(limits: LoginLimits) -> Self {
+        Self {
+            per_ip: Buckets::new(limits.per_ip, limits.max_keys),
+            per_account: Buckets::new(limits.per_account, limits.max_keys),
+            hasher: RandomState::new(),
+            pool: Arc::new(Semaphore::new(limits.hash_workers.max(1))),
+            waiting: AtomicUsize::new(0),
+            limits,
+        }
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> &LoginLimits {
+        &self.limits
+    }
+
+    /// Whether a login from `ip` for `username` may be attempted now: `Err` when either budget
+    /// is spent. Spends nothing: call [`failed`](Self::failed) when the attempt fails.
+    pub fn check(&self, ip: Option<IpAddr>, username: &str) -> Result<(), Refusal> {
+        self.check_at(Instant::now(), ip, username)
+    }
+
+    /// [`check`](Self::check) at a given instant (tests).
+    pub fn check_at(
+        &self,
+        now: Instant,
+        ip: Option<IpAddr>,
+        username: &str,
+    ) -> Result<(), Refusal> {
+        if let Some(ip) = ip {
+            self.per_ip
+                .check(now, self.hasher.hash_one(ip))
+                .map_err(Refusal::Ip)?;
+        }
+        self.per_account
+            .check(now, self.hasher.hash_one(username))
+            .map_err(Refusal::Account)
+    }
+
+    /// Records a failed login: one unit off both budgets.
+    pub fn failed(&self, ip: Option<IpAddr>, username: &str) {
+        self.failed_at(Instant::now(), ip, username);
+    }
+
+    /// [`failed`](Self::failed) at a given instant (tests).
+    pub fn failed_at(&self, now: Instant, ip: Option<IpAddr>, username: &str) {
+        if let Some(ip) = ip {
+            self.per_ip.spend(now, self.hasher.hash_one(ip));
+        }
+        self.per_account.spend(now, self.hasher.hash_one(username));
+    }
+
+    /// Keys tracked now, per IP and per account (for tests and the soak: must stay bounded).
+    pub fn tracked_keys(&self) -> (usize, usize) {
+        (self.per_ip.len(), self.per_account.len())
+    }
+
+    /// Runs `work` (an argon2 check) on the blocking pool, at most
+    /// [`LoginLimits::hash_workers`] at a time. `Err(Refusal::Busy)` when the waiting line is
+    /// full; `Ok(None)` if the blocking task panicked.
+    pub async fn hash<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<Option<T>, Refusal> {
+        let permit = match Arc::clone(&self.pool).try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(_) => {
+                let _waiting =
+                    Waiting::enter(&self.waiting, self.limits.max_waiting).ok_or(Refusal::Busy)?;
+                Arc::clone(&self.pool)
+                    .acquire_owned()
+                    .await
+                    .map_err(|_| Refusal::Busy)?
+            }
+        };
+        let joined = tokio::task::spawn_blocking(move || {
+            let out = work();
+            drop(permit);
+            out
+        })
+        .await;
+        Ok(joined.ok())
+    }
+}
+
+/// A place in the waiting line, given back on drop (also when the request is cancelled).
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    fn enter(count: &'a AtomicUsize, max: usize) -> Option<Self> {
+        count
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| Self(count))
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// One token bucket: tokens left as of `at`.
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    tokens: f64,
+    at: Instant,
+}
+
+/// Token buckets by key hash, bounded (see the module docs).
+#[derive(Debug)]
+struct Buckets {
+    rate: Option<Rate>,
+    max_keys: usize,
+    inner: Mutex<BucketMap>,
+}
+
+#[derive(Debug)]
+struct BucketMap {
+    map: HashMap<u64, Bucket>,
+    /// Shared by every key that arrives while the map is full.
+    overflow: Option<Bucket>,
+    /// Last time the full map was swept for refilled buckets: at most one O(n) sweep a
+    /// second, so a full map under attack does not cost a sweep per request.
+    last_sweep: Option<Instant>,
+}
+
+/// Pause between two sweeps of a full map.
+const SWEEP_INTERVAL: Duration = Duration::from_secs(1);
+
+impl Buckets {
+    fn new(rate: Option<Rate>, max_keys: usize) -> Self {
+        Self {
+            rate,
+            max_keys: max_keys.max(1),
+            inner: Mutex::new(BucketMap {
+                map: HashMap::new(),
+                overflow: None,
+                last_sweep: None,
+            }),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.lock().map.len()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BucketMap> {
+        // Every critical section is a few arithmetic updates: a panic cannot leave a bucket
+        // half written, so a poisoned lock is taken over.
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// `Err(wait)` when the key's bucket has less than one token.
+    fn check(&self, now: Instant, key: u64) -> Result<(), Duration> {
+        let Some(rate) = self.rate else {
+            return Ok(());
+        };
+        let inner = self.lock();
+        let bucket = match inner.map.get(&key) {
+            Some(bucket) => *bucket,
+            // A key never seen has a full bucket, unless the map is full: then it shares the
+            // overflow bucket.
+            None if inner.map.len() < self.max_keys => return Ok(()),
+            None => match inner.overflow {
+                Some(bucket) => bucket,
+                None => return Ok(()),
+            },
+        };
+        let tokens = refilled(bucket, now, rate);
+        if tokens >= 1.0 {
+            Ok(())
+        } else {
+            let secs = (1.0 - tokens) * rate.refill_every.as_secs_f64();
+            Err(Duration::from_secs_f64(secs))
+        }
+    }
+
+    /// Takes one token from the key's bucket (down to zero).
+    fn spend(&self, now: Instant, key: u64) {
+        let Some(rate) = self.rate else {
+            return;
+        };
+        let mut inner = self.lock();
+        let full = Bucket {
+            tokens: f64::from(rate.burst),
+            at: now,
+        };
+        if !inner.map.contains_key(&key) && inner.map.len() >= self.max_keys {
+            let sweep_due = inner
+                .last_sweep
+                .is_none_or(|t| now.saturating_duration_since(t) >= SWEEP_INTERVAL);
+            if sweep_due {
+                inner.last_sweep = Some(now);
+                inner
+                    .map
+                    .retain(|_, b| refilled(*b, now, rate) < f64::from(rate.burst));
+            }
+        }
+        let bucket = if inner.map.contains_key(&key) || inner.map.len() < self.max_keys {
+            inner.map.entry(key).or_insert(full)
+        } else {
+            inner.overflow.get_or_insert(full)
+        };
+        let tokens = refilled(*bucket, now, rate);
+        *bucket = Bucket {
+            tokens: (tokens - 1.0).max(0.0),
+            at: now,
+        };
+    }
+}
+
+/// Tokens in `bucket` at `now`: what it had plus what came back since, up to the burst.
+fn refilled(bucket: Bucket, now: Instant, rate: Rate) -> f64 {
+    let elapsed = now.saturating_duration_since(bucket.at).as_secs_f64();
+    let per_sec = 1.0 / rate.refill_every.as_secs_f64().max(1e-9);
+    (bucket.tokens + elapsed * per_sec).min(f64::from(rate.burst))
+}
+
+/// The client's IP address, when the server knows it (`ConnectInfo`), for the per-IP budget.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp(pub Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ConnectInfo(addr)| addr.ip()),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits(ip_burst: u32, account_burst: u32, max_keys: usize) -> LoginLimits {
+        LoginLimits {
+            per_ip: Some(Rate {
+                burst: ip_burst,
+                refill_every: Duration::from_secs(1),
+            }),
+            per_account: Some(Rate {
+                burst: account_burst,
+                refill_every: Duration::from_secs(10),
+            }),
+            max_keys,
+            hash_workers: 1,
+            max_waiting: 1,
+        }
+    }
+
+    const IP: Option<IpAddr> = Some(IpAddr::V4(std::net::Ipv4Addr::new(203, 0, 113, 7)));
+
+    #[test]
+    fn failures_spend_the_ip_budget_and_it_refills() {
+        let l = LoginLimiter::new(limits(3, 100, 1000));
+        let t0 = Instant::now();
+        for i in 0..3 {
+            assert_eq!(l.check_at(t0, IP, &format!("u{i}")), Ok(()));
+            l.failed_at(t0, IP, &format!("u{i}"));
+        }
+        match l.check_at(t0, IP, "someone") {
+            Err(Refusal::Ip(wait)) => assert!(wait > Duration::from_millis(900), "{wait:?}"),
+            other => panic!("expected an IP refusal, got {other:?}"),
+        }
+        // Other clients are unaffected; after one refill period one more try is allowed.
+        let other = Some(IpAddr::V4(std::net::Ipv4Addr::new(198, 51, 100, 1)));
+        assert_eq!(l.check_at(t0, other, "someone"), Ok(()));
+        assert_eq!(
+            l.check_at(t0 + Duration::from_secs(1), IP, "someone"),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn failures_spend_the_account_budget_from_any_ip() {
+        let l = LoginLimiter::new(limits(100, 2, 1000));
+        let t0 = Instant::now();
+        for i in 0..2u8 {
+            let ip = Some(IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, i)));
+            l.failed_at(t0, ip, "alice");
+        }
+        assert!(matches!(
+            l.check_at(
+                t0,
+                Some(IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 9))),
+                "alice"
+            ),
+            Err(Refusal::Account(_))
+        ));
+        assert!(matches!(
+            l.check_at(t0, None, "alice"),
+            Err(Refusal::Account(_))
+        ));
+        assert_eq!(l.check_at(t0, None, "bob"), Ok(()));
+        assert_eq!(
+            l.check_at(t0 + Duration::from_secs(10), None, "alice"),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn memory_is_bounded_and_new_keys_share_an_overflow_budget() {
+        let l = LoginLimiter::new(limits(2, 2, 10));
+        let t0 = Instant::now();
+        for i in 0..10_000 {
+            l.failed_at(t0, None, &format!("name{i}"));
+        }
+        assert_eq!(l.tracked_keys().1, 10);
+        // The overflow bucket was spent by the names past the cap: a fresh name is refused.
+        assert!(matches!(
+            l.check_at(t0, None, "fresh name"),
+            Err(Refusal::Account(_))
+        ));
+        // Much later every bucket has refilled: a sweep frees the map for new keys.
+        let later = t0 + Duration::from_secs(60);
+        assert_eq!(l.check_at(later, None, "fresh name"), Ok(()));
+        l.failed_at(later, None, "fresh name");
+        assert_eq!(l.tracked_keys().1, 1);
+    }
+
+    #[test]
+    fn disabled_budgets_never_refuse() {
+        let l = LoginLimiter::new(LoginLimits {
+            per_ip: None,
+            per_account: None,
+            ..limits(1, 1, 10)
+        });
+        let t0 = Instant::now();
+        for _ in 0..100 {
+            l.failed_at(t0, IP, "alice");
+        }
+        assert_eq!(l.check_at(t0, IP, "alice"), Ok(()));
+        assert_eq!(l.tracked_keys(), (0, 0));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_hash_pool_runs_one_at_a_time_and_sheds_past_the_line() {
+        let l = Arc::new(LoginLimiter::new(limits(1, 1, 10)));
+        let (release, gate) = std::sync::mpsc::channel::<()>();
+        let gate = Arc::new(Mutex::new(gate));
+        let running = Arc::new(AtomicUsize::new(0));
+        let mut tasks = Vec::new();
+        for _ in 0..2 {
+            let (l, gate, running) = (Arc::clone(&l), Arc::clone(&gate), Arc::clone(&running));
+            tasks.push(tokio::spawn(async move {
+                l.hash(move || {
+                    running.fetch_add(1, Ordering::SeqCst);
+                    let _ = gate.lock().map(|g| g.recv());
+                })
+                .await
+            }));
+        }
+        // One runs, one waits: wait until that is the state.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while l.waiting.load(Ordering::SeqCst) < 1 || running.load(Ordering::SeqCst) < 1 {
+            assert!(Instant::now() < deadline, "pool never filled");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        assert_eq!(running.load(Ordering::SeqCst), 1, "one argon2 at a time");
+        // A third finds the line full.
+        assert_eq!(l.hash(|| ()).await, Err(Refusal::Busy));
+        release.send(()).expect("release first");
+        release.send(()).expect("release second");
+        for t in tasks {
+            assert_eq!(t.await.expect("task"), Ok(Some(())));
+        }
+        assert_eq!(running.load(Ordering::SeqCst), 2);
+        assert_eq!(l.waiting.load(Ordering::SeqCst), 0);
+    }
+}
