@@ -97,6 +97,16 @@ pub struct ServeArgs {
     /// Session absolute timeout in seconds.
     #[arg(long, default_value_t = 28_800)]
     absolute_timeout: u64,
+    /// PostgreSQL for `GET/POST /notes` (Row Level Security), logged in as `authenticator`,
+    /// e.g. `postgres://authenticator:PASSWORD@127.0.0.1:5432/authbench`, with
+    /// crates/tenancy/sql/{roles,schema}.sql applied (see crates/tenancy/README.md). The
+    /// server refuses to start if the role is a superuser, has BYPASSRLS or owns the tables.
+    #[arg(long, value_name = "URL", conflicts_with = "postgres")]
+    database_url: Option<String>,
+    /// Start a private PostgreSQL (from the system binaries; as the `postgres` user when run
+    /// as root) with the schema applied, for `/notes`; stopped on exit.
+    #[arg(long)]
+    postgres: bool,
 }
 
 fn parse_alg(s: &str) -> Result<Alg, String> {
@@ -140,6 +150,8 @@ pub fn run(args: ServeArgs) -> Result<()> {
             .await?
             .map_err(|e| anyhow::anyhow!("seeding demo users: {e}"))?;
         let users = Arc::new(users);
+        // The private PostgreSQL (if any) lives until this block ends (Drop stops it).
+        let (db, _private_pg) = database(&args, &users).await?;
         let clock: SharedClock = Arc::new(SystemClock);
         match args.backend {
             Backend::Session => {
@@ -150,7 +162,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
                 let backend = SessionBackend::connect(config, clock)
                     .await
                     .context("connecting to Redis")?;
-                serve(backend, users, args.listen).await
+                serve(backend, users, db, args.listen).await
             }
             Backend::Jwt => {
                 let revocation = authbench_jwt::Revocation::from(args.revocation);
@@ -179,7 +191,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
                 if args.insecure_fail_open {
                     tracing::warn!("INSECURE: --insecure-fail-open is on");
                 }
-                serve(backend, users, args.listen).await
+                serve(backend, users, db, args.listen).await
             }
         }
     })
@@ -193,13 +205,63 @@ fn key_source(path: &std::path::Path) -> KeySource {
     }
 }
 
+/// The database for `/notes`, when `--database-url` or `--postgres` asks for one: connected
+/// (start-up guard included) and seeded with the demo users' tenants and memberships.
+async fn database(
+    args: &ServeArgs,
+    users: &UserStore,
+) -> Result<(
+    Option<Arc<authbench_tenancy::Database>>,
+    Option<authbench_tenancy::PrivateDatabase>,
+)> {
+    use authbench_tenancy::{Database, PoolOptions, PrivateDatabase, SeedUser};
+    let (db, private) = if let Some(url) = &args.database_url {
+        let db = Database::connect(url, PoolOptions::default())
+            .await
+            .context("connecting to PostgreSQL (--database-url)")?;
+        (db, None)
+    } else if args.postgres {
+        let pg = PrivateDatabase::start()
+            .await
+            .context("starting a private PostgreSQL (--postgres)")?;
+        let db = pg
+            .connect(PoolOptions::default())
+            .await
+            .context("connecting to the private PostgreSQL")?;
+        tracing::info!(
+            port = pg.cluster.server().port(),
+            "started a private PostgreSQL"
+        );
+        (db, Some(pg))
+    } else {
+        return Ok((None, None));
+    };
+    let names = ["alice", "bob", "admin"]
+        .map(str::to_owned)
+        .into_iter()
+        .chain((0..args.users).map(|i| format!("user{i}")));
+    let seed: Vec<SeedUser> = names
+        .filter_map(|name| {
+            let tenant = users.get(&name)?.identity.tenant;
+            Some(SeedUser { name, tenant })
+        })
+        .collect();
+    db.seed(&seed).await.context("seeding PostgreSQL")?;
+    Ok((Some(Arc::new(db)), private))
+}
+
 async fn serve<A: Authenticator>(
     backend: A,
     users: Arc<UserStore>,
+    db: Option<Arc<authbench_tenancy::Database>>,
     listen: SocketAddr,
 ) -> Result<()> {
     let description = backend.describe();
-    let app = authbench_server::app(AppState::new(Arc::new(backend), Arc::clone(&users)));
+    let mut state = AppState::new(Arc::new(backend), Arc::clone(&users));
+    if let Some(db) = db {
+        state = state.with_database(db);
+    }
+    let app = authbench_server::app(state);
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("binding {listen}"))?;
