@@ -285,9 +285,10 @@ impl JwtBackend {
         Self::assemble(config, signing, clock, Strategy::None)
     }
 
-    /// Builds a backend under any strategy, connecting to Redis at `redis_url` when the
-    /// strategy needs it (`none` does not touch Redis). For `epoch`, also starts the
-    /// subscriber and waits for its first subscription.
+    /// Builds a backend under any strategy, connecting to Redis at `redis` when the strategy
+    /// needs it (`none` does not touch Redis): a URL (`&str`, one server) or a
+    /// [`RedisTarget`](authbench_store::RedisTarget) (a server or a Redis Cluster). For
+    /// `epoch`, also starts the subscriber and waits for its first subscription.
     ///
     /// # Errors
     ///
@@ -296,10 +297,10 @@ impl JwtBackend {
     pub async fn connect(
         config: JwtConfig,
         clock: SharedClock,
-        redis_url: &str,
+        redis: impl Into<authbench_store::RedisTarget>,
     ) -> Result<Self, JwtError> {
         let signing = load_key(&config)?;
-        Self::connect_with_key(config, signing, clock, redis_url).await
+        Self::connect_with_key(config, signing, clock, redis).await
     }
 
     /// As [`connect`](Self::connect), around an existing key.
@@ -311,10 +312,10 @@ impl JwtBackend {
         config: JwtConfig,
         signing: SigningKey,
         clock: SharedClock,
-        redis_url: &str,
+        redis: impl Into<authbench_store::RedisTarget>,
     ) -> Result<Self, JwtError> {
         config.validate()?;
-        let strategy = build_strategy(&config, redis_url).await?;
+        let strategy = build_strategy(&config, redis).await?;
         Self::assemble(config, signing, clock, strategy)
     }
 
@@ -635,13 +636,20 @@ impl JwtBackend {
 }
 
 /// Connects the strategy's Redis state (`none`: nothing, no connection).
-async fn build_strategy(config: &JwtConfig, redis_url: &str) -> Result<Strategy, JwtError> {
+async fn build_strategy(
+    config: &JwtConfig,
+    redis: impl Into<authbench_store::RedisTarget>,
+) -> Result<Strategy, JwtError> {
     let revocation = config.revocation;
     if !revocation.needs_redis() {
         return Ok(Strategy::None);
     }
-    let store =
-        Store::connect(redis_url, config.connect_timeout, config.response_timeout).await?;
+    let store = Store::connect_target(
+        &redis.into(),
+        config.connect_timeout,
+        config.response_timeout,
+    )
+    .await?;
     let prefix = config.key_prefix.as_str();
     let strategy = match revocation {
         Revocation::Denylist => Strategy::Denylist(

@@ -69,7 +69,10 @@ async fn logout_revokes_at_once_and_the_high_s_twin_with_it() {
     let mut raw = f.raw().await;
     let jti = b.verify_now(&token).expect("locally fine").credential_id;
     let ttl: i64 = redis::cmd("TTL")
-        .arg(format!("authbench:jwt:deny:{jti}"))
+        .arg(format!(
+            "authbench:jwt:deny:{{{}}}:{jti}",
+            authbench_store::UserSlot::of("alice").tag()
+        ))
         .query_async(&mut raw)
         .await
         .expect("TTL");

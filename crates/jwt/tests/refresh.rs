@@ -22,12 +22,20 @@ async fn describes_itself_and_issues_short_access_tokens_with_a_refresh_token() 
     let c = backend.issue(&who("alice")).await.expect("issue");
     assert_eq!(c.expires_in, 300, "5-minute access tokens by default");
     let rt = c.refresh_token.expect("a refresh token");
-    assert_eq!(rt.len(), 43, "256 bits, base64url");
+    assert_eq!(
+        rt.len(),
+        67,
+        "<slot tag>.<base64url(128-bit family id ‖ 256-bit secret)>"
+    );
+    let tag = authbench_store::UserSlot::of("alice").tag().to_owned();
+    assert_eq!(rt.split_once('.').map(|(t, _)| t), Some(tag.as_str()));
     assert_ne!(rt, c.token);
     // The access token carries its family (`sid`).
     let claims = backend.verifier().verify(&c.token).expect("verifies");
     assert!(
-        claims["sid"].as_str().is_some_and(|s| s.len() == 22),
+        claims["sid"]
+            .as_str()
+            .is_some_and(|s| s.len() == 25 && s.starts_with(&format!("{tag}."))),
         "{claims}"
     );
 }
@@ -66,7 +74,7 @@ async fn rotation_and_reuse_detection() {
         .expect("another family still rotates");
     // Never issued: unknown; not even shaped like one: malformed; too big: too large.
     assert_eq!(
-        kind(a.refresh(&"A".repeat(43)).await),
+        kind(a.refresh(&format!("AA.{}", "A".repeat(64))).await),
         ErrorKind::UnknownSession
     );
     assert_eq!(kind(a.refresh("short").await), ErrorKind::Malformed);
@@ -276,11 +284,13 @@ async fn refresh_tokens_are_stored_hashed_and_verify_is_local() {
                 .query_async(&mut raw)
                 .await
                 .expect("HVALS"),
-            "set" => redis::cmd("SMEMBERS")
+            "zset" => redis::cmd("ZRANGE")
                 .arg(k)
+                .arg(0)
+                .arg(-1)
                 .query_async(&mut raw)
                 .await
-                .expect("SMEMBERS"),
+                .expect("ZRANGE"),
             other => panic!("unexpected type {other}"),
         };
         dump.push_str(&v.join("\n"));

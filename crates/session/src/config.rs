@@ -1,6 +1,7 @@
 //! Everything a deployment chooses, with the defaults written down.
 
 use crate::error::SessionError;
+use authbench_store::RedisTarget;
 use std::time::Duration;
 
 /// Fewest random bytes a session ID may have: 16 bytes = 128 bits, the OWASP / ASVS 5 (7.2.3)
@@ -23,6 +24,12 @@ pub struct SessionConfig {
     ///
     /// Defaults to `redis://127.0.0.1:6379/`.
     pub redis_url: String,
+    /// Seed nodes of a Redis Cluster (`redis://host:port/` URLs). When non-empty, the backend
+    /// talks to the cluster and ignores `redis_url`. Build it with
+    /// [`SessionConfig::for_target`] and [`RedisTarget::cluster`] (`"host:port,host:port"`).
+    ///
+    /// Defaults to empty (a single Redis at `redis_url`).
+    pub redis_cluster: Vec<String>,
     /// Idle timeout: a session unused for this many seconds is over. Every successful verify
     /// slides it. OWASP suggests 15–30 minutes for low-risk applications.
     ///
@@ -59,6 +66,7 @@ impl Default for SessionConfig {
     fn default() -> Self {
         Self {
             redis_url: "redis://127.0.0.1:6379/".to_owned(),
+            redis_cluster: Vec::new(),
             idle_timeout_secs: 1800,
             absolute_timeout_secs: 28_800,
             id_bytes: 32,
@@ -75,6 +83,29 @@ impl SessionConfig {
         Self {
             redis_url: redis_url.into(),
             ..Self::default()
+        }
+    }
+
+    /// The defaults, with Redis at `target` (a server or a cluster).
+    pub fn for_target(target: RedisTarget) -> Self {
+        match target {
+            RedisTarget::Cluster(seeds) => Self {
+                redis_cluster: seeds,
+                ..Self::default()
+            },
+            RedisTarget::Single(url) => Self::new(url),
+            // `RedisTarget` is non-exhaustive; a future kind is refused at connect.
+            other => Self::new(other.describe()),
+        }
+    }
+
+    /// Where Redis is: the cluster when [`redis_cluster`](Self::redis_cluster) names seeds,
+    /// else the server at [`redis_url`](Self::redis_url).
+    pub fn redis_target(&self) -> RedisTarget {
+        if self.redis_cluster.is_empty() {
+            RedisTarget::Single(self.redis_url.clone())
+        } else {
+            RedisTarget::Cluster(self.redis_cluster.clone())
         }
     }
 
@@ -109,6 +140,8 @@ impl SessionConfig {
         if self.key_prefix.is_empty() || self.key_prefix.contains(char::is_whitespace) {
             return fail("key_prefix must be non-empty and without whitespace".into());
         }
+        authbench_store::check_key_prefix(&self.key_prefix)
+            .map_err(|e| SessionError::Config(e.to_string()))?;
         if self.connect_timeout.is_zero() || self.response_timeout.is_zero() {
             return fail(
                 "connect_timeout and response_timeout must be positive: without them a dead \

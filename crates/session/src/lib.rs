@@ -57,6 +57,7 @@ mod error;
 mod id;
 mod store;
 
+pub use authbench_store::RedisTarget;
 pub use config::{MAX_ID_BYTES, MIN_ID_BYTES, SessionConfig};
 pub use error::{Expiry, SessionError};
 pub use id::{CREDENTIAL_ID_CHARS, MAX_PRESENTED_BYTES};
@@ -65,6 +66,7 @@ use authbench_core::{
     Authenticator, Credential, CredentialInfo, Description, Error, Identity, Principal,
     RevocationModel, SharedClock,
 };
+use authbench_store::{UserSlot, tagged_key};
 use id::{IdFormat, KeyHash, credential_id_of};
 use redis::Value;
 use store::SessionStore;
@@ -99,9 +101,9 @@ pub struct SessionBackend {
     ids: IdFormat,
     /// The configuration, as given.
     config: SessionConfig,
-    /// `<prefix>:session:`, the start of every record key.
+    /// `<prefix>:session:`, the start of every record key (then `{tag}:<hash>`).
     session_prefix: String,
-    /// `<prefix>:user:`, the start of every index key.
+    /// `<prefix>:user:`, the start of every index key (then `{tag}:<SHA-256(subject)>`).
     user_prefix: String,
     /// Script arguments that never change, formatted once instead of per request.
     idle_arg: String,
@@ -122,7 +124,8 @@ impl std::fmt::Debug for SessionBackend {
 }
 
 impl SessionBackend {
-    /// Validates `config`, connects to Redis and loads the scripts.
+    /// Validates `config`, connects to Redis (a server or a cluster: `config.redis`) and
+    /// loads the scripts.
     ///
     /// # Errors
     ///
@@ -132,7 +135,7 @@ impl SessionBackend {
     pub async fn connect(config: SessionConfig, clock: SharedClock) -> Result<Self, SessionError> {
         config.validate()?;
         let store = SessionStore::connect(
-            &config.redis_url,
+            &config.redis_target(),
             config.connect_timeout,
             config.response_timeout,
         )
@@ -156,12 +159,13 @@ impl SessionBackend {
         &self.config
     }
 
-    /// Length in characters of the session IDs this backend issues (43 for 32 bytes).
+    /// Length in characters of the session IDs this backend issues: the 2-character slot tag,
+    /// a dot, and the secret (46 for 32 bytes).
     pub fn id_len(&self) -> usize {
         self.ids.chars()
     }
 
-    /// `host:port` of the Redis server (safe to print).
+    /// `host:port` of the Redis server, or `cluster[host:port,…]` (safe to print).
     pub fn redis_addr(&self) -> &str {
         self.store.addr()
     }
@@ -174,19 +178,16 @@ impl SessionBackend {
     /// [`SessionError::Unavailable`] / [`SessionError::TimedOut`] when Redis cannot answer;
     /// [`SessionError::CorruptRecord`] for a reply of the wrong shape.
     pub async fn list_sessions(&self, subject: &str) -> Result<Vec<SessionInfo>, SessionError> {
-        let index = self.index_key(subject);
+        let user = UserSlot::of(subject);
+        let index = self.index_key(&user);
         let now = self.clock.now().to_string();
         let reply = self
             .store
-            .run(
+            .run_indexed(
                 &self.store.scripts.list,
-                &[&index],
-                &[
-                    &self.session_prefix,
-                    &now,
-                    &self.idle_arg,
-                    &self.absolute_arg,
-                ],
+                &index,
+                |m| tagged_key(&self.session_prefix, user.tag(), m),
+                &[&now, &self.idle_arg, &self.absolute_arg],
             )
             .await?;
         let items = into_array(reply)?;
@@ -208,23 +209,29 @@ impl SessionBackend {
         Ok(sessions)
     }
 
-    fn session_key(&self, hash: &KeyHash) -> String {
-        format!("{}{}", self.session_prefix, hash.as_str())
+    /// `<prefix>:session:{tag}:<hash>`: the record, in its owner's slot.
+    fn session_key(&self, tag: &str, hash: &KeyHash) -> String {
+        tagged_key(&self.session_prefix, tag, hash.as_str())
     }
 
-    /// The index key of `subject`: derived from a hash, so any subject string makes a tidy,
-    /// fixed-length key name.
-    fn index_key(&self, subject: &str) -> String {
-        format!("{}{}", self.user_prefix, id::sha256_b64(subject.as_bytes()))
+    /// `<prefix>:user:{tag}:<SHA-256(subject)>`: derived from a hash, so any subject string
+    /// makes a tidy, fixed-length key name, in the user's slot.
+    fn index_key(&self, user: &UserSlot) -> String {
+        tagged_key(&self.user_prefix, user.tag(), user.hash())
     }
 
     async fn issue_session(&self, who: &Identity) -> Result<Credential, SessionError> {
-        let (token, hash) = self.ids.generate()?;
-        let key = self.session_key(&hash);
-        let index = self.index_key(&who.subject);
+        let user = UserSlot::of(&who.subject);
+        let (token, hash) = self.ids.generate(user.tag())?;
+        let key = self.session_key(user.tag(), &hash);
+        let index = self.index_key(&user);
         let roles = serde_json::to_string(&who.roles)
             .map_err(|e| SessionError::CorruptRecord(format!("roles not serialisable: {e}")))?;
-        let now = self.clock.now().to_string();
+        let now = self.clock.now();
+        let deadline = now
+            .saturating_add(self.config.absolute_timeout_secs)
+            .to_string();
+        let now = now.to_string();
         let reply = self
             .store
             .run(
@@ -238,7 +245,7 @@ impl SessionBackend {
                     &self.initial_ttl_arg,
                     &self.absolute_arg,
                     hash.as_str(),
-                    &self.session_prefix,
+                    &deadline,
                 ],
             )
             .await?;
@@ -260,8 +267,8 @@ impl SessionBackend {
 
     async fn verify_session(&self, token: &str) -> Result<Principal, SessionError> {
         // No Redis for anything that is not shaped like our IDs.
-        let hash = self.ids.parse(token)?;
-        let key = self.session_key(&hash);
+        let (tag, hash) = self.ids.parse(token)?;
+        let key = self.session_key(tag, &hash);
         let now = self.clock.now().to_string();
         let reply = self
             .store
@@ -302,11 +309,13 @@ impl SessionBackend {
     }
 
     async fn revoke_session(&self, token: &str) -> Result<(), SessionError> {
-        let hash = self.ids.parse(token)?;
-        let key = self.session_key(&hash);
-        self.store
-            .run(&self.store.scripts.revoke, &[&key], &[hash.as_str()])
-            .await?;
+        let (tag, hash) = self.ids.parse(token)?;
+        let key = self.session_key(tag, &hash);
+        // One `DEL`: the ID names no index, so the index entry stays until the next login,
+        // list, update or revoke-all of the user drops it (see `store`).
+        let mut del = redis::cmd("DEL");
+        del.arg(&key);
+        self.store.redis().query::<i64>(&del).await?;
         Ok(())
     }
 
@@ -320,15 +329,17 @@ impl SessionBackend {
     ///
     /// [`SessionError::Unavailable`] / [`SessionError::TimedOut`] when Redis cannot answer.
     pub async fn update_sessions(&self, who: &Identity) -> Result<u64, SessionError> {
-        let index = self.index_key(&who.subject);
+        let user = UserSlot::of(&who.subject);
+        let index = self.index_key(&user);
         let roles = serde_json::to_string(&who.roles)
             .map_err(|e| SessionError::CorruptRecord(format!("roles not serialisable: {e}")))?;
         let reply = self
             .store
-            .run(
+            .run_indexed(
                 &self.store.scripts.update,
-                &[&index],
-                &[&self.session_prefix, &who.subject, &who.tenant, &roles],
+                &index,
+                |m| tagged_key(&self.session_prefix, user.tag(), m),
+                &[&who.subject, &who.tenant, &roles],
             )
             .await?;
         let updated = number(&reply)?;
@@ -337,13 +348,15 @@ impl SessionBackend {
     }
 
     async fn revoke_all_sessions(&self, subject: &str) -> Result<(), SessionError> {
-        let index = self.index_key(subject);
+        let user = UserSlot::of(subject);
+        let index = self.index_key(&user);
         let ended = self
             .store
-            .run(
+            .run_indexed(
                 &self.store.scripts.revoke_all,
-                &[&index],
-                &[&self.session_prefix],
+                &index,
+                |m| tagged_key(&self.session_prefix, user.tag(), m),
+                &[],
             )
             .await?;
         tracing::debug!(sessions = number(&ended).ok(), "revoke_all");

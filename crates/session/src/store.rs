@@ -20,23 +20,36 @@
 //!
 //! # Keys
 //!
-//! - `<prefix>:session:<SHA-256(ID)>`: a hash with fields `sub`, `ten`, `roles` (a JSON array),
-//!   `created`, `seen` (Unix seconds) and `idx` (the name of the owner's index key). A hash
-//!   rather than a JSON blob: the hot path updates `seen` alone (`HSET`) without rewriting the
-//!   record, scripts read fields without a JSON parser, and `HGETALL` in `redis-cli` is readable.
-//! - `<prefix>:user:<SHA-256(subject)>`: a set of the key hashes of the user's sessions, for
-//!   "log out everywhere". Hashing the subject keeps odd user names out of key names.
+//! Every key carries the owner's **slot tag** `{T}` (2 characters of SHA-256(subject), see
+//! `authbench_store::slot`), so a user's sessions and index share one Redis Cluster hash slot
+//! while different users spread over the cluster. The same layout serves a single Redis.
 //!
-//! The index is pruned lazily (a few random members checked at each login, dead ones dropped
-//! by `list_sessions`, `update_identity` and `revoke_all`) instead of on every expiry, which keeps the hot path
-//! to a single key.
+//! - `<prefix>:session:{T}:<SHA-256(secret)>`: a hash with fields `sub`, `ten`, `roles` (a
+//!   JSON array), `created` and `seen` (Unix seconds). A hash rather than a JSON blob: the hot
+//!   path updates `seen` alone (`HSET`) without rewriting the record, scripts read fields
+//!   without a JSON parser, and `HGETALL` in `redis-cli` is readable. `T` comes from the
+//!   presented ID itself (`<T>.<secret>`): the server needs nothing else to find the record.
+//! - `<prefix>:user:{T}:<SHA-256(subject)>`: a sorted set of the key hashes of the user's
+//!   sessions, scored by each session's absolute deadline, for "log out everywhere" and "your
+//!   devices". Hashing the subject keeps odd user names out of key names.
 //!
-//! Scripts that touch the index reach keys they compute inside Redis (the index named in a
-//! record, the records named in an index). Standalone Redis allows that; Redis Cluster does
-//! not, and would need these keys in one hash slot. That is future work (see the README).
+//! # Every key named in `KEYS`
+//!
+//! A script may only touch keys it is given: a key computed inside Lua (the records named by
+//! an index) is invisible to the cluster client's routing. So the index operations
+//! (`revoke_all`, `list`, `update`) take two round trips: `ZRANGE` for the members, then one
+//! script given the index and every record; the script first checks that no member appeared
+//! in between (a concurrent login) and asks for a fresh snapshot if one did
+//! (`authbench_store::index_guard_lua!`), so "log out everywhere" never misses a session.
+//! Verify, issue and revoke stay at one round trip.
+//!
+//! The index is pruned lazily: each login drops the members past their absolute deadline
+//! (`ZREMRANGEBYSCORE`), and `list`, `update` and `revoke_all` drop members whose record has
+//! gone. A single logout deletes the record only (its ID names no index), so its member lingers
+//! until one of those, bounded by the absolute timeout.
 
 use crate::error::SessionError;
-use authbench_store::{LuaScript, Store};
+use authbench_store::{LuaScript, RedisTarget, Store, index_guard_lua};
 use redis::Value;
 use std::time::Duration;
 
@@ -71,39 +84,28 @@ return {'ok', r[1], r[2], r[3], created, seen, deadline}
 
 /// Creates a session record and adds it to its owner's index.
 ///
-/// KEYS[1] = record, KEYS[2] = index. ARGV = subject, tenant, roles JSON, now, record TTL,
-/// index TTL, key hash (index member), record key prefix. Returns 1, or 0 if the record
-/// already exists (never overwrite: a login must not adopt an existing session).
+/// KEYS[1] = record, KEYS[2] = index (same slot). ARGV = subject, tenant, roles JSON, now,
+/// record TTL, index TTL, key hash (index member), the session's absolute deadline (its
+/// score). Returns 1, or 0 if the record already exists (never overwrite: a login must not
+/// adopt an existing session).
 const ISSUE_LUA: &str = r#"
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'sub', ARGV[1], 'ten', ARGV[2], 'roles', ARGV[3],
-           'created', ARGV[4], 'seen', ARGV[4], 'idx', KEYS[2])
+           'created', ARGV[4], 'seen', ARGV[4])
 redis.call('EXPIRE', KEYS[1], ARGV[5])
-for _, m in ipairs(redis.call('SRANDMEMBER', KEYS[2], 3)) do
-  if redis.call('EXISTS', ARGV[8] .. m) == 0 then redis.call('SREM', KEYS[2], m) end
-end
-redis.call('SADD', KEYS[2], ARGV[7])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[4])
+redis.call('ZADD', KEYS[2], ARGV[8], ARGV[7])
 redis.call('EXPIRE', KEYS[2], ARGV[6])
 return 1
 "#;
 
-/// Deletes one session and removes it from its owner's index.
-///
-/// KEYS[1] = record. ARGV = key hash. Returns 1 if a session was deleted, 0 if none existed.
-const REVOKE_LUA: &str = r#"
-local idx = redis.call('HGET', KEYS[1], 'idx')
-local n = redis.call('DEL', KEYS[1])
-if idx then redis.call('SREM', idx, ARGV[1]) end
-return n
-"#;
-
-/// Revokes every record of a user: the store's shared script (index + prefix).
+/// Revokes every record of a user: the store's shared script (index + its records).
 const REVOKE_ALL_LUA: &str = authbench_store::DELETE_INDEXED_LUA;
 
 /// Rewrites the tenant and roles of every session in a user's index ("what the credential
 /// says" after an admin change), dropping dead index entries on the way.
 ///
-/// KEYS[1] = index. ARGV = record key prefix, subject, tenant, roles JSON.
+/// Index calling convention (`index_guard_lua!`); own ARGV = subject, tenant, roles JSON.
 /// Returns how many records were rewritten.
 ///
 /// Only `ten` and `roles` change: `created`, `seen` and the key's TTL are left alone, so an
@@ -111,33 +113,39 @@ const REVOKE_ALL_LUA: &str = authbench_store::DELETE_INDEXED_LUA;
 /// is never re-created (`HSET` on a missing key would make a record with no owner and no TTL).
 /// A record whose `sub` is not the subject is left alone: the index is derived from the
 /// subject, so that would be a corrupt store, not ours to "fix".
-const UPDATE_LUA: &str = r#"
-local n = 0
-for _, m in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  local key = ARGV[1] .. m
+const UPDATE_LUA: &str = concat!(
+    index_guard_lua!(),
+    r#"
+local updated = 0
+for i = 1, n do
+  local key, m = KEYS[1 + i], ARGV[1 + i]
   local sub = redis.call('HGET', key, 'sub')
   if not sub then
-    redis.call('SREM', KEYS[1], m)
-  elseif sub == ARGV[2] then
-    redis.call('HSET', key, 'ten', ARGV[3], 'roles', ARGV[4])
-    n = n + 1
+    redis.call('ZREM', KEYS[1], m)
+  elseif sub == ARGV[extra] then
+    redis.call('HSET', key, 'ten', ARGV[extra + 1], 'roles', ARGV[extra + 2])
+    updated = updated + 1
   end
 end
-return n
-"#;
+return updated
+"#
+);
 
 /// Lists a user's live sessions, dropping dead index entries on the way.
 ///
-/// KEYS[1] = index. ARGV = record key prefix, now, idle, absolute.
+/// Index calling convention (`index_guard_lua!`); own ARGV = now, idle, absolute.
 /// Returns a flat array `hash, created, seen, deadline, hash, …`.
-const LIST_LUA: &str = r#"
-local now, idle, absolute = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+const LIST_LUA: &str = concat!(
+    index_guard_lua!(),
+    r#"
+local now, idle, absolute = tonumber(ARGV[extra]), tonumber(ARGV[extra + 1]), tonumber(ARGV[extra + 2])
 local out = {}
-for _, m in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  local r = redis.call('HMGET', ARGV[1] .. m, 'created', 'seen')
+for i = 1, n do
+  local m = ARGV[1 + i]
+  local r = redis.call('HMGET', KEYS[1 + i], 'created', 'seen')
   local created, seen = tonumber(r[1]), tonumber(r[2])
   if not created or not seen then
-    redis.call('SREM', KEYS[1], m)
+    redis.call('ZREM', KEYS[1], m)
   elseif now - seen < idle and now - created < absolute then
     table.insert(out, m)
     table.insert(out, created)
@@ -146,14 +154,14 @@ for _, m in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   end
 end
 return out
-"#;
+"#
+);
 
 /// The scripts, built once.
 #[derive(Debug)]
 pub(crate) struct Scripts {
     pub(crate) verify: LuaScript,
     pub(crate) issue: LuaScript,
-    pub(crate) revoke: LuaScript,
     pub(crate) revoke_all: LuaScript,
     pub(crate) list: LuaScript,
     pub(crate) update: LuaScript,
@@ -164,18 +172,16 @@ impl Scripts {
         Self {
             verify: LuaScript::new(VERIFY_LUA),
             issue: LuaScript::new(ISSUE_LUA),
-            revoke: LuaScript::new(REVOKE_LUA),
             revoke_all: LuaScript::new(REVOKE_ALL_LUA),
             list: LuaScript::new(LIST_LUA),
             update: LuaScript::new(UPDATE_LUA),
         }
     }
 
-    fn all(&self) -> [&LuaScript; 6] {
+    fn all(&self) -> [&LuaScript; 5] {
         [
             &self.verify,
             &self.issue,
-            &self.revoke,
             &self.revoke_all,
             &self.list,
             &self.update,
@@ -202,19 +208,24 @@ impl SessionStore {
     /// Connects, loads the scripts, and fails fast (within about `connect_timeout +
     /// response_timeout`) if Redis is not there.
     pub(crate) async fn connect(
-        url: &str,
+        target: &RedisTarget,
         connect_timeout: Duration,
         response_timeout: Duration,
     ) -> Result<Self, SessionError> {
-        let redis = Store::connect(url, connect_timeout, response_timeout).await?;
+        let redis = Store::connect_target(target, connect_timeout, response_timeout).await?;
         let scripts = Scripts::new();
         redis.load_scripts(&scripts.all()).await?;
         Ok(Self { redis, scripts })
     }
 
-    /// `host:port` of the Redis server.
+    /// `host:port` of the Redis server, or `cluster[…]`.
     pub(crate) fn addr(&self) -> &str {
         self.redis.addr()
+    }
+
+    /// The shared connection, for plain commands.
+    pub(crate) fn redis(&self) -> &Store {
+        &self.redis
     }
 
     /// Runs `script` under the operation deadline (see [`Store::run`]).
@@ -225,5 +236,19 @@ impl SessionStore {
         args: &[&str],
     ) -> Result<Value, SessionError> {
         Ok(self.redis.run(script, keys, args).await?)
+    }
+
+    /// Runs `script` over the index `index` (see [`Store::run_indexed`]).
+    pub(crate) async fn run_indexed(
+        &self,
+        script: &LuaScript,
+        index: &str,
+        record_key: impl Fn(&str) -> String,
+        args: &[&str],
+    ) -> Result<Value, SessionError> {
+        Ok(self
+            .redis
+            .run_indexed(script, index, record_key, args)
+            .await?)
     }
 }

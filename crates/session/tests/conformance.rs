@@ -31,7 +31,7 @@ async fn session_backend_passes_the_conformance_suite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn minimal_ids_and_short_absolute_timeout_pass_too() {
-    // 128-bit IDs (22 characters), and an absolute timeout shorter than the idle one, so the
+    // 128-bit IDs (a 22-character secret after the tag and the dot), and an absolute timeout shorter than the idle one, so the
     // lifetime the suite checks is the absolute one.
     let f = fixture_with(|c| {
         c.id_bytes = 16;
@@ -39,7 +39,7 @@ async fn minimal_ids_and_short_absolute_timeout_pass_too() {
         c.absolute_timeout_secs = 120;
     })
     .await;
-    assert_eq!(f.backend.id_len(), 22);
+    assert_eq!(f.backend.id_len(), 2 + 1 + 22);
     let report = conformance(
         Arc::clone(&f.backend),
         &f.clock,

@@ -129,11 +129,7 @@ async fn update_identity_prunes_dead_index_entries() {
         1
     );
     let index = keys(&f, "authbench:user:*").await;
-    let members: Vec<String> = redis::cmd("SMEMBERS")
-        .arg(&index[0])
-        .query_async(&mut conn)
-        .await
-        .expect("smembers");
+    let members = common::index_members(&mut conn, &index[0]).await;
     assert_eq!(members.len(), 1, "the dead entry was dropped: {members:?}");
     assert!(members[0].starts_with(&kept_id));
 }

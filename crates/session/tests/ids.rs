@@ -29,15 +29,22 @@ async fn ids_are_long_random_base64url_and_unique() {
             tokens.push(t.await.expect("task").expect("issue").token);
         }
     }
+    let alice_tag = tokens[0][..2].to_owned();
     for token in tokens {
-        assert_eq!(token.len(), 43, "32 bytes → 43 base64url characters");
+        assert_eq!(
+            token.len(),
+            46,
+            "tag (2) + '.' + 32 bytes → 43 base64url characters"
+        );
+        let (tag, secret) = token.split_once('.').expect("<tag>.<secret>");
+        assert_eq!(tag, alice_tag, "one user, one slot tag");
         assert!(
-            token
+            secret
                 .bytes()
                 .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'),
             "base64url alphabet only, no padding"
         );
-        let raw = base64_decode(&token);
+        let raw = base64_decode(secret);
         assert_eq!(raw.len(), 32, "≥ 128 bits: 256 here");
         for (i, byte) in raw.iter().enumerate() {
             for bit in 0..8 {
@@ -87,11 +94,13 @@ async fn redis_holds_no_session_id_in_keys_or_values() {
                 .query_async(&mut conn)
                 .await
                 .expect("hgetall"),
-            "set" => redis::cmd("SMEMBERS")
+            "zset" => redis::cmd("ZRANGE")
                 .arg(key)
+                .arg(0)
+                .arg(-1)
                 .query_async(&mut conn)
                 .await
-                .expect("smembers"),
+                .expect("zrange"),
             other => panic!("unexpected key type {other} for {key}"),
         };
         everything.push_str(&values.join("\n"));
@@ -101,10 +110,12 @@ async fn redis_holds_no_session_id_in_keys_or_values() {
             !everything.contains(t.as_str()),
             "a session ID is stored in Redis"
         );
-        // Not even a recognisable piece of one.
+        // Not even a recognisable piece of its secret (the 2-character tag is in every key
+        // name on purpose).
+        let secret = &t[3..];
         assert!(
-            !everything.contains(&t[..12]),
-            "a prefix of a session ID is stored in Redis"
+            !everything.contains(&secret[..12]),
+            "a prefix of a session ID's secret is stored in Redis"
         );
     }
     assert!(

@@ -17,12 +17,16 @@ async fn malformed_input_is_refused_without_redis() {
     let mut f = fixture().await;
     f.redis.stop();
     let id_len = f.backend.id_len();
+    // A well-formed ID: tag, dot, secret.
+    let well_formed = format!("AA.{}", "A".repeat(id_len - 3));
     for (what, input) in [
         ("empty", String::new()),
-        ("short", "A".repeat(id_len - 1)),
-        ("long", "A".repeat(id_len + 1)),
+        ("short", well_formed[1..].to_owned()),
+        ("long", format!("{well_formed}A")),
         ("bad alphabet", "!".repeat(id_len)),
-        ("padding", format!("{}=", "A".repeat(id_len - 1))),
+        ("padding", format!("{}=", &well_formed[..id_len - 1])),
+        ("no tag", "A".repeat(id_len)),
+        ("bad tag", format!("A!.{}", "A".repeat(id_len - 3))),
     ] {
         let e = f.backend.verify(&input).await.expect_err(what);
         assert!(
@@ -37,11 +41,7 @@ async fn malformed_input_is_refused_without_redis() {
         .expect_err("huge");
     assert_eq!(e.kind(), ErrorKind::TooLarge);
     // A well-formed ID does need Redis, and Redis is down: fail closed.
-    let e = f
-        .backend
-        .verify(&"A".repeat(id_len))
-        .await
-        .expect_err("down");
+    let e = f.backend.verify(&well_formed).await.expect_err("down");
     assert_eq!(e.class(), ErrorClass::Unavailable, "{e}");
 }
 

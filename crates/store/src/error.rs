@@ -41,6 +41,16 @@ pub enum StoreError {
         source: redis::RedisError,
     },
 
+    /// A per-user index kept changing under a multi-key operation (a user logging in again
+    /// and again during "log out everywhere"): nothing was changed; try again later.
+    #[error("Redis at {addr}: index changed under {attempts} attempts; not applied")]
+    Contended {
+        /// Host and port.
+        addr: String,
+        /// Snapshots taken.
+        attempts: usize,
+    },
+
     /// The URL or the timeouts were refused before any connection was tried.
     #[error("invalid Redis configuration: {0}")]
     Config(String),
@@ -51,7 +61,9 @@ impl StoreError {
     /// rest.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            StoreError::Unavailable { .. } | StoreError::TimedOut { .. } => ErrorKind::Unavailable,
+            StoreError::Unavailable { .. }
+            | StoreError::TimedOut { .. }
+            | StoreError::Contended { .. } => ErrorKind::Unavailable,
             StoreError::Redis { .. } | StoreError::Config(_) => ErrorKind::Internal,
         }
     }
@@ -81,8 +93,17 @@ pub fn is_unavailable(e: &redis::RedisError) -> bool {
         || e.is_connection_dropped()
         || matches!(
             e.kind(),
-            K::Server(S::BusyLoading | S::TryAgain | S::ClusterDown | S::MasterDown | S::ReadOnly)
-                | K::ClusterConnectionNotFound
+            K::Server(
+                S::BusyLoading
+                    | S::TryAgain
+                    | S::ClusterDown
+                    | S::MasterDown
+                    | S::ReadOnly
+                    // A cluster redirect still pending when the client's retries ran out: the
+                    // slot is moving (failover, resharding), not a bug.
+                    | S::Moved
+                    | S::Ask
+            ) | K::ClusterConnectionNotFound
         )
         // Out of memory under `maxmemory`: Redis is up but cannot take the write.
         || e.code() == Some("OOM")

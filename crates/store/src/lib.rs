@@ -42,28 +42,70 @@
 
 mod error;
 mod script;
+pub mod slot;
+mod target;
 
 pub use error::{StoreError, is_unavailable};
 pub use script::LuaScript;
+pub use slot::{SLOT_TAG_CHARS, UserSlot, check_key_prefix, is_slot_tag, tagged_key};
+pub use target::RedisTarget;
+
+/// The guard every script over a per-user index starts with (expands to a string literal, for
+/// `concat!`).
+///
+/// A per-user index is a sorted set of member ids (score: the member's absolute deadline). A
+/// script that must touch the records an index names cannot compute their keys itself (Redis
+/// Cluster routes by the keys named in `KEYS`, see [`slot`]), so [`Store::run_indexed`] reads
+/// the members first (`ZRANGE`) and passes them in:
+///
+/// - `KEYS[1]` = the index, `KEYS[1 + i]` = the record of member `i` (`i` = 1‥`n`);
+/// - `ARGV[1]` = `n`, `ARGV[1 + i]` = member `i`, `ARGV[n + 2…]` = the script's own arguments.
+///
+/// The guard then checks, atomically, that the index holds no member the snapshot missed (one
+/// added by a concurrent login): if it does, the script returns `'stale'` and `run_indexed`
+/// takes a new snapshot. So "log out everywhere" cannot miss a session that was created
+/// before it completed. It defines the Lua locals `n` (member count) and `extra` (the index of
+/// the first own argument in `ARGV`).
+#[macro_export]
+macro_rules! index_guard_lua {
+    () => {
+        r#"
+local n = tonumber(ARGV[1])
+local extra = n + 2
+local snapshot = {}
+for i = 1, n do snapshot[ARGV[1 + i]] = true end
+for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  if not snapshot[m] then return 'stale' end
+end
+"#
+    };
+}
 
 /// Deletes every record named in a per-user index, then the index: "log this user out
 /// everywhere" for any design that keeps one record per credential (sessions, refresh-token
-/// families). One round trip, atomic.
-///
-/// KEYS[1] = the index (a set of member ids). ARGV[1] = the prefix that turns a member id into
-/// its record's key. Returns how many records were deleted.
-pub const DELETE_INDEXED_LUA: &str = r#"
-local n = 0
-for _, m in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  n = n + redis.call('DEL', ARGV[1] .. m)
-end
+/// families). One atomic script after the `ZRANGE` snapshot; run it with
+/// [`Store::run_indexed`]. Returns how many records were deleted.
+pub const DELETE_INDEXED_LUA: &str = concat!(
+    index_guard_lua!(),
+    r#"
+local deleted = 0
+for i = 1, n do deleted = deleted + redis.call('DEL', KEYS[1 + i]) end
 redis.call('DEL', KEYS[1])
-return n
-"#;
+return deleted
+"#
+);
+
+/// How many snapshots [`Store::run_indexed`] takes before giving up on an index that keeps
+/// changing under it (a user logging in again and again during "log out everywhere").
+pub const INDEX_ATTEMPTS: usize = 5;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig, PubSub};
+use redis::cluster::ClusterClientBuilder;
+use redis::cluster_async::ClusterConnection;
 use redis::io::tcp::TcpSettings;
 use redis::{FromRedisValue, IntoConnectionInfo, Value};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 /// How long one attempt to (re)connect to Redis may take by default: 1 s (redis-rs 1.x's
@@ -75,18 +117,46 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 /// hung or unreachable server.
 pub const DEFAULT_RESPONSE_TIMEOUT: Duration = Duration::from_millis(500);
 
-/// One shared connection to Redis, with the deadlines that make it fail closed *promptly*.
+/// Retries the cluster client may make inside one request: enough to follow a `MOVED` or
+/// `ASK` redirect after a failover or resharding (each redirect counts as a retry), few enough
+/// that a dead master is reported, not waited for. The response timeout bounds the whole
+/// request anyway (redis-rs's overall timeout, and our outer deadline).
+pub const CLUSTER_RETRIES: u32 = 2;
+
+/// Shortest pause (ms) before a cluster retry: a redirect is retried almost at once.
+const CLUSTER_MIN_RETRY_WAIT_MS: u64 = 5;
+
+/// Longest pause (ms) before a cluster retry (redis-rs's default is 655 s: far beyond any
+/// request deadline).
+const CLUSTER_MAX_RETRY_WAIT_MS: u64 = 100;
+
+/// The connection behind a [`Store`]: one multiplexed connection to one server, or the cluster
+/// client's (one multiplexed connection per node, routing by slot).
+#[derive(Clone)]
+enum Conn {
+    Single(ConnectionManager),
+    Cluster(ClusterConnection),
+}
+
+/// One shared connection to Redis (a server or a cluster), with the deadlines that make it
+/// fail closed *promptly*.
 ///
-/// Built once with [`Store::connect`]; every method takes `&self`. Cloning a `Store` clones
-/// handles, not connections.
+/// Built once with [`Store::connect`] or [`Store::connect_target`]; every method takes
+/// `&self`. Cloning a `Store` clones handles, not connections.
 #[derive(Clone)]
 pub struct Store {
-    /// The multiplexed, self-replacing connection every command goes through.
-    conn: ConnectionManager,
-    /// The client (URL + NODELAY), kept to open pub/sub connections.
-    client: redis::Client,
-    /// `host:port`, for error messages: never the URL, which may hold a password.
+    /// The multiplexed connection every command goes through.
+    conn: Conn,
+    /// Clients (address + NODELAY) pub/sub connections are opened from: the server, or each
+    /// cluster seed in turn.
+    pubsub_clients: Arc<[redis::Client]>,
+    /// Which pub/sub client to try first next time: moves on after each attempt, so a
+    /// subscriber whose node died resubscribes on the next seed.
+    next_pubsub: Arc<AtomicUsize>,
+    /// `host:port` or `cluster[host:port,…]`, for error messages: never a password.
     addr: String,
+    /// Whether this is a cluster.
+    cluster: bool,
     /// How long one (re)connection may take; also bounds opening a pub/sub connection.
     connect_timeout: Duration,
     /// How long one command may wait for its answer.
@@ -105,16 +175,37 @@ impl std::fmt::Debug for Store {
 }
 
 impl Store {
-    /// Connects, and fails fast (within about `connect_timeout + response_timeout`) if Redis is
-    /// not there.
+    /// Connects to one Redis server at `url`: [`connect_target`](Self::connect_target) with
+    /// [`RedisTarget::Single`].
     ///
     /// # Errors
     ///
-    /// [`StoreError::Config`] for a URL that is not a Redis URL or a zero timeout (the message
-    /// hides any password); [`StoreError::Unavailable`] or [`StoreError::TimedOut`], naming
-    /// host and port, when Redis does not answer.
+    /// As [`connect_target`](Self::connect_target).
     pub async fn connect(
         url: &str,
+        connect_timeout: Duration,
+        response_timeout: Duration,
+    ) -> Result<Self, StoreError> {
+        Self::connect_target(&RedisTarget::single(url), connect_timeout, response_timeout).await
+    }
+
+    /// Connects to a server or a cluster, and fails fast (within about `connect_timeout +
+    /// response_timeout`) if it is not there.
+    ///
+    /// On a cluster: the client reads the slot map from the first seed that answers and keeps
+    /// one multiplexed connection (NODELAY on) per node; the same connect and response timeouts
+    /// apply per node, retries inside a request are bounded ([`CLUSTER_RETRIES`], at most
+    /// 100 ms apart) and the whole request is bounded by the response timeout, so a dead master
+    /// answers `Unavailable` within the deadline for the keys it owned, while the other
+    /// masters keep serving theirs.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Config`] for an address that is not a Redis URL or a zero timeout (the
+    /// message hides any password); [`StoreError::Unavailable`] or [`StoreError::TimedOut`],
+    /// naming host and port, when Redis does not answer.
+    pub async fn connect_target(
+        target: &RedisTarget,
         connect_timeout: Duration,
         response_timeout: Duration,
     ) -> Result<Self, StoreError> {
@@ -125,37 +216,71 @@ impl Store {
                     .into(),
             ));
         }
-        let info = url.into_connection_info().map_err(|e| {
-            StoreError::Config(format!(
-                "redis_url is not a Redis URL ({}): {e}",
-                redact_url(url)
-            ))
-        })?;
-        let addr = info.addr().to_string();
         // Nagle's algorithm holds small writes back waiting for more; for a request/response
         // protocol of tiny messages it adds latency on a real network (redis-rs #2195).
         // redis-rs 1.x leaves it on, so we switch it off.
-        let info = info.set_tcp_settings(TcpSettings::default().set_nodelay(true));
-        let client = redis::Client::open(info).map_err(|e| StoreError::Config(e.to_string()))?;
-
-        let manager_config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(connect_timeout))
-            .set_response_timeout(Some(response_timeout))
-            // No retry loop inside a request: after a failure, the next request triggers a
-            // fresh connection attempt anyway (the manager reconnects on I/O errors), and a
-            // loop with back-off would keep *this* request waiting for seconds while Redis is
-            // down. Failing fast and letting traffic drive reconnection keeps every answer
-            // within the deadline below.
-            .set_number_of_retries(0);
+        let nodelay = || TcpSettings::default().set_nodelay(true);
+        let urls: Vec<&str> = match target {
+            RedisTarget::Single(url) => vec![url.as_str()],
+            RedisTarget::Cluster(seeds) if seeds.is_empty() => {
+                return Err(StoreError::Config(
+                    "a Redis Cluster needs seed nodes".into(),
+                ));
+            }
+            RedisTarget::Cluster(seeds) => seeds.iter().map(String::as_str).collect(),
+        };
+        let mut infos = Vec::with_capacity(urls.len());
+        for url in &urls {
+            let info = url.into_connection_info().map_err(|e| {
+                StoreError::Config(format!(
+                    "redis_url is not a Redis URL ({}): {e}",
+                    redact_url(url)
+                ))
+            })?;
+            infos.push(info.set_tcp_settings(nodelay()));
+        }
+        let addr = target.describe();
+        let pubsub_clients = infos
+            .iter()
+            .map(|info| redis::Client::open(info.clone()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| StoreError::Config(e.to_string()))?;
 
         let deadline = connect_timeout + response_timeout;
-        let conn = match tokio::time::timeout(
-            deadline,
-            ConnectionManager::new_with_config(client.clone(), manager_config),
-        )
-        .await
-        {
+        let connecting = async {
+            match target {
+                RedisTarget::Single(_) => {
+                    let manager_config = ConnectionManagerConfig::new()
+                        .set_connection_timeout(Some(connect_timeout))
+                        .set_response_timeout(Some(response_timeout))
+                        // No retry loop inside a request: after a failure, the next request
+                        // triggers a fresh connection attempt anyway (the manager reconnects
+                        // on I/O errors), and a loop with back-off would keep *this* request
+                        // waiting for seconds while Redis is down. Failing fast and letting
+                        // traffic drive reconnection keeps every answer within the deadline.
+                        .set_number_of_retries(0);
+                    ConnectionManager::new_with_config(pubsub_clients[0].clone(), manager_config)
+                        .await
+                        .map(Conn::Single)
+                }
+                RedisTarget::Cluster(_) => {
+                    let client = ClusterClientBuilder::new(infos.clone())
+                        .connection_timeout(connect_timeout)
+                        .response_timeout(response_timeout)
+                        .retries(CLUSTER_RETRIES)
+                        .min_retry_wait(CLUSTER_MIN_RETRY_WAIT_MS)
+                        .max_retry_wait(CLUSTER_MAX_RETRY_WAIT_MS)
+                        .tcp_settings(nodelay())
+                        .build()?;
+                    client.get_async_connection().await.map(Conn::Cluster)
+                }
+            }
+        };
+        let conn = match tokio::time::timeout(deadline, connecting).await {
             Ok(Ok(conn)) => conn,
+            Ok(Err(source)) if source.kind() == redis::ErrorKind::InvalidClientConfig => {
+                return Err(StoreError::Config(source.to_string()));
+            }
             Ok(Err(source)) => return Err(StoreError::Unavailable { addr, source }),
             Err(_) => {
                 return Err(StoreError::TimedOut {
@@ -166,8 +291,10 @@ impl Store {
         };
         Ok(Self {
             conn,
-            client,
+            pubsub_clients: pubsub_clients.into(),
+            next_pubsub: Arc::new(AtomicUsize::new(0)),
             addr,
+            cluster: target.is_cluster(),
             connect_timeout,
             response_timeout,
             deadline,
@@ -175,7 +302,10 @@ impl Store {
     }
 
     /// Teaches Redis the scripts now (`SCRIPT LOAD`), so a broken Redis (or one that forbids
-    /// scripting) shows up at start-up, and the first requests go straight to `EVALSHA`.
+    /// scripting) shows up at start-up, and the first requests go straight to `EVALSHA`. On a
+    /// cluster the client sends `SCRIPT LOAD` to every node (masters and replicas), so a
+    /// promoted replica knows the scripts too; a node added later learns them through the
+    /// `NOSCRIPT` → `EVAL` fallback.
     ///
     /// # Errors
     ///
@@ -196,9 +326,15 @@ impl Store {
         Ok(())
     }
 
-    /// `host:port` of the Redis server (safe to print).
+    /// `host:port` of the Redis server, or `cluster[host:port,…]` of the cluster's seeds
+    /// (safe to print).
     pub fn addr(&self) -> &str {
         &self.addr
+    }
+
+    /// Whether this store talks to a Redis Cluster.
+    pub fn is_cluster(&self) -> bool {
+        self.cluster
     }
 
     /// The ceiling on one operation: `connect_timeout + response_timeout`.
@@ -220,20 +356,74 @@ impl Store {
     ///
     /// redis-rs's own timeouts bound the connection wait (`connect_timeout`) and each command
     /// (`response_timeout`); this outer deadline is the backstop that makes "never a hang" a
-    /// property of this function rather than of every setting being right.
+    /// property of this function rather than of every setting being right. On a cluster, the
+    /// script runs on the master of `keys[0]`'s slot; all `keys` must share that slot (see
+    /// [`slot`]).
     ///
     /// # Errors
     ///
     /// [`StoreError::Unavailable`] / [`StoreError::TimedOut`] when Redis cannot answer;
-    /// [`StoreError::Redis`] when it answers with an error (a bug in the script, say).
+    /// [`StoreError::Redis`] when it answers with an error (a bug in the script, a
+    /// `CROSSSLOT`, say).
     pub async fn run(
         &self,
         script: &LuaScript,
         keys: &[&str],
         args: &[&str],
     ) -> Result<Value, StoreError> {
-        let mut conn = self.conn.clone();
-        self.bounded(script.invoke(&mut conn, keys, args)).await
+        match &self.conn {
+            Conn::Single(conn) => {
+                let mut conn = conn.clone();
+                self.bounded(script.invoke(&mut conn, keys, args)).await
+            }
+            Conn::Cluster(conn) => {
+                let mut conn = conn.clone();
+                self.bounded(script.invoke(&mut conn, keys, args)).await
+            }
+        }
+    }
+
+    /// Runs a script over a per-user index: reads the index's members (`ZRANGE`), then runs
+    /// `script` with every record they name in `KEYS` (see [`index_guard_lua!`] for the
+    /// calling convention), taking a fresh snapshot when the script reports the index changed
+    /// in between. Two round trips when nothing races.
+    ///
+    /// `record_key` turns a member into its record's key, which must share the index's slot.
+    ///
+    /// # Errors
+    ///
+    /// As [`run`](Self::run); [`StoreError::Contended`] after [`INDEX_ATTEMPTS`] stale
+    /// snapshots.
+    pub async fn run_indexed(
+        &self,
+        script: &LuaScript,
+        index: &str,
+        record_key: impl Fn(&str) -> String,
+        extra_args: &[&str],
+    ) -> Result<Value, StoreError> {
+        for _ in 0..INDEX_ATTEMPTS {
+            let mut zrange = redis::cmd("ZRANGE");
+            zrange.arg(index).arg(0).arg(-1);
+            let members: Vec<String> = self.query(&zrange).await?;
+            let records: Vec<String> = members.iter().map(|m| record_key(m)).collect();
+            let count = members.len().to_string();
+            let mut keys: Vec<&str> = Vec::with_capacity(members.len() + 1);
+            keys.push(index);
+            keys.extend(records.iter().map(String::as_str));
+            let mut args: Vec<&str> = Vec::with_capacity(members.len() + 1 + extra_args.len());
+            args.push(&count);
+            args.extend(members.iter().map(String::as_str));
+            args.extend_from_slice(extra_args);
+            let reply = self.run(script, &keys, &args).await?;
+            match &reply {
+                Value::BulkString(b) if b.as_slice() == b"stale" => continue,
+                _ => return Ok(reply),
+            }
+        }
+        Err(StoreError::Contended {
+            addr: self.addr.clone(),
+            attempts: INDEX_ATTEMPTS,
+        })
     }
 
     /// Sends one command (or `MGET`, `PUBLISH`, …) under the operation deadline and converts
@@ -243,27 +433,55 @@ impl Store {
     ///
     /// As [`run`](Self::run); a reply that does not convert to `T` is [`StoreError::Redis`].
     pub async fn query<T: FromRedisValue>(&self, cmd: &redis::Cmd) -> Result<T, StoreError> {
-        let mut conn = self.conn.clone();
-        self.bounded(cmd.query_async::<T>(&mut conn)).await
+        match &self.conn {
+            Conn::Single(conn) => {
+                let mut conn = conn.clone();
+                self.bounded(cmd.query_async::<T>(&mut conn)).await
+            }
+            Conn::Cluster(conn) => {
+                let mut conn = conn.clone();
+                self.bounded(cmd.query_async::<T>(&mut conn)).await
+            }
+        }
     }
 
-    /// Opens a dedicated pub/sub connection (same URL, same NODELAY) within the connect
-    /// timeout. A subscribed connection can do nothing but receive, so it is never the shared
-    /// one; and it does not reconnect by itself: the subscriber notices the end of its message
-    /// stream and calls this again.
+    /// Opens a dedicated pub/sub connection (NODELAY on) within the connect timeout. A
+    /// subscribed connection can do nothing but receive, so it is never the shared one; and
+    /// it does not reconnect by itself: the subscriber notices the end of its message stream
+    /// and calls this again.
+    ///
+    /// On a cluster, classic `PUBLISH` is broadcast over the cluster bus to **every** node
+    /// (masters and replicas), so subscribing on any one node hears every message. This tries
+    /// the seeds in turn, starting after the one used last time, and returns the first that
+    /// answers: a subscriber whose node died moves on to the next seed.
     ///
     /// # Errors
     ///
-    /// [`StoreError::Unavailable`] / [`StoreError::TimedOut`] when Redis is not there.
+    /// [`StoreError::Unavailable`] / [`StoreError::TimedOut`] when no seed answers (the last
+    /// seed's error).
     pub async fn subscribe(&self) -> Result<PubSub, StoreError> {
-        match tokio::time::timeout(self.connect_timeout, self.client.get_async_pubsub()).await {
-            Ok(Ok(pubsub)) => Ok(pubsub),
-            Ok(Err(e)) => Err(StoreError::from_redis(e, &self.addr)),
-            Err(_) => Err(StoreError::TimedOut {
-                addr: self.addr.clone(),
-                after: self.connect_timeout,
-            }),
+        let count = self.pubsub_clients.len();
+        let first = self.next_pubsub.fetch_add(1, Ordering::Relaxed);
+        let mut last_error = None;
+        for i in 0..count {
+            let client = &self.pubsub_clients[(first + i) % count];
+            let addr = client.get_connection_info().addr().to_string();
+            match tokio::time::timeout(self.connect_timeout, client.get_async_pubsub()).await {
+                Ok(Ok(pubsub)) => {
+                    // Next time, start with the seed after this one.
+                    self.next_pubsub.store(first + i + 1, Ordering::Relaxed);
+                    return Ok(pubsub);
+                }
+                Ok(Err(e)) => last_error = Some(StoreError::from_redis(e, &addr)),
+                Err(_) => {
+                    last_error = Some(StoreError::TimedOut {
+                        addr,
+                        after: self.connect_timeout,
+                    });
+                }
+            }
         }
+        Err(last_error.unwrap_or_else(|| StoreError::Config("no Redis address".into())))
     }
 
     /// Awaits `op` under the deadline, mapping failures.

@@ -1,6 +1,6 @@
 //! [`LuaScript`]: a script Redis runs atomically, called by its SHA-1.
 
-use redis::aio::ConnectionManager;
+use redis::aio::ConnectionLike;
 use redis::{ErrorKind, RedisError, ServerErrorKind, Value};
 
 /// A Lua script called by its SHA-1 (`EVALSHA`), with an `EVAL` fallback when Redis does not
@@ -46,9 +46,9 @@ impl LuaScript {
     }
 
     /// Runs the script: `EVALSHA`, and only on `NOSCRIPT` one `EVAL`.
-    pub(crate) async fn invoke(
+    pub(crate) async fn invoke<C: ConnectionLike + Send>(
         &self,
-        conn: &mut ConnectionManager,
+        conn: &mut C,
         keys: &[&str],
         args: &[&str],
     ) -> Result<Value, RedisError> {

@@ -19,18 +19,25 @@
 //!
 //! - `redis`: [`RedisServer`], [`RedisServerOptions`], and the binary finders
 //!   [`find_redis_server`], [`redis_cli_path`], [`redis_server_version`].
+//! - `cluster`: [`RedisCluster`] (a private Redis Cluster, 3 masters or 3 + 3 replicas) and
+//!   [`failover_experiment`] (acknowledged logouts lost in a master failover).
 //! - `conformance`: [`conformance`], [`ConformanceOptions`], [`ConformanceReport`].
 //! - `error`: [`TestkitError`].
 //! - `postgres`: [`PostgresServer`], [`PostgresServerOptions`], [`find_postgres_bin_dir`],
 //!   [`postgres_version`]: a private PostgreSQL (as the `postgres` user when we are root).
 //! - `proxy`: [`LatencyProxy`], a TCP proxy that adds a delay each way ("Redis 1 ms away").
 
+mod cluster;
 mod conformance;
 mod error;
 mod postgres;
 mod proxy;
 mod redis;
 
+pub use cluster::{
+    ClusterNodeInfo, FailoverOptions, FailoverReport, NodeRole, RedisCluster, RedisClusterOptions,
+    failover_experiment,
+};
 pub use conformance::{ConformanceOptions, ConformanceReport, HUGE_INPUT_BYTES, conformance};
 pub use error::{REDIS_INSTALL_HINT, TestkitError};
 pub use postgres::{

@@ -1,7 +1,8 @@
 //! `denylist`: revoked `jti`s in Redis, checked on every verify.
 //!
 //! `revoke(token)` verifies the token (only a token we signed can be revoked, so nobody can
-//! fill Redis with junk) and stores `<prefix>:jwt:deny:<jti>` with a TTL equal to the token's
+//! fill Redis with junk) and stores `<prefix>:jwt:deny:{T}:<jti>` (`T`: the owner's slot tag,
+//! so the entry shares a Redis Cluster slot with the owner's epoch) with a TTL equal to the token's
 //! remaining life plus the leeway: after that the token is expired anyway and the entry can go.
 //! `revoke_all(sub)` raises the user's epoch (see the [parent module](super)).
 //!
@@ -14,7 +15,7 @@
 //! variant of the token carries the same one.
 
 use authbench_core::{Error, ErrorKind, Principal};
-use authbench_store::{Store, StoreError};
+use authbench_store::{Store, StoreError, UserSlot, tagged_key};
 
 use super::{NotBefore, on_store_failure, parse_epoch, revoked_by_epoch};
 
@@ -22,7 +23,7 @@ use super::{NotBefore, on_store_failure, parse_epoch, revoked_by_epoch};
 #[derive(Debug)]
 pub(crate) struct Denylist {
     store: Store,
-    /// `<prefix>:jwt:deny:`, followed by the `jti`.
+    /// `<prefix>:jwt:deny:`, followed by `{tag}:` and the `jti`.
     deny_prefix: String,
     /// The per-user epoch behind `revoke_all`.
     not_before: NotBefore,
@@ -41,6 +42,7 @@ impl Denylist {
         leeway_secs: u64,
         fail_open: bool,
     ) -> Result<Self, StoreError> {
+        authbench_store::check_key_prefix(prefix)?;
         let not_before = NotBefore::new(prefix, token_ttl_secs, leeway_secs);
         store.load_scripts(&not_before.scripts()).await?;
         Ok(Self {
@@ -56,11 +58,17 @@ impl Denylist {
         &self.store
     }
 
+    /// `<prefix>:jwt:deny:{tag}:<jti>`: in the owner's slot, beside the owner's epoch.
+    fn deny_key(&self, user: &UserSlot, jti: &str) -> String {
+        tagged_key(&self.deny_prefix, user.tag(), jti)
+    }
+
     /// The one round trip of every verify: is this `jti` denied, and what is the user's epoch?
     pub(crate) async fn check(&self, p: &Principal) -> Result<(), Error> {
+        let user = UserSlot::of(&p.subject);
         let mut cmd = redis::cmd("MGET");
-        cmd.arg(format!("{}{}", self.deny_prefix, p.credential_id))
-            .arg(self.not_before.key(&p.subject));
+        cmd.arg(self.deny_key(&user, &p.credential_id))
+            .arg(self.not_before.key_of(&user));
         let (denied, epoch) = match self
             .store
             .query::<(Option<String>, Option<String>)>(&cmd)
@@ -94,7 +102,7 @@ impl Denylist {
             .max(1)
             + 1;
         let mut cmd = redis::cmd("SET");
-        cmd.arg(format!("{}{}", self.deny_prefix, p.credential_id))
+        cmd.arg(self.deny_key(&UserSlot::of(&p.subject), &p.credential_id))
             .arg("1")
             .arg("EX")
             .arg(ttl);

@@ -188,6 +188,7 @@ impl Epoch {
         capacity: usize,
         fail_open: bool,
     ) -> Result<Self, StoreError> {
+        authbench_store::check_key_prefix(prefix)?;
         let not_before = NotBefore::new(prefix, token_ttl_secs, leeway_secs);
         store.load_scripts(&not_before.scripts()).await?;
         let channel = format!("{prefix}:jwt:epoch");

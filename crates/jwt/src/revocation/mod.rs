@@ -23,6 +23,16 @@
 //! could revoke has expired anyway (`ttl + leeway + 1` seconds after `T`). Keys hash the
 //! subject, so odd user names never shape key names.
 //!
+//! # Redis Cluster
+//!
+//! Every key carries the user's slot tag (`{T}`, 2 characters of SHA-256(subject); see
+//! `authbench_store::slot`): a denied `jti` and its owner's epoch share a slot, so the
+//! deny-list check stays one `MGET`; a refresh-token family, its tokens and the user's index
+//! share one too, so each script names all its keys and runs on one node. Different users
+//! spread over the cluster. The epoch strategy's pub/sub uses classic `PUBLISH`, which a
+//! cluster broadcasts to every node, so the subscriber listens on any one node (the seeds in
+//! turn) and moves to the next seed when its node dies. The same layout runs on one Redis.
+//!
 //! # Failing closed
 //!
 //! When a check needs Redis and Redis cannot answer, `verify` is
@@ -51,7 +61,7 @@ use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 use authbench_core::{Authenticator, Error, ErrorClass, ErrorKind, RevocationModel};
-use authbench_store::{LuaScript, Store, StoreError};
+use authbench_store::{LuaScript, Store, StoreError, UserSlot, tagged_key};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
@@ -169,7 +179,8 @@ return new
 /// The per-user epoch, shared by `denylist` and `epoch`: key names and the raise script.
 #[derive(Debug)]
 pub(crate) struct NotBefore {
-    /// `<prefix>:jwt:epoch:`, followed by base64url(SHA-256(subject)).
+    /// `<prefix>:jwt:epoch:`, followed by `{tag}:` and base64url(SHA-256(subject)): in the
+    /// user's Redis Cluster slot (see `authbench_store::slot`), beside the user's denied `jti`s.
     key_prefix: String,
     /// The raise-and-publish script.
     raise: LuaScript,
@@ -189,7 +200,12 @@ impl NotBefore {
 
     /// The Redis key holding `subject`'s epoch.
     pub(crate) fn key(&self, subject: &str) -> String {
-        format!("{}{}", self.key_prefix, sha256_b64(subject.as_bytes()))
+        self.key_of(&UserSlot::of(subject))
+    }
+
+    /// The Redis key holding the epoch of `user`.
+    pub(crate) fn key_of(&self, user: &UserSlot) -> String {
+        tagged_key(&self.key_prefix, user.tag(), user.hash())
     }
 
     pub(crate) fn scripts(&self) -> [&LuaScript; 1] {

@@ -34,22 +34,37 @@
 //!
 //! # Keys
 //!
-//! - `<prefix>:jwt:fam:<fid>`: a hash `sub`, `ten`, `roles` (JSON), `created`, `deadline`,
-//!   `cur` (hash of the current refresh token), `idx` (the user's index key). Expires at the
-//!   family's deadline: [`JwtConfig::refresh_ttl_secs`](crate::JwtConfig::refresh_ttl_secs)
-//!   after login, however often it rotates (an absolute lifetime, like a session's).
-//! - `<prefix>:jwt:rt:<SHA-256(refresh token)>` → `fid`, for every token the family ever had
-//!   (spent ones too: that is how reuse is recognised), until the family's deadline.
-//! - `<prefix>:jwt:ufam:<SHA-256(subject)>`: the set of the user's family IDs, for
-//!   `revoke_all` and `update_identity`.
+//! Every key carries the user's slot tag `{T}` (2 characters of SHA-256(subject), see
+//! `authbench_store::slot`), so a family, its refresh tokens and the user's index share one
+//! Redis Cluster hash slot, and users spread over the cluster. The same layout serves a single
+//! Redis.
+//!
+//! - A **family ID** (the access token's `sid` claim) is `T.<fid>`: the tag, a dot, 128 random
+//!   bits (22 base64url characters).
+//! - A **refresh token** is `T.<base64url(fid bytes ‖ 256-bit secret)>` (67 characters): the
+//!   server finds tag and family from the token alone, as every script must name all its keys
+//!   up front. Its one dot tells it from a JWT (two dots). A user's tokens share the tag (the
+//!   linkability trade-off documented in `authbench_store::slot`).
+//! - `<prefix>:jwt:fam:{T}:<fid>`: a hash `sub`, `ten`, `roles` (JSON), `created`, `deadline`,
+//!   `cur` (hash of the current refresh token). Expires at the family's deadline:
+//!   [`JwtConfig::refresh_ttl_secs`](crate::JwtConfig::refresh_ttl_secs) after login, however
+//!   often it rotates (an absolute lifetime, like a session's).
+//! - `<prefix>:jwt:rt:{T}:<SHA-256(refresh token)>` → `fid`, for every token the family ever
+//!   had (spent ones too: that is how reuse is recognised), until the family's deadline. A
+//!   token whose hash is not there was never issued: it is `unknown`, and (unlike a spent one)
+//!   cannot revoke anyone's family.
+//! - `<prefix>:jwt:ufam:{T}:<SHA-256(subject)>`: a sorted set of the user's family IDs (scored
+//!   by deadline), for `revoke_all` and `update_identity`; pruned lazily like the session
+//!   index.
 //!
 //! Revoking a family deletes its hash: its refresh tokens still map to the `fid`, which no
 //! longer exists, so they are all dead in one `DEL`. Access tokens carry the family ID as the
-//! `sid` claim, so `revoke(access token)` (logout) can find the family. Scripts reach keys they
-//! compute inside Redis (standalone Redis only, as in the session crate).
+//! `sid` claim, so `revoke(access token)` (logout) can find the family.
 
 use authbench_core::{Error, ErrorKind, Identity};
-use authbench_store::{LuaScript, Store, StoreError};
+use authbench_store::{
+    LuaScript, Store, StoreError, UserSlot, index_guard_lua, is_slot_tag, tagged_key,
+};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use redis::Value;
@@ -57,103 +72,93 @@ use redis::Value;
 use super::sha256_b64;
 use crate::error::JwtError;
 
-/// Random bytes in a refresh token: 256 bits (the brief's floor, and the session crate's
-/// default), 43 base64url characters.
+/// Random bytes in a refresh token's secret: 256 bits (the brief's floor, and the session
+/// crate's default).
 pub const REFRESH_TOKEN_BYTES: usize = 32;
 
-/// Length of a refresh token in characters: `ceil(32 * 4 / 3)` without padding.
-const REFRESH_TOKEN_CHARS: usize = 43;
-
-/// Random bytes in a family ID: 128 bits, unguessable, 22 characters in the `sid` claim.
+/// Random bytes in a family ID: 128 bits, unguessable.
 const FAMILY_ID_BYTES: usize = 16;
 
+/// Characters of the random part of a family ID: `ceil(16 * 4 / 3)`.
+const FID_CHARS: usize = 22;
+
+/// Characters of a refresh token's blob: base64url of fid bytes and secret (48 bytes → 64).
+const BLOB_CHARS: usize = 64;
+
+/// Length of a refresh token in characters: tag, dot, blob.
+const REFRESH_TOKEN_CHARS: usize = authbench_store::SLOT_TAG_CHARS + 1 + BLOB_CHARS;
+
 /// Starts a family. KEYS = family, refresh token, user index. ARGV = sub, ten, roles, now,
-/// deadline, refresh-token hash, fid, ttl, family key prefix. Returns 1, or 0 if either key
-/// exists (a collision of 128/256-bit random values: the generator is broken).
+/// deadline, refresh-token hash, fid, ttl. Returns 1, or 0 if either key exists (a collision
+/// of 128/256-bit random values: the generator is broken).
 const ISSUE_LUA: &str = r#"
 if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'sub', ARGV[1], 'ten', ARGV[2], 'roles', ARGV[3],
-           'created', ARGV[4], 'deadline', ARGV[5], 'cur', ARGV[6], 'idx', KEYS[3])
+           'created', ARGV[4], 'deadline', ARGV[5], 'cur', ARGV[6])
 redis.call('EXPIRE', KEYS[1], ARGV[8])
 redis.call('SET', KEYS[2], ARGV[7], 'EX', ARGV[8])
-for _, m in ipairs(redis.call('SRANDMEMBER', KEYS[3], 3)) do
-  if redis.call('EXISTS', ARGV[9] .. m) == 0 then redis.call('SREM', KEYS[3], m) end
-end
-redis.call('SADD', KEYS[3], ARGV[7])
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', ARGV[4])
+redis.call('ZADD', KEYS[3], ARGV[5], ARGV[7])
 redis.call('EXPIRE', KEYS[3], ARGV[8])
 return 1
 "#;
 
-/// Rotates. KEYS = presented refresh token, successor. ARGV = now, presented hash, successor
-/// hash, family key prefix. Returns `{"ok", fid, sub, ten, roles, deadline}`, or `{"unknown"}`,
-/// `{"revoked"}`, `{"expired"}`, `{"reuse"}` (the family is now revoked), `{"corrupt"}`,
-/// `{"collision"}`.
+/// Rotates. KEYS = presented refresh token, successor, family. ARGV = now, presented hash,
+/// successor hash, fid (from the token). Returns `{"ok", fid, sub, ten, roles, deadline}`, or
+/// `{"unknown"}`, `{"revoked"}`, `{"expired"}`, `{"reuse"}` (the family is now revoked),
+/// `{"corrupt"}`, `{"collision"}`.
 const ROTATE_LUA: &str = r#"
 local fid = redis.call('GET', KEYS[1])
-if not fid then return {'unknown'} end
-local fam = ARGV[4] .. fid
-local f = redis.call('HMGET', fam, 'sub', 'ten', 'roles', 'deadline', 'cur', 'idx')
+if not fid or fid ~= ARGV[4] then return {'unknown'} end
+local f = redis.call('HMGET', KEYS[3], 'sub', 'ten', 'roles', 'deadline', 'cur')
 if not f[1] then return {'revoked'} end
 local now, deadline = tonumber(ARGV[1]), tonumber(f[4])
 if not deadline or not f[2] or not f[3] or not f[5] then return {'corrupt'} end
-local function kill()
-  redis.call('DEL', fam)
-  if f[6] then redis.call('SREM', f[6], fid) end
-end
-if now >= deadline then kill() return {'expired'} end
-if f[5] ~= ARGV[2] then kill() return {'reuse'} end
+if now >= deadline then redis.call('DEL', KEYS[3]) return {'expired'} end
+if f[5] ~= ARGV[2] then redis.call('DEL', KEYS[3]) return {'reuse'} end
 if not redis.call('SET', KEYS[2], fid, 'NX', 'EX', deadline - now) then return {'collision'} end
-redis.call('HSET', fam, 'cur', ARGV[3])
+redis.call('HSET', KEYS[3], 'cur', ARGV[3])
 return {'ok', fid, f[1], f[2], f[3], deadline}
 "#;
 
-/// Revokes a family by its ID. KEYS = family. ARGV = fid. Returns 1 if it existed.
-const REVOKE_FAMILY_LUA: &str = r#"
-local idx = redis.call('HGET', KEYS[1], 'idx')
-local n = redis.call('DEL', KEYS[1])
-if idx then redis.call('SREM', idx, ARGV[1]) end
-return n
-"#;
-
-/// Revokes the family of a refresh token. KEYS = refresh token. ARGV = family key prefix.
+/// Revokes the family of a refresh token, if the token was really issued. KEYS = refresh
+/// token, family. ARGV = fid (from the token). Returns 1 if a family was deleted.
 const REVOKE_BY_REFRESH_LUA: &str = r#"
-local fid = redis.call('GET', KEYS[1])
-if not fid then return 0 end
-local fam = ARGV[1] .. fid
-local idx = redis.call('HGET', fam, 'idx')
-local n = redis.call('DEL', fam)
-if idx then redis.call('SREM', idx, fid) end
-return n
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+return redis.call('DEL', KEYS[2])
 "#;
 
-/// Revokes every record of a user: the store's shared script (index + prefix).
+/// Revokes every family of a user: the store's shared script (index + its families).
 const REVOKE_ALL_LUA: &str = authbench_store::DELETE_INDEXED_LUA;
 
-/// Rewrites tenant and roles in every live family of a user. KEYS = user index. ARGV = family
-/// key prefix, tenant, roles JSON. Returns how many families were updated.
-const UPDATE_IDENTITY_LUA: &str = r#"
-local n = 0
-for _, m in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  local fam = ARGV[1] .. m
-  if redis.call('EXISTS', fam) == 1 then
-    redis.call('HSET', fam, 'ten', ARGV[2], 'roles', ARGV[3])
-    n = n + 1
+/// Rewrites tenant and roles in every live family of a user. Index calling convention
+/// (`index_guard_lua!`); own ARGV = tenant, roles JSON. Returns how many families were updated.
+const UPDATE_IDENTITY_LUA: &str = concat!(
+    index_guard_lua!(),
+    r#"
+local updated = 0
+for i = 1, n do
+  if redis.call('EXISTS', KEYS[1 + i]) == 1 then
+    redis.call('HSET', KEYS[1 + i], 'ten', ARGV[extra], 'roles', ARGV[extra + 1])
+    updated = updated + 1
   else
-    redis.call('SREM', KEYS[1], m)
+    redis.call('ZREM', KEYS[1], ARGV[1 + i])
   end
 end
-return n
-"#;
+return updated
+"#
+);
 
 /// What a successful rotation hands back: the family and the identity to sign.
 #[derive(Debug)]
 pub(crate) struct Rotated {
+    /// The `sid` claim: `T.<fid>`.
     pub(crate) family_id: String,
     pub(crate) identity: Identity,
     pub(crate) refresh_token: String,
 }
 
-/// A new family: its ID and first refresh token.
+/// A new family: its ID (the `sid` claim, `T.<fid>`) and first refresh token.
 #[derive(Debug)]
 pub(crate) struct Started {
     pub(crate) family_id: String,
@@ -166,7 +171,6 @@ pub(crate) struct Refresh {
     store: Store,
     issue_lua: LuaScript,
     rotate_lua: LuaScript,
-    revoke_family_lua: LuaScript,
     revoke_by_refresh_lua: LuaScript,
     revoke_all_lua: LuaScript,
     update_identity_lua: LuaScript,
@@ -178,12 +182,6 @@ pub(crate) struct Refresh {
     user_prefix: String,
     /// A family's absolute lifetime, seconds.
     family_ttl_secs: u64,
-}
-
-fn random_b64<const N: usize>() -> Result<String, JwtError> {
-    let mut bytes = [0u8; N];
-    getrandom::fill(&mut bytes).map_err(|_| JwtError::Random)?;
-    Ok(URL_SAFE_NO_PAD.encode(bytes))
 }
 
 fn corrupt(why: &str) -> Error {
@@ -200,13 +198,52 @@ fn text(v: &Value) -> Result<&str, Error> {
     }
 }
 
-/// Whether `token` has the shape of one of our refresh tokens (43 base64url characters); the
-/// backend uses it to tell refresh tokens from access tokens in `revoke`.
+fn is_b64url(s: &str) -> bool {
+    s.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// A refresh token's parts, found without Redis.
+struct ParsedRefresh<'a> {
+    tag: &'a str,
+    fid: String,
+}
+
+/// Splits a refresh token into tag and family ID, or says it is not one of ours. Pure
+/// computation: garbage never reaches Redis.
+fn parse_refresh_token(token: &str) -> Option<ParsedRefresh<'_>> {
+    if !looks_like_refresh_token(token) {
+        return None;
+    }
+    let (tag, blob) = token.split_at(authbench_store::SLOT_TAG_CHARS);
+    let mut raw = [0u8; FAMILY_ID_BYTES + REFRESH_TOKEN_BYTES];
+    match URL_SAFE_NO_PAD.decode_slice(&blob[1..], &mut raw) {
+        Ok(n) if n == raw.len() => Some(ParsedRefresh {
+            tag,
+            fid: URL_SAFE_NO_PAD.encode(&raw[..FAMILY_ID_BYTES]),
+        }),
+        _ => None,
+    }
+}
+
+/// Splits a family ID (`sid` claim) `T.<fid>` into tag and fid.
+fn parse_family_id(sid: &str) -> Option<(&str, &str)> {
+    let (tag, fid) = sid.split_once('.')?;
+    (is_slot_tag(tag) && fid.len() == FID_CHARS && is_b64url(fid)).then_some((tag, fid))
+}
+
+/// Whether `token` has the shape of one of our refresh tokens (`T.` and 64 base64url
+/// characters, one dot); the backend uses it to tell refresh tokens from access tokens (two
+/// dots) in `revoke`.
 pub(crate) fn looks_like_refresh_token(token: &str) -> bool {
-    token.len() == REFRESH_TOKEN_CHARS
-        && token
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    // Bytes, not string slices: a multi-byte character must not make us slice inside it.
+    let bytes = token.as_bytes();
+    let b64 = |b: &u8| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_';
+    let tag = authbench_store::SLOT_TAG_CHARS;
+    bytes.len() == REFRESH_TOKEN_CHARS
+        && bytes[tag] == b'.'
+        && bytes[..tag].iter().all(b64)
+        && bytes[tag + 1..].iter().all(b64)
 }
 
 impl Refresh {
@@ -215,11 +252,11 @@ impl Refresh {
         prefix: &str,
         family_ttl_secs: u64,
     ) -> Result<Self, StoreError> {
+        authbench_store::check_key_prefix(prefix)?;
         let this = Self {
             store,
             issue_lua: LuaScript::new(ISSUE_LUA),
             rotate_lua: LuaScript::new(ROTATE_LUA),
-            revoke_family_lua: LuaScript::new(REVOKE_FAMILY_LUA),
             revoke_by_refresh_lua: LuaScript::new(REVOKE_BY_REFRESH_LUA),
             revoke_all_lua: LuaScript::new(REVOKE_ALL_LUA),
             update_identity_lua: LuaScript::new(UPDATE_IDENTITY_LUA),
@@ -232,7 +269,6 @@ impl Refresh {
             .load_scripts(&[
                 &this.issue_lua,
                 &this.rotate_lua,
-                &this.revoke_family_lua,
                 &this.revoke_by_refresh_lua,
                 &this.revoke_all_lua,
                 &this.update_identity_lua,
@@ -245,28 +281,48 @@ impl Refresh {
         &self.store
     }
 
-    fn rt_key(&self, refresh_token: &str) -> (String, String) {
+    /// The key of a refresh token (in slot `tag`) and its hash.
+    fn rt_key(&self, tag: &str, refresh_token: &str) -> (String, String) {
         let hash = sha256_b64(refresh_token.as_bytes());
-        (format!("{}{hash}", self.rt_prefix), hash)
+        (tagged_key(&self.rt_prefix, tag, &hash), hash)
     }
 
-    fn user_key(&self, subject: &str) -> String {
-        format!("{}{}", self.user_prefix, sha256_b64(subject.as_bytes()))
+    fn fam_key(&self, tag: &str, fid: &str) -> String {
+        tagged_key(&self.fam_prefix, tag, fid)
+    }
+
+    fn user_key(&self, user: &UserSlot) -> String {
+        tagged_key(&self.user_prefix, user.tag(), user.hash())
+    }
+
+    /// A fresh refresh token of family `fid_raw` in slot `tag`.
+    fn new_token(tag: &str, fid_raw: &[u8; FAMILY_ID_BYTES]) -> Result<String, Error> {
+        let mut raw = [0u8; FAMILY_ID_BYTES + REFRESH_TOKEN_BYTES];
+        raw[..FAMILY_ID_BYTES].copy_from_slice(fid_raw);
+        getrandom::fill(&mut raw[FAMILY_ID_BYTES..]).map_err(|_| JwtError::Random)?;
+        let mut token = String::with_capacity(REFRESH_TOKEN_CHARS);
+        token.push_str(tag);
+        token.push('.');
+        URL_SAFE_NO_PAD.encode_string(raw, &mut token);
+        Ok(token)
     }
 
     /// Starts a family for `who`: one round trip.
     pub(crate) async fn start(&self, who: &Identity, now: u64) -> Result<Started, Error> {
-        let family_id = random_b64::<FAMILY_ID_BYTES>()?;
-        let refresh_token = random_b64::<REFRESH_TOKEN_BYTES>()?;
-        let (rt_key, rt_hash) = self.rt_key(&refresh_token);
-        let fam_key = format!("{}{family_id}", self.fam_prefix);
+        let user = UserSlot::of(&who.subject);
+        let mut fid_raw = [0u8; FAMILY_ID_BYTES];
+        getrandom::fill(&mut fid_raw).map_err(|_| JwtError::Random)?;
+        let fid = URL_SAFE_NO_PAD.encode(fid_raw);
+        let refresh_token = Self::new_token(user.tag(), &fid_raw)?;
+        let (rt_key, rt_hash) = self.rt_key(user.tag(), &refresh_token);
+        let fam_key = self.fam_key(user.tag(), &fid);
         let roles = serde_json::to_string(&who.roles)
             .map_err(|e| corrupt(&format!("roles not serialisable: {e}")))?;
         let reply = self
             .store
             .run(
                 &self.issue_lua,
-                &[&fam_key, &rt_key, &self.user_key(&who.subject)],
+                &[&fam_key, &rt_key, &self.user_key(&user)],
                 &[
                     &who.subject,
                     &who.tenant,
@@ -274,9 +330,8 @@ impl Refresh {
                     &now.to_string(),
                     &(now + self.family_ttl_secs).to_string(),
                     &rt_hash,
-                    &family_id,
+                    &fid,
                     &self.family_ttl_secs.to_string(),
-                    &self.fam_prefix,
                 ],
             )
             .await?;
@@ -286,7 +341,7 @@ impl Refresh {
             ));
         }
         Ok(Started {
-            family_id,
+            family_id: format!("{}.{fid}", user.tag()),
             refresh_token,
         })
     }
@@ -294,21 +349,27 @@ impl Refresh {
     /// Spends `presented` and returns its successor with the family's (current) identity:
     /// one round trip. Reuse of a spent token revokes the family.
     pub(crate) async fn rotate(&self, presented: &str, now: u64) -> Result<Rotated, Error> {
-        if !looks_like_refresh_token(presented) {
+        let Some(parsed) = parse_refresh_token(presented) else {
             return Err(Error::new(
                 ErrorKind::Malformed,
                 "not a refresh token of this server",
             ));
-        }
-        let (old_key, old_hash) = self.rt_key(presented);
-        let successor = random_b64::<REFRESH_TOKEN_BYTES>()?;
-        let (new_key, new_hash) = self.rt_key(&successor);
+        };
+        let tag = parsed.tag;
+        let mut fid_raw = [0u8; FAMILY_ID_BYTES];
+        URL_SAFE_NO_PAD
+            .decode_slice(&parsed.fid, &mut fid_raw)
+            .map_err(|_| corrupt("family id does not decode"))?;
+        let (old_key, old_hash) = self.rt_key(tag, presented);
+        let successor = Self::new_token(tag, &fid_raw)?;
+        let (new_key, new_hash) = self.rt_key(tag, &successor);
+        let fam_key = self.fam_key(tag, &parsed.fid);
         let reply = self
             .store
             .run(
                 &self.rotate_lua,
-                &[&old_key, &new_key],
-                &[&now.to_string(), &old_hash, &new_hash, &self.fam_prefix],
+                &[&old_key, &new_key, &fam_key],
+                &[&now.to_string(), &old_hash, &new_hash, &parsed.fid],
             )
             .await?;
         let Value::Array(fields) = reply else {
@@ -320,7 +381,7 @@ impl Refresh {
                 let roles: Vec<String> = serde_json::from_str(text(roles)?)
                     .map_err(|_| corrupt("roles are not a JSON string array"))?;
                 Ok(Rotated {
-                    family_id: text(fid)?.to_owned(),
+                    family_id: format!("{tag}.{}", text(fid)?),
                     identity: Identity {
                         subject: text(sub)?.to_owned(),
                         tenant: text(ten)?.to_owned(),
@@ -355,31 +416,47 @@ impl Refresh {
         }
     }
 
-    /// Revokes the family `family_id` (logout with an access token).
+    /// Revokes the family `family_id` (the `sid` claim of a verified access token; logout).
+    /// One `DEL`; the user's index drops the entry lazily.
     pub(crate) async fn revoke_family(&self, family_id: &str) -> Result<(), Error> {
-        let key = format!("{}{family_id}", self.fam_prefix);
-        self.store
-            .run(&self.revoke_family_lua, &[&key], &[family_id])
-            .await?;
+        let Some((tag, fid)) = parse_family_id(family_id) else {
+            return Err(Error::new(
+                ErrorKind::Malformed,
+                "claim `sid` is not a family ID of this server",
+            ));
+        };
+        let mut del = redis::cmd("DEL");
+        del.arg(self.fam_key(tag, fid));
+        self.store.query::<i64>(&del).await?;
         Ok(())
     }
 
     /// Revokes the family of a refresh token (logout with the refresh token, RFC 7009 style).
+    /// A token that was never issued changes nothing.
     pub(crate) async fn revoke_by_refresh_token(&self, refresh_token: &str) -> Result<(), Error> {
-        let (key, _) = self.rt_key(refresh_token);
+        let Some(parsed) = parse_refresh_token(refresh_token) else {
+            return Err(Error::new(
+                ErrorKind::Malformed,
+                "not a refresh token of this server",
+            ));
+        };
+        let (key, _) = self.rt_key(parsed.tag, refresh_token);
+        let fam = self.fam_key(parsed.tag, &parsed.fid);
         self.store
-            .run(&self.revoke_by_refresh_lua, &[&key], &[&self.fam_prefix])
+            .run(&self.revoke_by_refresh_lua, &[&key, &fam], &[&parsed.fid])
             .await?;
         Ok(())
     }
 
-    /// Revokes every family of `subject`: one round trip.
+    /// Revokes every family of `subject`: `ZRANGE` of the index, then one script.
     pub(crate) async fn revoke_all(&self, subject: &str) -> Result<(), Error> {
+        let user = UserSlot::of(subject);
         self.store
-            .run(
+            .run_indexed(
                 &self.revoke_all_lua,
-                &[&self.user_key(subject)],
-                &[&self.fam_prefix],
+                &self.user_key(&user),
+                |m| self.fam_key(user.tag(), m),
+                &[],
             )
             .await?;
         Ok(())
@@ -387,13 +464,15 @@ impl Refresh {
 
     /// Rewrites tenant and roles in every family of `who.subject`: the next refresh signs them.
     pub(crate) async fn update_identity(&self, who: &Identity) -> Result<(), Error> {
+        let user = UserSlot::of(&who.subject);
         let roles = serde_json::to_string(&who.roles)
             .map_err(|e| corrupt(&format!("roles not serialisable: {e}")))?;
         self.store
-            .run(
+            .run_indexed(
                 &self.update_identity_lua,
-                &[&self.user_key(&who.subject)],
-                &[&self.fam_prefix, &who.tenant, &roles],
+                &self.user_key(&user),
+                |m| self.fam_key(user.tag(), m),
+                &[&who.tenant, &roles],
             )
             .await?;
         Ok(())
@@ -406,13 +485,34 @@ mod tests {
 
     #[test]
     fn refresh_tokens_have_one_shape() {
-        let t = random_b64::<REFRESH_TOKEN_BYTES>().expect("rng");
+        let fid = [7u8; FAMILY_ID_BYTES];
+        let t = Refresh::new_token("Ab", &fid).expect("rng");
         assert_eq!(t.len(), REFRESH_TOKEN_CHARS);
+        assert_eq!(t.len(), 67);
         assert!(looks_like_refresh_token(&t));
+        let parsed = parse_refresh_token(&t).expect("ours");
+        assert_eq!(parsed.tag, "Ab");
+        assert_eq!(parsed.fid, URL_SAFE_NO_PAD.encode(fid));
         assert!(!looks_like_refresh_token(&t[1..]));
         assert!(!looks_like_refresh_token("a.b.c"));
+        assert!(!looks_like_refresh_token(""));
         let mut dotted = t.clone();
-        dotted.replace_range(0..1, ".");
+        dotted.replace_range(5..6, ".");
         assert!(!looks_like_refresh_token(&dotted));
+        let mut bad_tag = t.clone();
+        bad_tag.replace_range(0..1, "+");
+        assert!(parse_refresh_token(&bad_tag).is_none());
+    }
+
+    #[test]
+    fn family_ids_carry_the_tag() {
+        let fid = URL_SAFE_NO_PAD.encode([1u8; FAMILY_ID_BYTES]);
+        assert_eq!(
+            parse_family_id(&format!("Ab.{fid}")),
+            Some(("Ab", fid.as_str()))
+        );
+        assert_eq!(parse_family_id(&fid), None);
+        assert_eq!(parse_family_id(&format!("A.{fid}")), None);
+        assert_eq!(parse_family_id(&format!("Ab.{fid}x")), None);
     }
 }

@@ -60,6 +60,20 @@ pub fn bob() -> Identity {
     }
 }
 
+/// The members of a user's index (a sorted set scored by deadline), oldest deadline first.
+pub async fn index_members(
+    conn: &mut redis::aio::MultiplexedConnection,
+    index: &str,
+) -> Vec<String> {
+    redis::cmd("ZRANGE")
+        .arg(index)
+        .arg(0)
+        .arg(-1)
+        .query_async(conn)
+        .await
+        .expect("zrange")
+}
+
 /// Every key matching `pattern` (Redis `KEYS`: fine on a private test server, never in
 /// production code).
 pub async fn keys(conn: &mut redis::aio::MultiplexedConnection, pattern: &str) -> Vec<String> {
