@@ -33,6 +33,9 @@
 //! the token it is benchmarked on and reject a tampered one, otherwise a "floor" could be
 //! timing an early error return.
 
+mod jwe;
+pub use jwe::JweFixture;
+
 use std::sync::Arc;
 
 use authbench_core::{Authenticator, Identity, SharedClock, SystemClock};
