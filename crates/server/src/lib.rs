@@ -21,6 +21,7 @@
 //! | `PUT /admin/users/{name}/roles` `{"roles":[…]}` | admin | 200 `{"user","tenant","roles","disabled","existing_credentials"}` |
 //! | `PUT /admin/users/{name}/tenant` `{"tenant"}` | admin | as above |
 //! | `POST /admin/users/{name}/disable` | admin | as above; the user can no longer log in |
+//! | `POST /admin/keys/rotate` | admin | 200 `{"kid","previous_kid","previous_published_until"}`; only where mounted with [`keys::router`] (a JWT issuer) |
 //! | `GET /notes[?policy=claims\|membership]` | credential | 200 the caller's tenant's notes (with a database) |
 //! | `POST /notes` `{"body"}` | credential | 201 the new note (with a database) |
 //! | `GET /healthz` | none | 200 `ok`: the no-auth baseline for load tests |
@@ -42,6 +43,8 @@
 //!   ([`authbench_tenancy`]), mounted only with a database.
 //! - [`admin`]: the admin routes, and what each backend does with a role change, a tenant move,
 //!   a disabled user.
+//! - [`keys`]: `POST /admin/keys/rotate`, mounted for a JWT issuer through a [`keys::RotateKeys`]
+//!   hook (rotation is not part of the `Authenticator` contract).
 //!
 //! # Changing what a credential says
 //!
@@ -56,6 +59,7 @@ pub mod account;
 pub mod admin;
 pub mod error;
 pub mod extract;
+pub mod keys;
 pub mod notes;
 pub mod ratelimit;
 pub mod routes;

@@ -1,0 +1,84 @@
+//! `POST /admin/keys/rotate`: a new signing key for an issuer, over HTTP.
+//!
+//! The app is generic over the [`Authenticator`], and rotation is not part of that contract
+//! (sessions have no signing key; a verifier-only JWT instance has no key of its own). So the
+//! route is mounted only where the caller hands in a [`RotateKeys`] hook: `authbench serve`
+//! does it for a JWT issuer, with the backend's `rotate_generated`. Everywhere else the route
+//! does not exist (404).
+//!
+//! Admin only ([`Admin`]: the credential says `admin` and the table agrees). The answer:
+//!
+//! ```json
+//! {"kid":"<new kid>","previous_kid":"<old kid>","previous_published_until":1800000905}
+//! ```
+//!
+//! Tokens issued from now on carry `kid`; tokens signed with the previous key keep verifying
+//! (here and on every verifier that refreshes the JWKS on their unknown `kid`) until
+//! `previous_published_until`, when the last of them has expired and the key leaves the JWKS.
+
+use std::sync::Arc;
+
+use authbench_core::{Authenticator, Error};
+use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::response::Response;
+use axum::routing::post;
+use axum::{Json, Router, middleware};
+use serde::Serialize;
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::extract::Admin;
+
+/// What a rotation did (the JWT backend's `KeyRotation`, as the server sees it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RotatedKey {
+    /// The `kid` of the new signing key.
+    pub kid: String,
+    /// The `kid` of the key that signed until now.
+    pub previous_kid: String,
+    /// Unix second from which the previous key leaves the JWKS.
+    pub previous_published_until: u64,
+}
+
+/// Rotates the signing key. Called on a blocking thread: generating an RSA key takes a while.
+pub type RotateKeys = Arc<dyn Fn() -> Result<RotatedKey, Error> + Send + Sync>;
+
+/// The `POST /admin/keys/rotate` route over `state`, calling `rotate`. Merge it into
+/// [`app`](crate::app)'s router.
+pub fn router<A: Authenticator>(state: AppState<A>, rotate: RotateKeys) -> Router {
+    Router::new()
+        .route(
+            "/admin/keys/rotate",
+            post(move |state: State<AppState<A>>, admin: Admin| {
+                rotate_keys(state, admin, Arc::clone(&rotate))
+            }),
+        )
+        // The answer names keys and times: nothing any cache should keep.
+        .layer(middleware::map_response(no_store))
+        .with_state(state)
+}
+
+async fn no_store(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+async fn rotate_keys<A: Authenticator>(
+    State(_state): State<AppState<A>>,
+    Admin(admin): Admin,
+    rotate: RotateKeys,
+) -> Result<Json<RotatedKey>, ApiError> {
+    let rotated = tokio::task::spawn_blocking(move || rotate())
+        .await
+        .map_err(|e| Error::new(authbench_core::ErrorKind::Internal, e.to_string()))??;
+    tracing::info!(
+        admin = admin.subject,
+        kid = rotated.kid,
+        previous_kid = rotated.previous_kid,
+        "signing key rotated"
+    );
+    Ok(Json(rotated))
+}
