@@ -20,6 +20,8 @@
 //! - [`revocation`]: the revocation experiment (windows, Redis cost, outage); [`resp`] asks
 //!   Redis what it holds.
 //! - [`section`]: the context lent to the self-contained sections (scale-out, tenancy).
+//! - [`tenancy`]: `/notes` under PostgreSQL Row Level Security, and the staleness of a tenant
+//!   move per backend and policy.
 //! - [`wrk`]: the cross-check of our load generator against `wrk`.
 //! - [`record`]: `run.json`, its types, and the targets.
 //! - [`summary`]: `summary.md` and the terminal table.
@@ -37,6 +39,7 @@ pub mod section;
 pub mod services;
 pub mod stats;
 pub mod summary;
+pub mod tenancy;
 pub mod wrk;
 
 mod run;

@@ -12,7 +12,7 @@ use crate::stats::Spread;
 use serde::{Deserialize, Serialize};
 
 /// Version of the `run.json` layout.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The whole of `run.json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -62,6 +62,10 @@ pub struct RunRecord {
     pub revocation: crate::revocation::RevocationResult,
     /// Our load generator against wrk on `/healthz`.
     pub loadgen_vs_wrk: Option<LoadgenVsWrk>,
+    /// Multi-tenancy: `/notes` under Row Level Security and the staleness of a tenant move
+    /// (absent in runs before schema 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenancy: Option<crate::tenancy::TenancyResult>,
     /// The targets of the measurement issue, each as a ratio from this run.
     pub targets: Vec<TargetCheck>,
     /// Things the run could not do (a missing tool), said plainly.

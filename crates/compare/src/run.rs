@@ -5,6 +5,7 @@ use crate::machine::{Git, Machine, Versions};
 use crate::micro::{self, MicroResult};
 use crate::plan::{Plan, Profile};
 use crate::record::*;
+use crate::section::Section;
 use crate::services::{ServerProcess, login_all};
 use crate::stats::{Spread, quantile};
 use crate::{redis_bench, summary, wrk};
@@ -211,7 +212,9 @@ pub fn run(opts: CompareOptions) -> Result<(PathBuf, RunRecord)> {
         + 2
         + (http_steps + distance_steps) as u64
         + plan.reps as u64 * 2
-        + 10;
+        + 10
+        + crate::tenancy::TenancyPlan::for_profile(plan.profile).steps()
+        + 1;
     let mut progress = Progress::new(total);
 
     let mut servers = Vec::new();
@@ -552,6 +555,22 @@ pub fn run(opts: CompareOptions) -> Result<(PathBuf, RunRecord)> {
     let revocation = crate::revocation::run(&opts.server_binary, &plan.revocation, &mut |m| {
         progress.step(m)
     })?;
+    // --- Multi-tenancy. ---
+    let tenancy = {
+        let mut step = |m: String| progress.step(m);
+        let mut section = Section {
+            server_binary: &opts.server_binary,
+            profile: plan.profile,
+            out: &out,
+            redis_url: &redis_url,
+            redis_pid,
+            loadgen_threads: plan.loadgen_threads,
+            cores: machine.cores,
+            step: &mut step,
+            notes: &mut notes,
+        };
+        crate::tenancy::run(&mut section)?
+    };
     progress.finish();
 
     // --- Summaries and targets. ---
@@ -618,6 +637,7 @@ pub fn run(opts: CompareOptions) -> Result<(PathBuf, RunRecord)> {
         proxies: Vec::new(),
         loadgen_vs_wrk,
         revocation,
+        tenancy: Some(tenancy),
         targets: targets_checked,
         notes,
     };
