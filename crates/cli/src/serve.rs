@@ -2,7 +2,8 @@
 
 use anyhow::{Context, Result, bail};
 use authbench_core::{Authenticator, SharedClock, SystemClock};
-use authbench_jwt::{Alg, JwtBackend, JwtConfig, KeySource};
+use authbench_jwt::{Alg, JwksConfig, JwtBackend, JwtConfig, KeySource};
+use authbench_server::keys::{RotateKeys, RotatedKey};
 use authbench_server::users::HashCost;
 use authbench_server::{AppState, DemoUsers, UserStore};
 use authbench_session::{SessionBackend, SessionConfig};
@@ -77,9 +78,26 @@ pub struct ServeArgs {
     #[arg(long)]
     insecure_fast_password_hash: bool,
     /// JWT signing key: a PEM private key (or raw secret file for HS256) or a JWK file.
-    /// Without it, a fresh key is generated at start.
-    #[arg(long, value_name = "FILE")]
+    /// Without it, a fresh key is generated at start. An issuer can rotate it at run time:
+    /// `POST /admin/keys/rotate` as an admin.
+    #[arg(long, value_name = "FILE", conflicts_with = "jwks_url")]
     key: Option<PathBuf>,
+    /// Verifier-only JWT instance: no signing key; verify with the public keys fetched from
+    /// the issuer's JWKS at URL (e.g. `http://127.0.0.1:3000/.well-known/jwks.json`), cached,
+    /// refetched on an unknown `kid` at most once per `--jwks-refresh-interval`. Plain
+    /// `http://` only: loopback or a private network (production: https via a local
+    /// TLS-terminating proxy). The URL comes from here, never from a token. Needs an
+    /// asymmetric `--alg`; `/login` answers 501. `--revocation denylist|epoch` need the
+    /// issuer's Redis (`--redis-url`).
+    #[arg(long, value_name = "URL")]
+    jwks_url: Option<String>,
+    /// Least seconds between two JWKS fetches caused by unknown `kid`s (`--jwks-url`).
+    #[arg(long, default_value_t = authbench_jwt::DEFAULT_JWKS_REFRESH_INTERVAL_SECS, value_name = "SECS")]
+    jwks_refresh_interval: u64,
+    /// Seconds after which the cached JWKS is refreshed in the background (`--jwks-url`); the
+    /// issuer's `Cache-Control: max-age` may shorten it.
+    #[arg(long, default_value_t = authbench_jwt::DEFAULT_JWKS_MAX_AGE_SECS, value_name = "SECS")]
+    jwks_max_age: u64,
     /// JWT (access-token) lifetime in seconds. Defaults to 900, or 300 with
     /// `--revocation refresh`.
     #[arg(long, alias = "ttl", value_name = "SECS")]
@@ -122,6 +140,24 @@ pub fn run(args: ServeArgs) -> Result<()> {
         Backend::Session => true,
         Backend::Jwt => authbench_jwt::Revocation::from(args.revocation).needs_redis(),
     };
+    if args.jwks_url.is_some() {
+        if args.backend != Backend::Jwt {
+            bail!("--jwks-url makes a verifier-only JWT instance: it needs --backend jwt");
+        }
+        if !args.alg.is_asymmetric() {
+            bail!(
+                "--jwks-url needs an asymmetric --alg (RS256, PS256, ES256, ES384, EdDSA): \
+                 {} uses a shared secret, which a JWKS never publishes",
+                args.alg
+            );
+        }
+        if needs_redis && args.redis_url.is_none() {
+            bail!(
+                "--jwks-url with --revocation {:?} must share the issuer's Redis: pass --redis-url",
+                args.revocation
+            );
+        }
+    }
     // The private Redis lives until this function returns (Drop stops it).
     let (redis_url, _private_redis) = match (&args.redis_url, needs_redis) {
         (Some(url), _) => (Some(url.clone()), None),
@@ -162,7 +198,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
                 let backend = SessionBackend::connect(config, clock)
                     .await
                     .context("connecting to Redis")?;
-                serve(backend, users, db, args.listen).await
+                serve(Arc::new(backend), users, db, args.listen, None).await
             }
             Backend::Jwt => {
                 let revocation = authbench_jwt::Revocation::from(args.revocation);
@@ -180,6 +216,16 @@ pub fn run(args: ServeArgs) -> Result<()> {
                 if let Some(path) = &args.key {
                     config.keys = key_source(path);
                 }
+                if let Some(url) = &args.jwks_url {
+                    let mut jwks = JwksConfig::new(url);
+                    jwks.refresh_interval_secs = args.jwks_refresh_interval;
+                    jwks.max_age_secs = args.jwks_max_age;
+                    let backend =
+                        JwtBackend::verifier_only(config, clock, jwks, redis_url.as_deref())
+                            .await
+                            .context("building the verifier-only JWT backend")?;
+                    return serve(Arc::new(backend), users, db, args.listen, None).await;
+                }
                 let backend = match redis_url {
                     Some(url) if revocation.needs_redis() => {
                         JwtBackend::connect(config, clock, &url)
@@ -191,9 +237,23 @@ pub fn run(args: ServeArgs) -> Result<()> {
                 if args.insecure_fail_open {
                     tracing::warn!("INSECURE: --insecure-fail-open is on");
                 }
-                serve(backend, users, db, args.listen).await
+                let backend = Arc::new(backend);
+                let rotate = key_rotation(Arc::clone(&backend));
+                serve(backend, users, db, args.listen, Some(rotate)).await
             }
         }
+    })
+}
+
+/// The hook behind `POST /admin/keys/rotate`: a fresh key for the issuer's algorithm.
+fn key_rotation(backend: Arc<JwtBackend>) -> RotateKeys {
+    Arc::new(move || {
+        let r = backend.rotate_generated()?;
+        Ok(RotatedKey {
+            kid: r.kid,
+            previous_kid: r.previous_kid,
+            previous_published_until: r.previous_published_until,
+        })
     })
 }
 
@@ -251,17 +311,21 @@ async fn database(
 }
 
 async fn serve<A: Authenticator>(
-    backend: A,
+    backend: Arc<A>,
     users: Arc<UserStore>,
     db: Option<Arc<authbench_tenancy::Database>>,
     listen: SocketAddr,
+    rotate: Option<RotateKeys>,
 ) -> Result<()> {
     let description = backend.describe();
-    let mut state = AppState::new(Arc::new(backend), Arc::clone(&users));
+    let mut state = AppState::new(backend, Arc::clone(&users));
     if let Some(db) = db {
         state = state.with_database(db);
     }
-    let app = authbench_server::app(state);
+    let mut app = authbench_server::app(state.clone());
+    if let Some(rotate) = rotate {
+        app = app.merge(authbench_server::keys::router(state, rotate));
+    }
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("binding {listen}"))?;

@@ -28,6 +28,13 @@
 //! - `sign`: [`sign`] for well-formed tokens, [`dangerous::sign_raw`] for crafting bad ones.
 //! - `backend`: [`JwtBackend`], the [`Authenticator`](authbench_core::Authenticator), with
 //!   [`JwtConfig`] and [`KeySource`].
+//! - `keyring`: an issuer's keys: the signing key, retired keys still verifying, the JWKS;
+//!   rotation ([`JwtBackend::rotate_signing_key`], [`KeyRotation`]).
+//! - `jwks`: verifier-only instances ([`JwtBackend::verifier_only`], [`JwksConfig`]): the
+//!   issuer's keys fetched from its JWKS URL, cached, refreshed on an unknown `kid` at most
+//!   once per interval; never from a URL a token names.
+//! - `fetch`: the minimal HTTP/1 `GET` (hyper) behind it: deadline, size cap, no TLS, no
+//!   redirects.
 //! - [`revocation`]: the [`Revocation`] strategies (`none`, `denylist`, `epoch`, `refresh`),
 //!   each a configuration of the same backend, over the shared Redis plumbing of
 //!   `authbench-store`; read its docs for the table of costs and windows.
