@@ -1,8 +1,14 @@
 //! `authbench token decode|verify|sign`: JWTs taken apart, checked offline, and minted.
+//!
+//! JWEs too (`authbench-jwe`): `decode` recognises the five parts and explains them without a
+//! key; `verify --jwe-alg ALG --jwe-key FILE` decrypts and checks the claims by the same rules
+//! (plus `--jwk`/`--alg` for a nested, signed-then-encrypted token); `sign --jwe-alg ALG`
+//! encrypts the claims (or, with `--alg`, the signed JWT).
 
 use anyhow::{Context, Result, bail};
+use authbench_jwe::{DecryptOptions, Decrypter, HeaderFields, JweKey, KeyAlg};
 use authbench_jwt::anatomy;
-use authbench_jwt::{Alg, SigningKey, Verifier, VerifierOptions};
+use authbench_jwt::{Alg, ClaimsValidator, SigningKey, Verifier, VerifierOptions};
 use clap::{Args, Subcommand};
 use serde_json::Value;
 use std::io::Read;
@@ -41,12 +47,21 @@ pub struct DecodeArgs {
 /// Arguments of `token verify`.
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// The verification key: a JWK or a JWK Set (JSON file).
-    #[arg(long, value_name = "FILE")]
-    jwk: PathBuf,
+    /// The verification key: a JWK or a JWK Set (JSON file). With `--jwe-alg`: the key of the
+    /// nested (inner) JWS, whose presence makes the token a nested one (`cty: JWT`).
+    #[arg(long, value_name = "FILE", required_unless_present = "jwe_alg")]
+    jwk: Option<PathBuf>,
     /// Algorithms to accept, comma-separated (no default: RFC 8725 §3.1).
-    #[arg(long, value_name = "ALG[,ALG…]", value_delimiter = ',', required = true, value_parser = parse_alg)]
+    #[arg(long, value_name = "ALG[,ALG…]", value_delimiter = ',', required_unless_present = "jwe_alg", requires = "jwk", value_parser = parse_alg)]
     alg: Vec<Alg>,
+    /// The token is a JWE with this key management (`dir`, `RSA-OAEP-256`,
+    /// `ECDH-ES+A256KW`; content always A256GCM): the only `alg` accepted.
+    #[arg(long, value_name = "ALG", requires = "jwe_key", value_parser = parse_jwe_alg)]
+    jwe_alg: Option<KeyAlg>,
+    /// The JWE decryption key: a JWK (`dir`: `oct`; ECDH: EC with `d`) or a PEM PKCS#8
+    /// private key (RSA).
+    #[arg(long, value_name = "FILE", requires = "jwe_alg")]
+    jwe_key: Option<PathBuf>,
     /// Required issuer (`iss`).
     #[arg(long, value_name = "S")]
     iss: Option<String>,
@@ -72,9 +87,21 @@ pub struct VerifyArgs {
 /// Arguments of `token sign`.
 #[derive(Debug, Args)]
 pub struct SignArgs {
-    /// Signing algorithm.
-    #[arg(long, value_parser = parse_alg)]
-    alg: Alg,
+    /// Signing algorithm. With `--jwe-alg` too: sign, then encrypt (a nested token).
+    #[arg(long, value_parser = parse_alg, required_unless_present = "jwe_alg")]
+    alg: Option<Alg>,
+    /// Encrypt (JWE, A256GCM) with this key management: `dir`, `RSA-OAEP-256`,
+    /// `ECDH-ES+A256KW`. Alone: the claims are encrypted directly.
+    #[arg(long, value_name = "ALG", value_parser = parse_jwe_alg)]
+    jwe_alg: Option<KeyAlg>,
+    /// The JWE encryption key (a public key suffices): JWK, or PEM for RSA. Without it a fresh
+    /// key is generated.
+    #[arg(long, value_name = "FILE", requires = "jwe_alg")]
+    jwe_key: Option<PathBuf>,
+    /// Write the JWE *decryption* key (secret or private key) to FILE, for
+    /// `token verify --jwe-key FILE`.
+    #[arg(long, value_name = "FILE", requires = "jwe_alg")]
+    write_jwe_key: Option<PathBuf>,
     /// Private key: a JWK (`.json`/`.jwk`, or any file starting with `{`), a PEM private key,
     /// or for HS256 a file holding the raw secret. Without it a fresh key is generated.
     #[arg(long, value_name = "FILE")]
@@ -95,6 +122,17 @@ pub struct SignArgs {
     /// Set `iat` (and `nbf`) to now, and `exp` to now + SECS.
     #[arg(long, value_name = "SECS")]
     expires_in: Option<u64>,
+}
+
+fn parse_jwe_alg(s: &str) -> Result<KeyAlg, String> {
+    s.parse::<KeyAlg>()
+}
+
+fn load_jwe_key(alg: KeyAlg, path: &Path) -> Result<JweKey> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    JweKey::from_text(alg, &text)
+        .with_context(|| format!("loading the {alg} key in {}", path.display()))
 }
 
 fn parse_alg(s: &str) -> Result<Alg, String> {
@@ -133,8 +171,6 @@ fn unix_now() -> u64 {
 }
 
 fn verify(args: VerifyArgs) -> Result<ExitCode> {
-    let jwk = std::fs::read_to_string(&args.jwk)
-        .with_context(|| format!("reading {}", args.jwk.display()))?;
     let mut options = VerifierOptions::new(args.alg);
     options.issuer = args.iss;
     options.audience = args.aud;
@@ -142,10 +178,52 @@ fn verify(args: VerifyArgs) -> Result<ExitCode> {
     options.leeway_secs = args.leeway;
     options.max_token_bytes = args.max_bytes;
     options.now = args.now;
-    let verifier = Verifier::from_jwk_json(&jwk, options)
-        .with_context(|| format!("loading the key in {}", args.jwk.display()))?;
+    let verifier = match &args.jwk {
+        Some(path) => {
+            let jwk = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            Some(
+                Verifier::from_jwk_json(&jwk, options.clone())
+                    .with_context(|| format!("loading the key in {}", path.display()))?,
+            )
+        }
+        None => None,
+    };
     let token = read_token(&args.token)?;
-    match verifier.verify(&token) {
+    let result = match (&args.jwe_alg, &args.jwe_key, &verifier) {
+        (Some(alg), Some(path), _) => {
+            let nested = verifier.is_some();
+            let decrypter = Decrypter::new(
+                load_jwe_key(*alg, path)?,
+                DecryptOptions {
+                    max_token_bytes: options.max_token_bytes,
+                    // Nested: `typ` belongs to the inner JWS; the JWE says `cty: JWT`.
+                    token_type: if nested {
+                        None
+                    } else {
+                        options.token_type.clone()
+                    },
+                    content_type: nested.then(|| authbench_jwe::NESTED_CONTENT_TYPE.to_owned()),
+                },
+            )
+            .with_context(|| format!("using the key in {}", path.display()))?;
+            decrypter
+                .decrypt(&token)
+                .and_then(|plaintext| match &verifier {
+                    Some(v) => match std::str::from_utf8(&plaintext) {
+                        Ok(jws) => v.verify(jws),
+                        Err(_) => Err(authbench_core::Error::new(
+                            authbench_core::ErrorKind::Malformed,
+                            "nested token is not text",
+                        )),
+                    },
+                    None => ClaimsValidator::new(&options).validate(&plaintext),
+                })
+        }
+        (_, _, Some(v)) => v.verify(&token),
+        _ => bail!("give --jwk and --alg, or --jwe-alg and --jwe-key"),
+    };
+    match result {
         Ok(claims) => {
             println!("{}", serde_json::to_string_pretty(&claims)?);
             Ok(ExitCode::SUCCESS)
@@ -173,13 +251,6 @@ fn load_signing_key(alg: Alg, path: &Path) -> Result<SigningKey> {
 }
 
 fn sign(args: SignArgs) -> Result<ExitCode> {
-    let mut key = match &args.key {
-        Some(path) => load_signing_key(args.alg, path)?,
-        None => SigningKey::generate(args.alg).context("generating a key")?,
-    };
-    if let Some(kid) = args.kid {
-        key = key.with_kid(kid);
-    }
     let text = match args.claims.strip_prefix('@') {
         Some(path) => std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?,
         None => args.claims.clone(),
@@ -194,7 +265,63 @@ fn sign(args: SignArgs) -> Result<ExitCode> {
         map.insert("nbf".into(), now.into());
         map.insert("exp".into(), (now + secs).into());
     }
-    let token = authbench_jwt::sign(&claims, &key, Some(&args.typ)).context("signing")?;
+    let token = match args.alg {
+        Some(alg) => Some(sign_jws(&args, alg, &claims)?),
+        None => None,
+    };
+    let token = match args.jwe_alg {
+        Some(jwe_alg) => encrypt_jwe(&args, jwe_alg, token.as_deref(), &claims)?,
+        None => token.context("--alg or --jwe-alg is required")?,
+    };
+    println!("{token}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Encrypts the signed `jws` (nested, `cty: JWT`) or else the claims (`typ` from `--typ`).
+fn encrypt_jwe(args: &SignArgs, alg: KeyAlg, jws: Option<&str>, claims: &Value) -> Result<String> {
+    let key = match &args.jwe_key {
+        Some(path) => load_jwe_key(alg, path)?,
+        None => JweKey::generate(alg).context("generating a JWE key")?,
+    };
+    if let Some(path) = &args.write_jwe_key {
+        if !key.can_decrypt() {
+            bail!("--write-jwe-key needs the private key, not a public one");
+        }
+        let text = key.to_text(false).context("exporting the JWE key")?;
+        std::fs::write(path, text + "\n").with_context(|| format!("writing {}", path.display()))?;
+    }
+    let claims_bytes;
+    let (plaintext, fields) = match jws {
+        Some(jws) => (
+            jws.as_bytes(),
+            HeaderFields {
+                typ: None,
+                cty: Some(authbench_jwe::NESTED_CONTENT_TYPE),
+            },
+        ),
+        None => {
+            claims_bytes = serde_json::to_vec(claims)?;
+            (
+                claims_bytes.as_slice(),
+                HeaderFields {
+                    typ: Some(&args.typ),
+                    cty: None,
+                },
+            )
+        }
+    };
+    authbench_jwe::encrypt(&key, plaintext, fields).context("encrypting")
+}
+
+fn sign_jws(args: &SignArgs, alg: Alg, claims: &Value) -> Result<String> {
+    let mut key = match &args.key {
+        Some(path) => load_signing_key(alg, path)?,
+        None => SigningKey::generate(alg).context("generating a key")?,
+    };
+    if let Some(kid) = &args.kid {
+        key = key.with_kid(kid.clone());
+    }
+    let token = authbench_jwt::sign(claims, &key, Some(&args.typ)).context("signing")?;
     if let Some(path) = &args.write_jwk {
         let jwk = match key.public_jwk() {
             Some(public) => public,
@@ -205,12 +332,14 @@ fn sign(args: SignArgs) -> Result<ExitCode> {
         std::fs::write(path, serde_json::to_string_pretty(&jwk)? + "\n")
             .with_context(|| format!("writing {}", path.display()))?;
     }
-    println!("{token}");
-    Ok(ExitCode::SUCCESS)
+    Ok(token)
 }
 
 fn decode(args: DecodeArgs) -> Result<ExitCode> {
     let token = read_token(&args.token)?;
+    if authbench_jwe::anatomy::looks_like_jwe(&token) {
+        return decode_jwe(&token, args.json);
+    }
     let anatomy = match anatomy::inspect(&token) {
         Ok(a) => a,
         Err(e) => {
@@ -225,6 +354,41 @@ fn decode(args: DecodeArgs) -> Result<ExitCode> {
             "{}",
             anatomy::explain(&anatomy, args.now.unwrap_or_else(unix_now))
         );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `token decode` of a five-part token: the header and part sizes; nothing decrypted.
+fn decode_jwe(token: &str, json: bool) -> Result<ExitCode> {
+    let max = authbench_jwt::DEFAULT_MAX_TOKEN_BYTES;
+    let text = match authbench_jwe::anatomy::explain(token, max) {
+        Ok(text) => text,
+        Err(e) => {
+            eprintln!("not a compact JWE: {e}");
+            return Ok(ExitCode::from(EXIT_REJECTED));
+        }
+    };
+    if json {
+        let parts = authbench_jwe::Parts::split(token)?;
+        let header = base64::Engine::decode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            parts.header,
+        )?;
+        let header: Value = serde_json::from_slice(&header)?;
+        let bytes = |p: &str| (p.len() * 3) / 4;
+        let out = serde_json::json!({
+            "kind": "JWE",
+            "bytes": token.len(),
+            "header": header,
+            "encrypted_key_bytes": bytes(parts.encrypted_key),
+            "iv_bytes": bytes(parts.iv),
+            "ciphertext_bytes": bytes(parts.ciphertext),
+            "tag_bytes": bytes(parts.tag),
+            "payload": "encrypted: cannot be read without the key",
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        print!("{text}");
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -99,7 +99,7 @@ pub fn explain(token: &str, max_bytes: usize) -> Result<String, Error> {
     }
     out.push_str(
         "\nThe payload cannot be read without the key: only the header above is visible.\n\
-         Nothing was decrypted or verified (use `authbench token verify --jwe-alg … --key …`).\n",
+         Nothing was decrypted or verified (use `authbench token verify --jwe-alg … --jwe-key …`).\n",
     );
     Ok(out)
 }
