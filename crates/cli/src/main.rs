@@ -10,12 +10,14 @@
 //! - `load`: the HTTP load generator on its own.
 //! - `report`: the book's results pages and charts, regenerated from a run folder.
 //! - `serve`: starts the axum app over the chosen backend (and a private Redis when needed).
+//! - `soak`: mixed load on every backend while Redis restarts; `/me` under a login flood.
 //! - `token`: `decode`, `verify`, `sign` — JWT anatomy and offline checks.
 
 mod compare;
 mod load;
 mod report;
 mod serve;
+mod soak;
 mod token;
 
 use clap::{Parser, Subcommand};
@@ -39,6 +41,8 @@ enum Command {
     Report(report::ReportArgs),
     /// Serve the demo API over a session or JWT backend.
     Serve(serve::ServeArgs),
+    /// Soak every backend under mixed load while Redis restarts; the login-flood experiment.
+    Soak(soak::SoakArgs),
     /// Inspect, verify or mint JWTs.
     #[command(subcommand)]
     Token(token::TokenCommand),
@@ -52,6 +56,7 @@ fn main() -> ExitCode {
         Command::Load(args) => load::run(args).map(|()| ExitCode::SUCCESS),
         Command::Report(args) => report::run(args).map(|()| ExitCode::SUCCESS),
         Command::Serve(args) => serve::run(args).map(|()| ExitCode::SUCCESS),
+        Command::Soak(args) => soak::run(args).map(|()| ExitCode::SUCCESS),
         Command::Token(cmd) => token::run(cmd),
     };
     match result {
