@@ -21,6 +21,8 @@ pub enum Backend {
     Session,
     /// Signed JWT, verified locally.
     Jwt,
+    /// Encrypted JWT (JWE, A256GCM), decrypted and checked locally: see `--jwe-alg`.
+    Jwe,
 }
 
 /// How a JWT can be revoked before it expires (every strategy but `none` uses Redis).
@@ -59,6 +61,17 @@ pub struct ServeArgs {
     /// JWT revocation strategy.
     #[arg(long, value_enum, default_value = "none")]
     revocation: Revocation,
+    /// JWE key management (`--backend jwe`): `dir` (a shared key), `RSA-OAEP-256` or
+    /// `ECDH-ES+A256KW`; the content is always A256GCM.
+    #[arg(long, default_value = "dir", value_name = "ALG", value_parser = parse_jwe_alg)]
+    jwe_alg: authbench_jwe::KeyAlg,
+    /// Nested JWE (`--backend jwe`): sign the claims with this JWT algorithm, then encrypt.
+    #[arg(long, value_name = "ALG", value_parser = parse_alg)]
+    jwe_nested: Option<Alg>,
+    /// The JWE key (`--backend jwe`): a JWK (`dir`, ECDH) or PEM PKCS#8 (RSA), as written by
+    /// `authbench token sign --write-jwe-key`. Without it a fresh key is generated.
+    #[arg(long, value_name = "FILE")]
+    jwe_key: Option<PathBuf>,
     /// Address to listen on. Port 0 picks a free port (the chosen address is printed).
     #[arg(long, default_value = "127.0.0.1:3000")]
     listen: SocketAddr,
@@ -134,11 +147,16 @@ fn parse_alg(s: &str) -> Result<Alg, String> {
     })
 }
 
+fn parse_jwe_alg(s: &str) -> Result<authbench_jwe::KeyAlg, String> {
+    s.parse()
+}
+
 /// Runs the server until Ctrl-C or SIGTERM.
 pub fn run(args: ServeArgs) -> Result<()> {
     let needs_redis = match args.backend {
         Backend::Session => true,
         Backend::Jwt => authbench_jwt::Revocation::from(args.revocation).needs_redis(),
+        Backend::Jwe => false,
     };
     if args.jwks_url.is_some() {
         if args.backend != Backend::Jwt {
@@ -198,6 +216,28 @@ pub fn run(args: ServeArgs) -> Result<()> {
                 let backend = SessionBackend::connect(config, clock)
                     .await
                     .context("connecting to Redis")?;
+                serve(Arc::new(backend), users, db, args.listen, None).await
+            }
+            Backend::Jwe => {
+                if args.revocation != Revocation::None {
+                    bail!("--backend jwe has no revocation strategies: an encrypted token is as self-contained as a signed one");
+                }
+                let mut config = authbench_jwe::JweConfig::new(args.jwe_alg);
+                config.nested = args.jwe_nested;
+                if let Some(ttl) = args.access_ttl {
+                    config.ttl_secs = ttl;
+                }
+                let backend = match &args.jwe_key {
+                    Some(path) => {
+                        let text = std::fs::read_to_string(path)
+                            .with_context(|| format!("reading {}", path.display()))?;
+                        let key = authbench_jwe::JweKey::from_text(args.jwe_alg, &text)
+                            .with_context(|| format!("loading the JWE key in {}", path.display()))?;
+                        authbench_jwe::JweBackend::with_key(config, key, clock)
+                    }
+                    None => authbench_jwe::JweBackend::new(config, clock),
+                }
+                .context("building the JWE backend")?;
                 serve(Arc::new(backend), users, db, args.listen, None).await
             }
             Backend::Jwt => {
