@@ -323,8 +323,8 @@ impl JwtBackend {
     /// `jwks.url`, cached, and refreshed on an unknown `kid` (rate-limited) and when stale (see
     /// [`JwksConfig`] and the crate README). `issue` and `refresh` are `Unsupported`;
     /// `published_keys` is `None` (the issuer publishes, not us). Revocation `none` needs no
-    /// Redis; `denylist` and `epoch` work as on the issuer, through the same Redis at
-    /// `redis_url`; `refresh` is refused (refresh tokens are the issuer's business; its access
+    /// Redis; `denylist` and `epoch` work as on the issuer, through the issuer's Redis (a
+    /// server or a cluster) at `redis`; `refresh` is refused (refresh tokens are the issuer's business; its access
     /// tokens verify here under `none`).
     ///
     /// The first fetch must succeed. `config.alg` must be asymmetric: an HS256 secret is never
@@ -332,13 +332,13 @@ impl JwtBackend {
     ///
     /// # Errors
     ///
-    /// [`JwtError::Config`] for HS256, `refresh`, a Redis strategy without `redis_url`, a bad
+    /// [`JwtError::Config`] for HS256, `refresh`, a Redis strategy without `redis`, a bad
     /// URL or a failed first fetch; Redis errors as for [`connect`](Self::connect).
     pub async fn verifier_only(
         config: JwtConfig,
         clock: SharedClock,
         jwks: JwksConfig,
-        redis_url: Option<&str>,
+        redis: Option<authbench_store::RedisTarget>,
     ) -> Result<Self, JwtError> {
         config.validate()?;
         if !config.alg.is_asymmetric() {
@@ -355,9 +355,9 @@ impl JwtBackend {
                     .into(),
             ));
         }
-        let strategy = match (config.revocation.needs_redis(), redis_url) {
+        let strategy = match (config.revocation.needs_redis(), redis) {
             (false, _) => Strategy::None,
-            (true, Some(url)) => build_strategy(&config, url).await?,
+            (true, Some(target)) => build_strategy(&config, target).await?,
             (true, None) => {
                 return Err(JwtError::Config(format!(
                     "revocation `{}` keeps state in Redis: give the verifier the issuer's Redis",

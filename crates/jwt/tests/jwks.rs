@@ -345,7 +345,7 @@ async fn denylist_works_across_issuer_and_verifier_through_one_redis() {
         config,
         shared.clone(),
         JwksConfig::new(&server.url),
-        Some(redis.url().as_str()),
+        Some(redis.url().into()),
     )
     .await
     .expect("verifier with Redis");
@@ -366,4 +366,40 @@ async fn denylist_works_across_issuer_and_verifier_through_one_redis() {
         ErrorKind::Revoked
     );
     assert_eq!(kid_of(&a), issuer.kid());
+}
+
+#[tokio::test]
+async fn epoch_logout_everywhere_reaches_a_verifier_through_pub_sub() {
+    let redis =
+        authbench_testkit::RedisServer::start().expect("redis-server (install: scripts/setup)");
+    let (_clock, shared) = manual_clock();
+    let config = JwtConfig::new(Alg::EdDSA).with_revocation(Revocation::Epoch);
+    let issuer = Arc::new(
+        JwtBackend::connect(config.clone(), shared.clone(), redis.url().as_str())
+            .await
+            .expect("issuer"),
+    );
+    let server = JwksServer::start(Arc::clone(&issuer)).await;
+    let v = JwtBackend::verifier_only(
+        config,
+        shared.clone(),
+        JwksConfig::new(&server.url),
+        Some(redis.url().into()),
+    )
+    .await
+    .expect("verifier with Redis");
+    assert!(v.wait_until_subscribed(Duration::from_secs(5)).await);
+    let token = issuer.issue(&alice()).await.expect("issue").token;
+    v.verify(&token).await.expect("valid");
+    issuer.revoke_all("alice").await.expect("logout everywhere");
+    let start = Instant::now();
+    loop {
+        match v.verify(&token).await {
+            Err(e) if e.kind() == ErrorKind::Revoked => break,
+            Ok(_) if start.elapsed() < Duration::from_secs(2) => {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            other => panic!("expected Revoked within 2 s, got {other:?}"),
+        }
+    }
 }
