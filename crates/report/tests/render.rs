@@ -31,6 +31,7 @@ const EXPECTED: &[&str] = &[
     "revocation.md",
     "revocation.svg",
     "anatomy.md",
+    "tenancy.md",
 ];
 
 fn read(dir: &Path, name: &str) -> String {

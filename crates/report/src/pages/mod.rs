@@ -9,6 +9,7 @@ pub mod http;
 pub mod latency;
 pub mod revocation;
 pub mod sizes;
+pub mod tenancy;
 
 use crate::File;
 use crate::data::{self, Run};
@@ -53,5 +54,6 @@ pub fn all(run: &Run) -> Result<Vec<File>> {
         revocation::svg(run).context("revocation.svg")?,
     );
     add("anatomy.md", anatomy::md(run));
+    add("tenancy.md", tenancy::md(run));
     Ok(files)
 }
