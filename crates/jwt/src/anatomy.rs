@@ -170,7 +170,14 @@ fn explain_name(name: &str) -> &'static str {
     }
 }
 
+/// Last second RFC 3339 can write (9999-12-31T23:59:59Z). A token may claim any `u64`; past
+/// this, formatting the date would panic (found by fuzzing), so the number is shown as is.
+const LAST_RFC3339_SECOND: u64 = 253_402_300_799;
+
 fn human_time(t: u64, now: u64) -> String {
+    if t > LAST_RFC3339_SECOND || now > LAST_RFC3339_SECOND {
+        return "after the year 9999".to_owned();
+    }
     let stamp = humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(t));
     let relative = if t >= now {
         format!(

@@ -32,6 +32,8 @@
 //! - [`users`]: the demo user table and argon2 password checks.
 //! - [`ratelimit`]: login abuse: failed-login budgets per client and per account (429), and
 //!   the bounded pool argon2 runs on, so a login flood cannot starve authenticated traffic.
+//! - [`limits`]: what the server accepts and for how long it waits (header bytes and lines,
+//!   body bytes, header and body read timeouts), enforced by [`serve`] / [`serve_with`].
 //! - [`extract`]: finding the credential in `Authorization: Bearer` or the cookie, and the
 //!   [`Authenticated`] extractor that verifies it.
 //! - [`error`]: [`ApiError`], the one place where an [`authbench_core::ErrorKind`] becomes a
@@ -60,6 +62,7 @@ pub mod admin;
 pub mod error;
 pub mod extract;
 pub mod keys;
+pub mod limits;
 pub mod notes;
 pub mod ratelimit;
 pub mod routes;
@@ -67,6 +70,7 @@ pub mod users;
 
 pub use error::ApiError;
 pub use extract::{Admin, Authenticated};
+pub use limits::{Limits, MAX_BODY_BYTES};
 pub use ratelimit::{LoginLimiter, LoginLimits};
 pub use routes::ExistingCredentials;
 pub use users::{DemoUsers, User, UserStore};
@@ -83,11 +87,6 @@ use tokio::net::TcpListener;
 /// and no `Domain`: a sibling subdomain cannot plant or overwrite it (OWASP, RFC 6265bis).
 /// The rest of the name says nothing about the backend (a generic name leaks no design).
 pub const COOKIE_NAME: &str = "__Host-authbench";
-
-/// Largest request body the app reads (login and refresh bodies are tiny).
-///
-/// Defaults to 16 KiB: a login body over that is abuse, answered with 413 before parsing.
-pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
 /// Everything a handler needs, cheap to clone (three `Arc`s).
 pub struct AppState<A> {
@@ -145,22 +144,95 @@ pub fn app<A: Authenticator>(state: AppState<A>) -> Router {
     }
 }
 
-/// Serves `app` on `listener` until `shutdown` completes, then finishes in-flight requests.
-///
-/// Accepted sockets get `TCP_NODELAY`: small responses must not wait for Nagle's algorithm
-/// (an idle 40 ms stall per response on some stacks would swamp every figure we measure).
+/// Serves `app` on `listener` with the default [`Limits`] until `shutdown` completes, then
+/// finishes in-flight requests. See [`serve_with`].
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    use axum::serve::ListenerExt;
-    let listener = listener.tap_io(|tcp| {
+    serve_with(listener, app, Limits::default(), shutdown).await
+}
+
+/// Serves `app` on `listener` over HTTP/1.1 with `limits` until `shutdown` completes, then
+/// stops accepting, lets in-flight requests finish and closes idle connections.
+///
+/// hyper directly rather than `axum::serve`, which offers no way to bound the time a client
+/// takes to send its headers (see [`limits`]). Each request carries the peer address as
+/// `axum::extract::ConnectInfo<SocketAddr>`. Accepted sockets get `TCP_NODELAY`: small
+/// responses must not wait for Nagle's algorithm (an idle 40 ms stall per response on some
+/// stacks would swamp every figure we measure). An accept error that is not about one
+/// connection (e.g. out of file descriptors) is logged and retried after a pause, as
+/// `axum::serve` does.
+pub async fn serve_with(
+    listener: TcpListener,
+    app: Router,
+    limits: Limits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    use axum::extract::ConnectInfo;
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower::Service as _;
+    use tower_http::limit::RequestBodyLimit;
+    use tower_http::timeout::RequestBodyTimeout;
+
+    // The body limit again, outside the router: tower-http's layer refuses a declared
+    // `Content-Length` over the limit at once (413), where the router's `DefaultBodyLimit`
+    // would first wait for the bytes.
+    let app = RequestBodyLimit::new(app, MAX_BODY_BYTES);
+    let app = RequestBodyTimeout::new(app, limits.body_read_timeout);
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout)
+        .max_header_size(limits.max_header_bytes)
+        .max_headers(limits.max_headers);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (tcp, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    accept_error(e).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
         if let Err(e) = tcp.set_nodelay(true) {
             tracing::warn!("could not set TCP_NODELAY on an accepted socket: {e}");
         }
-    });
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+        let app = app.clone();
+        let service = hyper::service::service_fn(move |mut req: hyper::Request<_>| {
+            req.extensions_mut().insert(ConnectInfo(peer));
+            // A `Router` is always ready, so `call` without `poll_ready` is sound.
+            app.clone().call(req)
+        });
+        let conn = graceful.watch(builder.serve_connection(TokioIo::new(tcp), service));
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                // A client that sent garbage, too much or too slowly: hyper has answered or
+                // closed; nothing for the operator to do.
+                tracing::debug!("connection from {peer} ended with an error: {e}");
+            }
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
+}
+
+/// Handles a failed `accept`: errors about one connection are ignored; anything else (out of
+/// file descriptors, most likely) is logged and followed by a pause, so the loop does not spin.
+async fn accept_error(e: std::io::Error) {
+    use std::io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
+    if matches!(
+        e.kind(),
+        ConnectionAborted | ConnectionRefused | ConnectionReset
+    ) {
+        return;
+    }
+    tracing::error!("accept error: {e}");
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
 }
