@@ -195,7 +195,6 @@ impl Database {
         crate::guard::check(&client)
             .await
             .map_err(DbError::from_pg)??;
-        drop(client);
         let config: tokio_postgres::Config = url
             .parse()
             .map_err(|e| DbError::Schema(format!("bad database URL: {e}")))?;
@@ -203,8 +202,9 @@ impl Database {
             pool: Pool::new(config, options),
             transactions: AtomicU64::new(0),
         };
-        // Open one pooled connection now: a schema problem shows at start, not on request 1.
-        drop(db.pool.get().await?);
+        // The guarded connection becomes the pool's first: a schema problem shows at start,
+        // not on request 1.
+        db.pool.adopt(client).await?;
         Ok(db)
     }
 

@@ -160,52 +160,39 @@ impl Pool {
         }
     }
 
+    /// Adds an already open connection (the one the start-up guard ran on: one SCRAM
+    /// handshake fewer at start) to the idle list, after preparing its statements.
+    pub async fn adopt(&self, client: Client) -> Result<(), DbError> {
+        let conn = self.with_deadline(prepare(client)).await?;
+        self.0
+            .idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(conn);
+        Ok(())
+    }
+
     async fn connect(&self) -> Result<Conn, DbError> {
-        let timeout = self.0.options.connect_timeout;
-        let connect = async {
-            let (client, connection) = self.0.config.connect(NoTls).await?;
+        let config = &self.0.config;
+        self.with_deadline(async {
+            let (client, connection) = config.connect(NoTls).await?;
             tokio::spawn(async move {
                 if let Err(e) = connection.await {
                     tracing::debug!(error = %e, "database connection ended");
                 }
             });
-            // Prepared as `authenticated`, the role the statements run as.
-            client
-                .batch_execute("begin; set local role authenticated")
-                .await?;
-            let stmts = Statements {
-                set_claims: client.prepare(SET_CLAIMS_SQL).await?,
-                list_claims: client
-                    .prepare(&format!(
-                        "select id, tenant_id, body from notes order by id desc limit {LIST_LIMIT}"
-                    ))
-                    .await?,
-                list_membership: client
-                    .prepare(&format!(
-                        "select id, tenant_id, body from notes_m order by id desc limit {LIST_LIMIT}"
-                    ))
-                    .await?,
-                insert_claims: client
-                    .prepare(
-                        "insert into notes (tenant_id, body) values (auth.tenant_id(), $1) \
-                         returning id, tenant_id, body",
-                    )
-                    .await?,
-                insert_membership: client
-                    .prepare(
-                        "insert into notes_m (tenant_id, body) values (auth.tenant_id(), $1) \
-                         returning id, tenant_id, body",
-                    )
-                    .await?,
-            };
-            client.batch_execute("commit").await?;
-            Ok::<_, tokio_postgres::Error>(Conn {
-                client,
-                stmts,
-                dirty: false,
-            })
-        };
-        match tokio::time::timeout(timeout, connect).await {
+            prepare(client).await
+        })
+        .await
+    }
+
+    /// Runs a connect step under the connect deadline and sorts its error.
+    async fn with_deadline(
+        &self,
+        step: impl Future<Output = Result<Conn, tokio_postgres::Error>>,
+    ) -> Result<Conn, DbError> {
+        let timeout = self.0.options.connect_timeout;
+        match tokio::time::timeout(timeout, step).await {
             Ok(Ok(conn)) => Ok(conn),
             Ok(Err(e)) => Err(match DbError::from_pg(e) {
                 DbError::Query(e) => DbError::Schema(format!(
@@ -218,6 +205,45 @@ impl Pool {
             ))),
         }
     }
+}
+
+/// Prepares the request statements on a fresh connection, as `authenticated` (the role they
+/// run as).
+async fn prepare(client: Client) -> Result<Conn, tokio_postgres::Error> {
+    client
+        .batch_execute("begin; set local role authenticated")
+        .await?;
+    let stmts = Statements {
+        set_claims: client.prepare(SET_CLAIMS_SQL).await?,
+        list_claims: client
+            .prepare(&format!(
+                "select id, tenant_id, body from notes order by id desc limit {LIST_LIMIT}"
+            ))
+            .await?,
+        list_membership: client
+            .prepare(&format!(
+                "select id, tenant_id, body from notes_m order by id desc limit {LIST_LIMIT}"
+            ))
+            .await?,
+        insert_claims: client
+            .prepare(
+                "insert into notes (tenant_id, body) values (auth.tenant_id(), $1) \
+                 returning id, tenant_id, body",
+            )
+            .await?,
+        insert_membership: client
+            .prepare(
+                "insert into notes_m (tenant_id, body) values (auth.tenant_id(), $1) \
+                 returning id, tenant_id, body",
+            )
+            .await?,
+    };
+    client.batch_execute("commit").await?;
+    Ok(Conn {
+        client,
+        stmts,
+        dirty: false,
+    })
 }
 
 impl Checkout {
