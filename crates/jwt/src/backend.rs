@@ -324,8 +324,8 @@ impl JwtBackend {
     /// [`JwksConfig`] and the crate README). `issue` and `refresh` are `Unsupported`;
     /// `published_keys` is `None` (the issuer publishes, not us). Revocation `none` needs no
     /// Redis; `denylist` and `epoch` work as on the issuer, through the issuer's Redis (a
-    /// server or a cluster) at `redis`; `refresh` is refused (refresh tokens are the issuer's business; its access
-    /// tokens verify here under `none`).
+    /// server or a cluster) at `redis`; `refresh` is refused (refresh tokens are the
+    /// issuer's business; its access tokens verify here under `none`).
     ///
     /// The first fetch must succeed. `config.alg` must be asymmetric: an HS256 secret is never
     /// published.
