@@ -6,7 +6,7 @@ use authbench_jwt::{Alg, JwksConfig, JwtBackend, JwtConfig, KeySource};
 use authbench_server::keys::{RotateKeys, RotatedKey};
 use authbench_server::users::HashCost;
 use authbench_server::{AppState, DemoUsers, UserStore};
-use authbench_session::{SessionBackend, SessionConfig};
+use authbench_session::{RedisTarget, SessionBackend, SessionConfig};
 use authbench_testkit::RedisServer;
 use clap::{Args, ValueEnum};
 use std::io::Write;
@@ -79,6 +79,15 @@ pub struct ServeArgs {
     /// (when the backend needs Redis) and stopped on exit.
     #[arg(long, value_name = "URL")]
     redis_url: Option<String>,
+    /// A Redis Cluster to use instead of one Redis: seed nodes `HOST:PORT[,HOST:PORT…]` (any
+    /// live seed is enough to start; every key carries its user's hash tag, so each operation
+    /// stays in one slot while users spread over the masters).
+    #[arg(
+        long,
+        value_name = "HOST:PORT[,HOST:PORT…]",
+        conflicts_with = "redis_url"
+    )]
+    redis_cluster: Option<String>,
     /// Password of every demo user (alice, bob, admin, userN). Loopback demo only.
     #[arg(long, default_value = authbench_server::users::DEFAULT_DEMO_PASSWORD)]
     demo_password: String,
@@ -169,22 +178,27 @@ pub fn run(args: ServeArgs) -> Result<()> {
                 args.alg
             );
         }
-        if needs_redis && args.redis_url.is_none() {
+        if needs_redis && args.redis_url.is_none() && args.redis_cluster.is_none() {
             bail!(
                 "--jwks-url with --revocation {:?} must share the issuer's Redis: pass --redis-url",
                 args.revocation
             );
         }
     }
+    let cluster = match &args.redis_cluster {
+        Some(seeds) => Some(RedisTarget::cluster(seeds).context("--redis-cluster")?),
+        None => None,
+    };
     // The private Redis lives until this function returns (Drop stops it).
-    let (redis_url, _private_redis) = match (&args.redis_url, needs_redis) {
-        (Some(url), _) => (Some(url.clone()), None),
-        (None, true) => {
+    let (redis, _private_redis) = match (&args.redis_url, cluster, needs_redis) {
+        (_, Some(cluster), _) => (Some(cluster), None),
+        (Some(url), None, _) => (Some(RedisTarget::single(url.clone())), None),
+        (None, None, true) => {
             let server = RedisServer::start().context("starting a private redis-server")?;
             tracing::info!(url = %server.url(), "started a private redis-server");
-            (Some(server.url()), Some(server))
+            (Some(RedisTarget::single(server.url())), Some(server))
         }
-        (None, false) => (None, None),
+        (None, None, false) => (None, None),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -210,7 +224,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
         match args.backend {
             Backend::Session => {
                 let mut config =
-                    SessionConfig::new(redis_url.context("the session backend needs Redis")?);
+                    SessionConfig::for_target(redis.context("the session backend needs Redis")?);
                 config.idle_timeout_secs = args.idle_timeout;
                 config.absolute_timeout_secs = args.absolute_timeout;
                 let backend = SessionBackend::connect(config, clock)
@@ -260,15 +274,19 @@ pub fn run(args: ServeArgs) -> Result<()> {
                     let mut jwks = JwksConfig::new(url);
                     jwks.refresh_interval_secs = args.jwks_refresh_interval;
                     jwks.max_age_secs = args.jwks_max_age;
-                    let backend =
-                        JwtBackend::verifier_only(config, clock, jwks, redis_url.as_deref())
-                            .await
-                            .context("building the verifier-only JWT backend")?;
+                    let backend = JwtBackend::verifier_only(
+                        config,
+                        clock,
+                        jwks,
+                        redis.filter(|_| revocation.needs_redis()),
+                    )
+                    .await
+                    .context("building the verifier-only JWT backend")?;
                     return serve(Arc::new(backend), users, db, args.listen, None).await;
                 }
-                let backend = match redis_url {
-                    Some(url) if revocation.needs_redis() => {
-                        JwtBackend::connect(config, clock, &url)
+                let backend = match redis {
+                    Some(target) if revocation.needs_redis() => {
+                        JwtBackend::connect(config, clock, target)
                             .await
                             .context("building the JWT backend (connecting to Redis)")?
                     }
