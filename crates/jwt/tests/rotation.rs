@@ -207,3 +207,31 @@ async fn an_hs256_issuer_rotates_too_but_publishes_nothing() {
     assert_ne!(kid_of(&old), kid_of(&new));
     assert_eq!(issuer.published_keys(), None);
 }
+
+#[tokio::test]
+async fn under_refresh_a_logout_with_an_expired_old_key_token_still_ends_its_family() {
+    let redis =
+        authbench_testkit::RedisServer::start().expect("redis-server (install: scripts/setup)");
+    let (clock, shared) = manual_clock();
+    let config = authbench_jwt::JwtConfig::new(Alg::ES256)
+        .with_revocation(authbench_jwt::Revocation::Refresh);
+    let issuer = JwtBackend::connect(config, shared, redis.url().as_str())
+        .await
+        .expect("issuer");
+    let login = issuer.issue(&alice()).await.expect("issue");
+    let rotation = issuer.rotate_generated().expect("rotate");
+    // The access token (300 s) has expired and its key has left the JWKS…
+    clock.set(rotation.previous_published_until + 60);
+    assert_eq!(jwks_kids(&issuer), vec![rotation.kid.clone()]);
+    assert!(issuer.verify(&login.token).await.is_err());
+    // …but logout with it still finds and ends its refresh-token family.
+    issuer
+        .revoke(&login.token)
+        .await
+        .expect("logout ends the family");
+    let e = issuer
+        .refresh(login.refresh_token.as_deref().expect("rt"))
+        .await
+        .expect_err("family ended");
+    assert!(e.kind().is_rejected(), "{e}");
+}
