@@ -7,12 +7,17 @@
 //!
 //! The rules this crate follows, and why:
 //!
-//! - **IDs are 128+ bits from the OS CSPRNG** (OWASP, ASVS 5 7.2.3), base64url. Guessing is the
-//!   only attack on a meaningless ID; 2^128 makes it hopeless.
-//! - **Redis keys are SHA-256 hashes of the ID**, never the ID (Rack CVE-2019-16782). A Redis
-//!   dump, a replica or a `MONITOR` log then holds no live credential.
-//! - **Shape before store.** A presented ID of the wrong length or alphabet is refused
+//! - **IDs carry 128+ bits from the OS CSPRNG** (OWASP, ASVS 5 7.2.3), base64url, after the
+//!   owner's 2-character slot tag: `<tag>.<secret>`. Guessing is the only attack on a
+//!   meaningless secret; 2^128 makes it hopeless. The tag places the session in its owner's
+//!   Redis Cluster slot (see `id` for what it reveals).
+//! - **Redis keys are SHA-256 hashes of the secret**, never the ID (Rack CVE-2019-16782). A
+//!   Redis dump, a replica or a `MONITOR` log then holds no live credential.
+//! - **Shape before store.** A presented ID of the wrong length, tag or alphabet is refused
 //!   without touching Redis, so garbage costs nanoseconds, not round trips.
+//! - **One Redis or a cluster, one code path.** Every key carries the owner's hash tag and
+//!   every script names all its keys, so [`SessionConfig::for_target`] with
+//!   [`RedisTarget::Cluster`] runs the same backend on a Redis Cluster.
 //! - **One round trip per verify.** A Lua script reads the record, enforces the idle and the
 //!   absolute timeout against the injected clock, slides `last_seen` and the key's TTL, and
 //!   returns the principal, atomically.
@@ -42,7 +47,8 @@
 //!
 //! # Layout
 //!
-//! - [`SessionConfig`] (`config`): URL, timeouts, ID size, key prefix, each with its default.
+//! - [`SessionConfig`] (`config`): URL or cluster seeds, timeouts, ID size, key prefix, each
+//!   with its default.
 //! - `id`: making IDs, checking presented ones, hashing them into key names.
 //! - `store`: key layout and the Lua scripts (read its docs for the record format), over the
 //!   shared connection of `authbench-store` (NODELAY, timeouts, fail-fast deadline, `EVALSHA`).
@@ -384,12 +390,14 @@ impl Authenticator for SessionBackend {
         Ok(self.verify_session(token).await?)
     }
 
-    /// Deletes the record (and its index entry): the ID is dead for every server at once.
+    /// Deletes the record (one `DEL`): the ID is dead for every server at once. The index
+    /// entry is dropped lazily (the ID does not name its owner's index).
     async fn revoke(&self, token: &str) -> Result<(), Error> {
         Ok(self.revoke_session(token).await?)
     }
 
-    /// Deletes every session in the user's index in one scripted round trip.
+    /// Deletes every session in the user's index: a `ZRANGE` snapshot, then one guarded
+    /// script naming every record (retaken if a login raced it).
     async fn revoke_all(&self, subject: &str) -> Result<(), Error> {
         Ok(self.revoke_all_sessions(subject).await?)
     }

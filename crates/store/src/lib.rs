@@ -1,42 +1,56 @@
 //! Redis plumbing shared by the session backend and the JWT revocation strategies.
 //!
 //! Every backend of session-vs-jwt that consults Redis (server-side sessions; the JWT
-//! `denylist`, `epoch` and `refresh` strategies) needs the same four things, and each is easy to
-//! get subtly wrong. They live here, once:
+//! `denylist`, `epoch` and `refresh` strategies) needs the same things, and each is easy to get
+//! subtly wrong. They live here, once:
 //!
-//! - **One shared connection, tuned.** A [`Store`] holds one redis-rs `ConnectionManager`: a
-//!   multiplexed connection (every task's commands share one socket and are pipelined) that
-//!   replaces itself when the socket dies. TCP_NODELAY is on: redis-rs 1.x leaves Nagle's
-//!   algorithm on, which holds small writes back and costs up to 2× median latency on a real
-//!   network (redis-rs #2195).
+//! - **One shared connection, tuned, to a server or a cluster.** A [`Store`] holds either a
+//!   redis-rs `ConnectionManager` (one multiplexed connection that replaces itself when the
+//!   socket dies) or redis-rs's async cluster client (one multiplexed connection per node,
+//!   routing each command by its keys' slot), chosen by [`RedisTarget`]. TCP_NODELAY is on:
+//!   redis-rs 1.x leaves Nagle's algorithm on, which holds small writes back and costs up to 2×
+//!   median latency on a real network (redis-rs #2195).
 //! - **Fail closed, and fast.** Explicit connect and response timeouts, no retry loop inside a
-//!   request, and an outer deadline around every operation, so a dead or frozen Redis answers
-//!   [`StoreError::Unavailable`] / [`StoreError::TimedOut`] within `connect_timeout +
-//!   response_timeout` (1.5 s by default; a refused connection fails at once), never a hang.
-//!   Both map to [`ErrorKind::Unavailable`](authbench_core::ErrorKind::Unavailable): the
-//!   server answers 503 and lets nobody in.
+//!   request (on a cluster, at most [`CLUSTER_RETRIES`] quick retries, to follow a redirect),
+//!   and an outer deadline around every operation, so a dead or frozen Redis, or a dead
+//!   cluster master, answers [`StoreError::Unavailable`] / [`StoreError::TimedOut`] within
+//!   `connect_timeout + response_timeout` (1.5 s by default; a refused connection fails at
+//!   once), never a hang. Both map to
+//!   [`ErrorKind::Unavailable`](authbench_core::ErrorKind::Unavailable): the server answers
+//!   503 and lets nobody in.
+//! - **A key layout that works on a cluster.** [`slot`]: every key of one operation carries
+//!   the same per-user hash tag, so it lands in one slot, while users spread over the cluster;
+//!   [`Store::run_indexed`] runs a script over a user's index naming every key it touches.
 //! - **Scripts.** [`LuaScript`] runs a multi-key check atomically in one round trip, by its
 //!   SHA-1, re-sending the source only when Redis forgot it.
 //! - **Pub/sub.** [`Store::subscribe`] opens the dedicated connection a subscriber needs (a
-//!   subscribed RESP2 connection can do nothing else), with the same settings.
+//!   subscribed RESP2 connection can do nothing else), with the same settings; on a cluster,
+//!   on one node, moving to the next seed on each new attempt.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), authbench_store::StoreError> {
-//! use authbench_store::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_RESPONSE_TIMEOUT, LuaScript, Store};
+//! use authbench_store::{
+//!     DEFAULT_CONNECT_TIMEOUT, DEFAULT_RESPONSE_TIMEOUT, LuaScript, RedisTarget, Store, UserSlot,
+//!     tagged_key,
+//! };
 //!
-//! let store =
-//!     Store::connect("redis://127.0.0.1:6379/", DEFAULT_CONNECT_TIMEOUT, DEFAULT_RESPONSE_TIMEOUT)
-//!         .await?;
+//! let target = RedisTarget::cluster("127.0.0.1:7000,127.0.0.1:7001")?;
+//! let store = Store::connect_target(&target, DEFAULT_CONNECT_TIMEOUT, DEFAULT_RESPONSE_TIMEOUT)
+//!     .await?;
 //! let bump = LuaScript::new("return redis.call('INCR', KEYS[1])");
 //! store.load_scripts(&[&bump]).await?;
-//! let n = store.run(&bump, &["counter"], &[]).await?;
+//! let alice = UserSlot::of("alice");
+//! let key = tagged_key("demo:counter:", alice.tag(), alice.hash());
+//! let n = store.run(&bump, &[&key], &[]).await?;
 //! # let _ = n; Ok(()) }
 //! ```
 //!
 //! # Layout
 //!
-//! - [`Store`] (here): connecting, running scripts and commands under the deadline,
-//!   subscribing.
+//! - [`Store`] (here): connecting, running scripts and commands under the deadline, scripts
+//!   over an index, subscribing.
+//! - [`RedisTarget`] (`target`): one server or a cluster, parsed from `--redis-cluster`.
+//! - [`slot`]: the per-user hash tags and the key-layout rule.
 //! - [`LuaScript`] (`script`): `EVALSHA` with the `EVAL` fallback.
 //! - [`StoreError`] (`error`): the errors and their mapping onto the core's classes.
 

@@ -11,6 +11,16 @@
 //!   epoch": negative caching) decides with no I/O. A miss asks Redis once (`GET`) and
 //!   remembers the answer.
 //!
+//! # On a Redis Cluster
+//!
+//! The epoch key lives in the user's slot (like every key, see the parent module), and
+//! `revoke_all` publishes from inside the raise script, on that slot's master. Classic
+//! `PUBLISH` is broadcast over the cluster bus to every node, so the subscriber listens on any
+//! one node: the store's seeds, in turn (`Store::subscribe`). If that node dies, the
+//! subscription ends like a lost connection below, and the next attempt goes to the next
+//! seed. A message published while no node carried it to us is covered by the flush on
+//! resubscription.
+//!
 //! # When the cache must not be trusted
 //!
 //! The cache is only as good as the subscription: a message missed is a revocation missed.
