@@ -191,21 +191,21 @@ impl Database {
     /// [`DbError::Guard`] when the guard refuses, [`DbError::Unavailable`] when the server
     /// cannot be reached.
     pub async fn connect(url: &str, options: PoolOptions) -> Result<Self, DbError> {
-        let client = connect_one(url, options.connect_timeout).await?;
-        crate::guard::check(&client)
-            .await
-            .map_err(DbError::from_pg)??;
         let config: tokio_postgres::Config = url
             .parse()
             .map_err(|e| DbError::Schema(format!("bad database URL: {e}")))?;
-        let db = Self {
-            pool: Pool::new(config, options),
-            transactions: AtomicU64::new(0),
-        };
+        let pool = Pool::new(config, options);
+        let client = pool.open().await?;
+        crate::guard::check(&client)
+            .await
+            .map_err(DbError::from_pg)??;
         // The guarded connection becomes the pool's first: a schema problem shows at start,
         // not on request 1.
-        db.pool.adopt(client).await?;
-        Ok(db)
+        pool.adopt(client).await?;
+        Ok(Self {
+            pool,
+            transactions: AtomicU64::new(0),
+        })
     }
 
     /// Counters since connect.

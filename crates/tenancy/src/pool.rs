@@ -102,7 +102,17 @@ pub(crate) struct Checkout {
 }
 
 impl Pool {
-    pub fn new(config: tokio_postgres::Config, options: PoolOptions) -> Self {
+    pub fn new(mut config: tokio_postgres::Config, options: PoolOptions) -> Self {
+        // The server enforces the same deadline: a statement we gave up on (and whose
+        // connection we closed) does not keep running, and a transaction left open by a
+        // dropped request cannot hold locks for long. Options in the URL win.
+        if config.get_options().is_none() {
+            let ms = options.query_timeout.as_millis();
+            config.options(format!(
+                "-c statement_timeout={ms} -c idle_in_transaction_session_timeout={}",
+                ms.saturating_mul(2)
+            ));
+        }
         Pool(Arc::new(Inner {
             config,
             idle: Mutex::new(Vec::new()),
@@ -172,25 +182,23 @@ impl Pool {
         Ok(())
     }
 
+    /// Opens a connection with the pool's settings, without preparing anything (the start-up
+    /// guard runs on it first; then [`adopt`](Self::adopt) it).
+    pub async fn open(&self) -> Result<Client, DbError> {
+        self.with_deadline(open(&self.0.config)).await
+    }
+
     async fn connect(&self) -> Result<Conn, DbError> {
         let config = &self.0.config;
-        self.with_deadline(async {
-            let (client, connection) = config.connect(NoTls).await?;
-            tokio::spawn(async move {
-                if let Err(e) = connection.await {
-                    tracing::debug!(error = %e, "database connection ended");
-                }
-            });
-            prepare(client).await
-        })
-        .await
+        self.with_deadline(async { prepare(open(config).await?).await })
+            .await
     }
 
     /// Runs a connect step under the connect deadline and sorts its error.
-    async fn with_deadline(
+    async fn with_deadline<T>(
         &self,
-        step: impl Future<Output = Result<Conn, tokio_postgres::Error>>,
-    ) -> Result<Conn, DbError> {
+        step: impl Future<Output = Result<T, tokio_postgres::Error>>,
+    ) -> Result<T, DbError> {
         let timeout = self.0.options.connect_timeout;
         match tokio::time::timeout(timeout, step).await {
             Ok(Ok(conn)) => Ok(conn),
@@ -205,6 +213,17 @@ impl Pool {
             ))),
         }
     }
+}
+
+/// Connects, and drives the connection on a task of its own.
+async fn open(config: &tokio_postgres::Config) -> Result<Client, tokio_postgres::Error> {
+    let (client, connection) = config.connect(NoTls).await?;
+    tokio::spawn(async move {
+        if let Err(e) = connection.await {
+            tracing::debug!(error = %e, "database connection ended");
+        }
+    });
+    Ok(client)
 }
 
 /// Prepares the request statements on a fresh connection, as `authenticated` (the role they

@@ -543,3 +543,20 @@ async fn an_unreachable_database_is_unavailable_fast() {
     assert!(err.is_unavailable(), "{err}");
     assert!(started.elapsed() < Duration::from_secs(3));
 }
+
+#[tokio::test]
+async fn pooled_connections_carry_server_side_deadlines() {
+    let (_urls, db) = setup("deadlines", 1).await;
+    let tx = db.begin(&alice()).await.expect("begin");
+    let row = tx
+        .call(tx.client().query_one(
+            "select current_setting('statement_timeout'), \
+             current_setting('idle_in_transaction_session_timeout'), current_user::text",
+            &[],
+        ))
+        .await
+        .expect("settings");
+    assert_eq!(row.get::<_, String>(0), "5s", "PoolOptions::query_timeout");
+    assert_eq!(row.get::<_, String>(1), "10s");
+    assert_eq!(row.get::<_, String>(2), "authenticated");
+}
