@@ -23,6 +23,10 @@ pub struct CompareArgs {
     /// Use this Redis instead of starting a private one.
     #[arg(long, value_name = "URL")]
     redis_url: Option<String>,
+    /// Use this Redis Cluster (`HOST:PORT[,HOST:PORT…]`, any of its masters) for the scale-out
+    /// measurements instead of starting a private 3-master one.
+    #[arg(long, value_name = "HOST:PORT[,…]")]
+    redis_cluster: Option<String>,
 }
 
 /// Runs the comparison and prints the summary.
@@ -42,6 +46,7 @@ pub fn run(args: CompareArgs) -> Result<()> {
         profile,
         out: args.out,
         redis_url: args.redis_url,
+        redis_cluster: args.redis_cluster,
         server_binary: std::env::current_exe().context("finding the authbench binary")?,
         command_line: std::env::args().collect::<Vec<_>>().join(" "),
         cargo_lock,

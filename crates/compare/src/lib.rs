@@ -19,6 +19,8 @@
 //! - [`http`]: one load-generator run with CPU charged per process.
 //! - [`revocation`]: the revocation experiment (windows, Redis cost, outage); [`resp`] asks
 //!   Redis what it holds.
+//! - [`scale`]: Redis Cluster vs single node, several instances, JWKS key rotation, and a
+//!   cluster failover under logouts.
 //! - [`section`]: the context lent to the self-contained sections (scale-out, tenancy).
 //! - [`tenancy`]: `/notes` under PostgreSQL Row Level Security, and the staleness of a tenant
 //!   move per backend and policy.
@@ -35,6 +37,7 @@ pub mod record;
 pub mod redis_bench;
 pub mod resp;
 pub mod revocation;
+pub mod scale;
 pub mod section;
 pub mod services;
 pub mod stats;

@@ -6,7 +6,7 @@
 //! lasts a few milliseconds), with the 10th and 90th percentiles as the spread.
 
 use crate::stats::quantile;
-use authbench_benches::{JsonwebtokenClaims, JwtFixture, SessionFixture, identity};
+use authbench_benches::{JsonwebtokenClaims, JweFixture, JwtFixture, SessionFixture, identity};
 use authbench_core::Authenticator;
 use authbench_jwt::Alg;
 use serde::{Deserialize, Serialize};
@@ -156,6 +156,70 @@ pub fn jwt(alg: Alg, plan: &MicroPlan) -> Vec<MicroResult> {
 pub struct SessionLatency {
     /// Every call's latency, µs, sorted.
     pub sorted_us: Vec<f64>,
+}
+
+/// Every JWE mode of `JweFixture::standard_configs` (`dir`, `RSA-OAEP-256`,
+/// `ECDH-ES+A256KW`, and the nested one), each beside its floors: a raw AES-256-GCM open
+/// (verify) or seal (issue) of the same sizes, and for the public-key modes the raw key
+/// management step alone. Ids: `jwe-dir-A256GCM`, `floor-aes-gcm-open-jwe-dir-A256GCM`,
+/// `floor-key-jwe-…`; `alg` is the mode.
+pub fn jwe(plan: &MicroPlan) -> Vec<MicroResult> {
+    let mut out = Vec::new();
+    for config in JweFixture::standard_configs() {
+        let fx = JweFixture::new(config);
+        fx.check();
+        let label = fx.label();
+        let mut subjects = vec![
+            Subject {
+                op: "verify",
+                id: label.clone(),
+                alg: None,
+                f: Box::new(|| {
+                    black_box(fx.verify());
+                }),
+            },
+            Subject {
+                op: "verify",
+                id: format!("floor-aes-gcm-open-{label}"),
+                alg: None,
+                f: Box::new(|| {
+                    black_box(fx.floor_open());
+                }),
+            },
+            Subject {
+                op: "issue",
+                id: label.clone(),
+                alg: None,
+                f: Box::new(|| {
+                    black_box(fx.issue());
+                }),
+            },
+            Subject {
+                op: "issue",
+                id: format!("floor-aes-gcm-seal-{label}"),
+                alg: None,
+                f: Box::new(|| {
+                    black_box(fx.floor_seal());
+                }),
+            },
+        ];
+        if fx.floor_key().is_some() {
+            subjects.push(Subject {
+                op: "verify",
+                id: format!("floor-key-{label}"),
+                alg: None,
+                f: Box::new(|| {
+                    black_box(fx.floor_key());
+                }),
+            });
+        }
+        let mut rows = time_interleaved(plan, subjects);
+        for r in &mut rows {
+            r.alg = Some(label.trim_start_matches("jwe-").to_owned());
+        }
+        out.extend(rows);
+    }
+    out
 }
 
 /// Session verify and issue against a private Redis, plus the session verify latency at

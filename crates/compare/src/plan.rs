@@ -29,6 +29,10 @@ pub struct Plan {
     pub login_cost_users: usize,
     /// JWT algorithms served over HTTP (the micro measurements cover all six).
     pub http_algs: Vec<Alg>,
+    /// JWE modes served over HTTP (`--jwe-alg` values; the micro measurements cover every
+    /// mode). Absent in runs before schema 2.
+    #[serde(default)]
+    pub http_jwe: Vec<String>,
     /// Measured length of one HTTP run.
     #[serde(with = "crate::secs_f64")]
     pub http_duration: Duration,
@@ -65,6 +69,7 @@ impl Plan {
                 users: 20,
                 login_cost_users: 5,
                 http_algs: vec![Alg::HS256],
+                http_jwe: vec!["dir".into()],
                 http_duration: Duration::from_millis(300),
                 http_warmup: Duration::from_millis(100),
                 reps: 1,
@@ -93,6 +98,7 @@ impl Plan {
                 users: 200,
                 login_cost_users: 60,
                 http_algs: vec![Alg::HS256, Alg::ES256, Alg::EdDSA, Alg::RS256],
+                http_jwe: vec!["dir".into(), "ECDH-ES+A256KW".into()],
                 http_duration: Duration::from_millis(1_000),
                 http_warmup: Duration::from_millis(150),
                 reps: 3,
@@ -121,6 +127,7 @@ impl Plan {
                 users: 2_000,
                 login_cost_users: 200,
                 http_algs: vec![Alg::HS256, Alg::ES256, Alg::EdDSA, Alg::RS256],
+                http_jwe: vec!["dir".into(), "ECDH-ES+A256KW".into()],
                 http_duration: Duration::from_secs(5),
                 http_warmup: Duration::from_secs(1),
                 reps: 3,

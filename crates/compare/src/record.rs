@@ -66,6 +66,10 @@ pub struct RunRecord {
     /// (absent in runs before schema 2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tenancy: Option<crate::tenancy::TenancyResult>,
+    /// Beyond one machine: Redis Cluster, several instances, key rotation, failover (absent
+    /// in runs before schema 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scale: Option<crate::scale::ScaleResult>,
     /// The targets of the measurement issue, each as a ratio from this run.
     pub targets: Vec<TargetCheck>,
     /// Things the run could not do (a missing tool), said plainly.

@@ -33,6 +33,9 @@ pub struct CompareOptions {
     pub out: Option<PathBuf>,
     /// An existing Redis; without it a private one is started.
     pub redis_url: Option<String>,
+    /// An existing Redis Cluster (`host:port,host:port,…`) for the scale-out section; without
+    /// it a private 3-master cluster is started.
+    pub redis_cluster: Option<String>,
     /// The `authbench` binary that serves (normally the running one).
     pub server_binary: PathBuf,
     /// The command line, recorded verbatim.
@@ -177,6 +180,14 @@ pub fn run(opts: CompareOptions) -> Result<(PathBuf, RunRecord)> {
             round_trips: 0,
         });
     }
+    for mode in &plan.http_jwe {
+        configs.push(Config {
+            name: format!("jwe-{mode}"),
+            args: common(&["--backend", "jwe", "--jwe-alg", mode]),
+            stateful: false,
+            round_trips: 0,
+        });
+    }
     // Redis farther away: the same Redis (so the same sessions) behind the latency proxy.
     let proxies: Vec<(f64, LatencyProxy)> = plan
         .redis_delays_ms
@@ -197,7 +208,7 @@ pub fn run(opts: CompareOptions) -> Result<(PathBuf, RunRecord)> {
         });
     }
 
-    let http_targets = 1 + 1 + plan.http_algs.len();
+    let http_targets = 1 + 1 + plan.http_algs.len() + plan.http_jwe.len();
     let http_steps =
         plan.reps * http_targets * (plan.closed_connections.len() + plan.open_fractions.len());
     let distance_steps = plan.reps * plan.redis_delays_ms.len() * plan.closed_connections.len();
@@ -214,7 +225,8 @@ pub fn run(opts: CompareOptions) -> Result<(PathBuf, RunRecord)> {
         + plan.reps as u64 * 2
         + 10
         + crate::tenancy::TenancyPlan::for_profile(plan.profile).steps()
-        + 1;
+        + crate::scale::ScalePlan::for_profile(plan.profile).steps()
+        + 2;
     let mut progress = Progress::new(total);
 
     let mut servers = Vec::new();
@@ -339,6 +351,8 @@ pub fn run(opts: CompareOptions) -> Result<(PathBuf, RunRecord)> {
         progress.step(format!("in-process verify/issue {alg}"));
         micro_results.extend(micro::jwt(alg, &plan.micro));
     }
+    progress.step("in-process JWE verify/issue, every mode");
+    micro_results.extend(micro::jwe(&plan.micro));
     progress.step("in-process session verify/issue");
     let (session_micro, session_latency) = micro::session(&plan.micro);
     micro_results.extend(session_micro);
@@ -571,6 +585,22 @@ pub fn run(opts: CompareOptions) -> Result<(PathBuf, RunRecord)> {
         };
         crate::tenancy::run(&mut section)?
     };
+    // --- Beyond one machine. ---
+    let scale = {
+        let mut step = |m: String| progress.step(m);
+        let mut section = Section {
+            server_binary: &opts.server_binary,
+            profile: plan.profile,
+            out: &out,
+            redis_url: &redis_url,
+            redis_pid,
+            loadgen_threads: plan.loadgen_threads,
+            cores: machine.cores,
+            step: &mut step,
+            notes: &mut notes,
+        };
+        crate::scale::run(&mut section, opts.redis_cluster.as_deref())?
+    };
     progress.finish();
 
     // --- Summaries and targets. ---
@@ -638,6 +668,7 @@ pub fn run(opts: CompareOptions) -> Result<(PathBuf, RunRecord)> {
         loadgen_vs_wrk,
         revocation,
         tenancy: Some(tenancy),
+        scale: Some(scale),
         targets: targets_checked,
         notes,
     };

@@ -80,9 +80,9 @@ impl TenancyPlan {
             },
             Profile::Full => Self {
                 users: 1_000,
-                reps: 5,
+                reps: 3,
                 connections: vec![1, 32],
-                duration: Duration::from_secs(4),
+                duration: Duration::from_secs(3),
                 warmup: Duration::from_millis(500),
                 moved: 20,
                 after: Duration::from_secs(3),

@@ -1,0 +1,631 @@
+//! Beyond one machine: sessions on a Redis Cluster, several server instances behind one load
+//! generator, a JWT issuer rotating its signing key under verifier-only instances, and a
+//! Redis Cluster failover under a stream of logouts.
+//!
+//! 1. **Cluster vs single node.** The same session backend against the run's single Redis and
+//!    against a private 3-master Redis Cluster (or `--redis-cluster`), `/me` closed loop,
+//!    interleaved. The cluster costs the client a slot lookup and a connection per master; on
+//!    one machine it cannot add capacity, so this measures the price, not the gain.
+//! 2. **Several instances.** `instances` session servers sharing one Redis, and a JWT issuer
+//!    plus `instances - 1` verifier-only servers (`--jwks-url`: they hold no signing key and
+//!    fetch the issuer's public keys), the load generator spreading its connections over
+//!    them. On a 2-core machine the instances share the same cores as everything else.
+//! 3. **Key rotation.** The issuer rotates (`POST /admin/keys/rotate`); tokens signed before
+//!    must keep working everywhere until they expire, tokens signed after carry the new `kid`
+//!    and must work on verifiers that have never seen it (they refetch the JWKS once).
+//! 4. **Failover.** A 3 + 3 Redis Cluster; under a stream of revocations (logouts) one master
+//!    is killed, its replica promoted; revocations acknowledged but lost (replication is
+//!    asynchronous) are counted. In process, through the backends' own `revoke`/`verify`.
+
+use crate::http::{HttpRun, Scenario, Target, measure_into};
+use crate::plan::Profile;
+use crate::record::HttpSummary;
+use crate::section::Section;
+use crate::services::{HttpClient, ServerProcess, login_all};
+use anyhow::{Context, Result, bail};
+use authbench_core::SystemClock;
+use authbench_jwt::{Alg, JwtBackend, JwtConfig, RedisTarget, Revocation};
+use authbench_session::{SessionBackend, SessionConfig};
+use authbench_testkit::{FailoverOptions, RedisCluster};
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The password of the seeded users.
+const PASSWORD: &str = "correct horse battery staple";
+
+/// `--jwks-refresh-interval` of the verifier-only instances, seconds: the least time between
+/// two JWKS fetches an unknown `kid` may cause. Shorter than the default (10 s) so that even
+/// the seconds-long smoke profile rotates after the interval since the verifiers' start-up
+/// fetch, as a long-running deployment would.
+const JWKS_REFRESH_INTERVAL_S: u64 = 2;
+
+/// How much of the section to run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ScalePlan {
+    /// Users seeded on each server.
+    pub users: usize,
+    /// Repetitions of every HTTP run, interleaved.
+    pub reps: usize,
+    /// Connection counts of the closed-loop runs.
+    pub connections: Vec<usize>,
+    /// Measured length of one HTTP run.
+    #[serde(with = "crate::secs_f64")]
+    pub duration: Duration,
+    /// Unrecorded warm-up before each run.
+    #[serde(with = "crate::secs_f64")]
+    pub warmup: Duration,
+    /// Server instances in the multi-instance runs.
+    pub instances: usize,
+    /// Tokens checked on every instance before and after the rotation.
+    pub rotation_tokens: usize,
+    /// Credentials issued and revoked in each failover experiment.
+    pub failover_credentials: usize,
+    /// The master is killed once this many revocations were acknowledged.
+    pub failover_kill_after: u64,
+    /// Backends put through the failover (`session`, `jwt-denylist`).
+    pub failover_backends: Vec<String>,
+}
+
+impl ScalePlan {
+    /// The plan of a profile.
+    pub fn for_profile(profile: Profile) -> Self {
+        match profile {
+            Profile::Smoke => Self {
+                users: 20,
+                reps: 1,
+                connections: vec![8],
+                duration: Duration::from_millis(300),
+                warmup: Duration::from_millis(100),
+                instances: 2,
+                rotation_tokens: 4,
+                failover_credentials: 300,
+                failover_kill_after: 100,
+                failover_backends: vec!["session".into()],
+            },
+            Profile::Quick => Self {
+                users: 200,
+                reps: 3,
+                connections: vec![1, 32],
+                duration: Duration::from_millis(1_000),
+                warmup: Duration::from_millis(150),
+                instances: 2,
+                rotation_tokens: 20,
+                failover_credentials: 2_000,
+                failover_kill_after: 500,
+                failover_backends: vec!["session".into(), "jwt-denylist".into()],
+            },
+            Profile::Full => Self {
+                users: 1_000,
+                reps: 3,
+                connections: vec![1, 32],
+                duration: Duration::from_secs(3),
+                warmup: Duration::from_millis(500),
+                instances: 2,
+                rotation_tokens: 100,
+                failover_credentials: 5_000,
+                failover_kill_after: 1_500,
+                failover_backends: vec!["session".into(), "jwt-denylist".into()],
+            },
+        }
+    }
+
+    /// Progress steps this plan takes.
+    pub fn steps(&self) -> u64 {
+        let servers = 2 + self.instances as u64 * 2 - 1;
+        // cluster start; one per server started; three logins; cluster runs; instance runs;
+        // rotation; one per failover.
+        1 + servers
+            + 3
+            + (self.reps * self.connections.len() * 2) as u64
+            + (self.reps * 4) as u64
+            + 1
+            + self.failover_backends.len() as u64
+    }
+}
+
+/// The rotation, as the instances saw it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RotationRecord {
+    /// `kid`s in the issuer's JWKS before the rotation.
+    pub kids_before: Vec<String>,
+    /// `kid` the issuer signs with after it.
+    pub new_kid: String,
+    /// `kid`s in the issuer's JWKS right after it (old and new).
+    pub kids_after: Vec<String>,
+    /// Unix second from which the old key leaves the JWKS (its last token's expiry).
+    pub old_published_until: u64,
+    /// Tokens signed before the rotation, checked on each instance after it.
+    pub old_tokens: usize,
+    /// Of those, answered 200, per instance (`issuer`, `verifier1` …).
+    pub old_accepted: Vec<(String, usize)>,
+    /// Tokens signed after the rotation (with the new `kid`), checked on each instance.
+    pub new_tokens: usize,
+    /// Of those, answered 200, per instance.
+    pub new_accepted: Vec<(String, usize)>,
+    /// Whether every new token's header named the new `kid`.
+    pub new_tokens_carry_new_kid: bool,
+    /// `--jwks-refresh-interval` of the verifiers, seconds.
+    pub verifier_refresh_interval_s: u64,
+    /// Answers to the new tokens per instance, by status (`"200"`, `"401"` …).
+    pub new_statuses: Vec<(String, std::collections::BTreeMap<String, usize>)>,
+    /// Per verifier: the first request with a new-`kid` token (it refetches the JWKS), ms.
+    pub first_new_kid_ms: Vec<(String, f64)>,
+    /// Per verifier: the median of the following new-token requests, ms.
+    pub later_new_kid_ms: Vec<(String, f64)>,
+}
+
+/// One failover experiment, as `authbench_testkit::failover_experiment` reported it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FailoverRecord {
+    /// `session` or `jwt-denylist`.
+    pub backend: String,
+    /// Masters and replicas per master.
+    pub masters: usize,
+    /// Replicas per master.
+    pub replicas_per_master: usize,
+    /// `cluster-node-timeout`, ms: the bulk of the failover time.
+    pub node_timeout_ms: u64,
+    /// From the kill until the replica was promoted and the cluster said `ok`, ms.
+    pub failover_ms: f64,
+    /// From the kill until the last refused revocation, ms.
+    pub unavailable_window_ms: f64,
+    /// Revocations attempted (refused ones retried after the failover).
+    pub attempted: u64,
+    /// Revocations acknowledged.
+    pub acknowledged: u64,
+    /// Revocations refused (fail closed: the client knows its logout did not happen).
+    pub refused: u64,
+    /// Refusals of any other kind (a bug if not 0).
+    pub other_errors: u64,
+    /// Acknowledged revocations whose credential verified again after the failover.
+    pub lost: u64,
+    /// Acknowledged revocations that could not be checked afterwards.
+    pub unverified: u64,
+    /// Fresh credentials issued, verified and revoked on every user after the failover.
+    pub serves_after: bool,
+}
+
+/// The section's result.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ScaleResult {
+    /// The plan.
+    pub plan: ScalePlan,
+    /// Masters of the measured cluster.
+    pub cluster_masters: usize,
+    /// Whether the cluster was private (started by the run) or `--redis-cluster`.
+    pub cluster_private: bool,
+    /// Each server's `serve` arguments (URLs redacted).
+    pub servers: Vec<(String, Vec<String>)>,
+    /// Every HTTP run: `session-single`, `session-cluster`, `session-x1`, `session-xN`,
+    /// `jwt-ES256-x1`, `jwt-ES256-xN`.
+    pub runs: Vec<HttpRun>,
+    /// Medians and ranges per target and scenario.
+    pub http: Vec<HttpSummary>,
+    /// The key rotation.
+    pub rotation: RotationRecord,
+    /// The failover experiments.
+    pub failover: Vec<FailoverRecord>,
+}
+
+fn redact(args: &[String]) -> Vec<String> {
+    args.iter()
+        .map(|a| {
+            if a.starts_with("redis://") {
+                "redis://<private>".to_owned()
+            } else if a.contains("127.0.0.1:") && !a.starts_with("--") {
+                "<private address>".to_owned()
+            } else {
+                a.clone()
+            }
+        })
+        .collect()
+}
+
+fn strings(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| (*s).to_owned()).collect()
+}
+
+/// Runs the section. `cluster_seeds`: an external cluster (`--redis-cluster`), or `None` to
+/// start a private one.
+pub fn run(ctx: &mut Section<'_>, cluster_seeds: Option<&str>) -> Result<ScaleResult> {
+    let plan = ScalePlan::for_profile(ctx.profile);
+    let n = plan.instances.max(2);
+    ctx.step("starting a private 3-master Redis Cluster");
+    let private_cluster = match cluster_seeds {
+        Some(_) => None,
+        None => Some(RedisCluster::start().context("starting a private Redis Cluster")?),
+    };
+    let seeds = match (cluster_seeds, &private_cluster) {
+        (Some(s), _) => s.to_owned(),
+        (None, Some(c)) => c.seeds(),
+        (None, None) => bail!("no Redis Cluster"),
+    };
+    let cluster_masters = seeds.split(',').count();
+    let common = |extra: &[&str]| -> Vec<String> {
+        let mut v = strings(extra);
+        v.extend([
+            "--users".to_owned(),
+            plan.users.to_string(),
+            "--insecure-fast-password-hash".to_owned(),
+        ]);
+        v
+    };
+    let users: Vec<String> = (0..plan.users).map(|i| format!("user{i}")).collect();
+    let mut server_args: Vec<(String, Vec<String>)> = Vec::new();
+    let mut start =
+        |ctx: &mut Section<'_>, name: &str, args: Vec<String>| -> Result<ServerProcess> {
+            ctx.step(format!("starting {name}"));
+            let s = ServerProcess::start(ctx.server_binary, &format!("scale-{name}"), &args)?;
+            server_args.push((name.to_owned(), redact(&args)));
+            Ok(s)
+        };
+
+    // --- Servers. ---
+    let session_single = start(
+        ctx,
+        "session-single",
+        common(&["--backend", "session", "--redis-url", ctx.redis_url]),
+    )?;
+    let session_cluster = start(
+        ctx,
+        "session-cluster",
+        common(&["--backend", "session", "--redis-cluster", &seeds]),
+    )?;
+    // More session instances on the same single Redis (same key prefix: one pool of sessions).
+    let mut session_more = Vec::new();
+    for i in 1..n {
+        session_more.push(start(
+            ctx,
+            &format!("session-instance{}", i + 1),
+            common(&["--backend", "session", "--redis-url", ctx.redis_url]),
+        )?);
+    }
+    let issuer = start(
+        ctx,
+        "jwt-issuer",
+        common(&["--backend", "jwt", "--alg", "ES256"]),
+    )?;
+    let jwks_url = issuer.url("/.well-known/jwks.json");
+    let mut verifiers = Vec::new();
+    for i in 1..n {
+        verifiers.push(start(
+            ctx,
+            &format!("jwt-verifier{i}"),
+            common(&[
+                "--backend",
+                "jwt",
+                "--alg",
+                "ES256",
+                "--jwks-url",
+                &jwks_url,
+            ]),
+        )?);
+    }
+
+    // --- Credentials: sessions from the single-node server (valid on every instance sharing
+    // its Redis), cluster sessions from the cluster server, JWTs from the issuer. ---
+    let login = |ctx: &mut Section<'_>, s: &ServerProcess, what: &str| -> Result<Vec<String>> {
+        ctx.step(format!("logging {} users in on {what}", plan.users));
+        Ok(login_all(s, &users, PASSWORD, ctx.cores.max(2), &|_| {})?.0)
+    };
+    let single_tokens = login(ctx, &session_single, "session-single")?;
+    let cluster_tokens = login(ctx, &session_cluster, "session-cluster")?;
+    let jwt_tokens = login(ctx, &issuer, "jwt-issuer")?;
+
+    // --- Cluster vs single node, interleaved. ---
+    let redis_pids: Vec<u32> = ctx.redis_pid.into_iter().collect();
+    let cluster_targets = [
+        Target {
+            name: "session-single".into(),
+            server: &session_single,
+            also: Vec::new(),
+            path: "/me",
+            credentials: single_tokens.clone(),
+            redis_pids: redis_pids.clone(),
+        },
+        Target {
+            name: "session-cluster".into(),
+            server: &session_cluster,
+            also: Vec::new(),
+            path: "/me",
+            credentials: cluster_tokens,
+            // The cluster nodes' CPU is not charged (the spawner keeps their processes).
+            redis_pids: Vec::new(),
+        },
+    ];
+    let mut runs = Vec::new();
+    for rep in 0..plan.reps {
+        for &connections in &plan.connections {
+            for i in 0..cluster_targets.len() {
+                let t = &cluster_targets[(i + rep) % cluster_targets.len()];
+                let scenario = Scenario::Closed { connections };
+                ctx.step(format!(
+                    "{} {} (rep {}/{})",
+                    t.name,
+                    scenario.label(),
+                    rep + 1,
+                    plan.reps
+                ));
+                runs.push(measure_into(
+                    ctx,
+                    "scale",
+                    t,
+                    scenario,
+                    rep,
+                    plan.duration,
+                    plan.warmup,
+                )?);
+            }
+        }
+    }
+
+    // --- One instance vs several, closed loop at the largest connection count. ---
+    let max_c = plan.connections.iter().copied().max().unwrap_or(32);
+    let instance_targets = [
+        Target {
+            name: "session-x1".into(),
+            server: &session_single,
+            also: Vec::new(),
+            path: "/me",
+            credentials: single_tokens.clone(),
+            redis_pids: redis_pids.clone(),
+        },
+        Target {
+            name: format!("session-x{n}"),
+            server: &session_single,
+            also: session_more.iter().collect(),
+            path: "/me",
+            credentials: single_tokens,
+            redis_pids: redis_pids.clone(),
+        },
+        Target {
+            name: "jwt-ES256-x1".into(),
+            server: &issuer,
+            also: Vec::new(),
+            path: "/me",
+            credentials: jwt_tokens.clone(),
+            redis_pids: Vec::new(),
+        },
+        Target {
+            name: format!("jwt-ES256-x{n}"),
+            server: &issuer,
+            also: verifiers.iter().collect(),
+            path: "/me",
+            credentials: jwt_tokens.clone(),
+            redis_pids: Vec::new(),
+        },
+    ];
+    for rep in 0..plan.reps {
+        for i in 0..instance_targets.len() {
+            let t = &instance_targets[(i + rep) % instance_targets.len()];
+            let scenario = Scenario::Closed { connections: max_c };
+            ctx.step(format!(
+                "{} {} (rep {}/{})",
+                t.name,
+                scenario.label(),
+                rep + 1,
+                plan.reps
+            ));
+            runs.push(measure_into(
+                ctx,
+                "scale",
+                t,
+                scenario,
+                rep,
+                plan.duration,
+                plan.warmup,
+            )?);
+        }
+    }
+    let http = HttpSummary::of_runs(&runs);
+
+    // --- Rotation. ---
+    ctx.step("rotating the issuer's signing key");
+    let rotation = rotate(
+        &issuer,
+        &verifiers,
+        &users,
+        &jwt_tokens,
+        plan.rotation_tokens,
+    )?;
+
+    // --- Failover. ---
+    let mut failover = Vec::new();
+    for backend in &plan.failover_backends {
+        ctx.step(format!("Redis Cluster failover under logouts: {backend}"));
+        failover.push(failover_one(backend, &plan)?);
+    }
+
+    drop(cluster_targets);
+    drop(instance_targets);
+    drop(private_cluster);
+    Ok(ScaleResult {
+        plan,
+        cluster_masters,
+        cluster_private: cluster_seeds.is_none(),
+        servers: server_args,
+        runs,
+        http,
+        rotation,
+        failover,
+    })
+}
+
+/// The `kid` in a JWT's header.
+fn kid_of(token: &str) -> Option<String> {
+    let header = token.split('.').next()?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(header)
+        .ok()?;
+    let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    v["kid"].as_str().map(str::to_owned)
+}
+
+fn jwks_kids(server: &ServerProcess) -> Result<Vec<String>> {
+    let r = HttpClient::new(server.addr()).request("GET", "/.well-known/jwks.json", &[], "")?;
+    let v: serde_json::Value = serde_json::from_slice(&r.body).context("JWKS is not JSON")?;
+    let mut kids: Vec<String> = v["keys"]
+        .as_array()
+        .map(|keys| {
+            keys.iter()
+                .filter_map(|k| k["kid"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    kids.sort();
+    Ok(kids)
+}
+
+/// `/me` with `token` on `server`: (status, elapsed).
+fn me(client: &mut HttpClient, token: &str) -> (u16, Duration) {
+    let auth = format!("Bearer {token}");
+    let at = Instant::now();
+    let status = client
+        .request("GET", "/me", &[("authorization", &auth)], "")
+        .map_or(0, |r| r.status);
+    (status, at.elapsed())
+}
+
+fn rotate(
+    issuer: &ServerProcess,
+    verifiers: &[ServerProcess],
+    users: &[String],
+    old_tokens: &[String],
+    k: usize,
+) -> Result<RotationRecord> {
+    let k = k.min(old_tokens.len()).min(users.len());
+    // A verifier refetches on an unknown kid at most once per interval, counted from its
+    // start-up fetch too: rotate only once that interval has passed, as in a deployment whose
+    // verifiers have run for a while.
+    std::thread::sleep(Duration::from_secs(JWKS_REFRESH_INTERVAL_S));
+    let kids_before = jwks_kids(issuer)?;
+    let (admin, _) = login_all(issuer, &["admin".to_owned()], PASSWORD, 1, &|_| {})?;
+    let r = HttpClient::new(issuer.addr()).request(
+        "POST",
+        "/admin/keys/rotate",
+        &[("authorization", &format!("Bearer {}", admin[0]))],
+        "",
+    )?;
+    if r.status != 200 {
+        bail!("POST /admin/keys/rotate answered {}", r.status);
+    }
+    let rotated: serde_json::Value = serde_json::from_slice(&r.body).context("rotation answer")?;
+    let new_kid = rotated["kid"].as_str().unwrap_or_default().to_owned();
+    let old_published_until = rotated["previous_published_until"].as_u64().unwrap_or(0);
+    let kids_after = jwks_kids(issuer)?;
+    let (new_tokens, _) = login_all(issuer, &users[..k], PASSWORD, 2, &|_| {})?;
+    let new_tokens_carry_new_kid = new_tokens
+        .iter()
+        .all(|t| kid_of(t).as_deref() == Some(new_kid.as_str()));
+
+    let mut instances: Vec<(String, &ServerProcess)> = vec![("issuer".to_owned(), issuer)];
+    for (i, v) in verifiers.iter().enumerate() {
+        instances.push((format!("verifier{}", i + 1), v));
+    }
+    let (mut old_accepted, mut new_accepted) = (Vec::new(), Vec::new());
+    let (mut first_new_kid_ms, mut later_new_kid_ms) = (Vec::new(), Vec::new());
+    let mut new_statuses = Vec::new();
+    for (name, server) in &instances {
+        let mut client = HttpClient::new(server.addr());
+        // New tokens first on a verifier: its first one meets an unknown kid and refetches.
+        let mut times = Vec::new();
+        let mut statuses = std::collections::BTreeMap::new();
+        for t in &new_tokens {
+            let (status, took) = me(&mut client, t);
+            *statuses.entry(status.to_string()).or_insert(0) += 1;
+            if status == 200 {
+                times.push(took.as_secs_f64() * 1e3);
+            }
+        }
+        let ok_new = statuses.get("200").copied().unwrap_or(0);
+        new_statuses.push((name.clone(), statuses));
+        let ok_old = old_tokens[..k]
+            .iter()
+            .filter(|t| me(&mut client, t).0 == 200)
+            .count();
+        old_accepted.push((name.clone(), ok_old));
+        new_accepted.push((name.clone(), ok_new));
+        if name != "issuer" && !times.is_empty() {
+            first_new_kid_ms.push((name.clone(), times[0]));
+            let mut rest: Vec<f64> = times[1..].to_vec();
+            rest.sort_by(f64::total_cmp);
+            if !rest.is_empty() {
+                later_new_kid_ms.push((name.clone(), crate::stats::quantile(&rest, 0.5)));
+            }
+        }
+    }
+    Ok(RotationRecord {
+        kids_before,
+        new_kid,
+        kids_after,
+        old_published_until,
+        old_tokens: k,
+        old_accepted,
+        new_tokens: new_tokens.len(),
+        new_accepted,
+        new_tokens_carry_new_kid,
+        verifier_refresh_interval_s: JWKS_REFRESH_INTERVAL_S,
+        new_statuses,
+        first_new_kid_ms,
+        later_new_kid_ms,
+    })
+}
+
+fn failover_one(backend: &str, plan: &ScalePlan) -> Result<FailoverRecord> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("a runtime for the failover experiment")?;
+    let mut cluster =
+        RedisCluster::start_with_replicas().context("starting a 3+3 Redis Cluster")?;
+    let target = RedisTarget::cluster(&cluster.seeds()).context("cluster seeds")?;
+    let options = FailoverOptions {
+        credentials: plan.failover_credentials,
+        kill_after: plan.failover_kill_after,
+        ..FailoverOptions::default()
+    };
+    let report = runtime.block_on(async {
+        match backend {
+            "session" => {
+                let b = SessionBackend::connect(
+                    SessionConfig::for_target(target),
+                    Arc::new(SystemClock),
+                )
+                .await
+                .context("session backend on the cluster")?;
+                authbench_testkit::failover_experiment(Arc::new(b), &mut cluster, &options)
+                    .await
+                    .context("failover experiment")
+            }
+            "jwt-denylist" => {
+                let mut config = JwtConfig::new(Alg::ES256);
+                config.revocation = Revocation::Denylist;
+                let b = JwtBackend::connect(config, Arc::new(SystemClock), target)
+                    .await
+                    .context("JWT denylist backend on the cluster")?;
+                authbench_testkit::failover_experiment(Arc::new(b), &mut cluster, &options)
+                    .await
+                    .context("failover experiment")
+            }
+            other => bail!("no failover experiment for {other}"),
+        }
+    })?;
+    Ok(FailoverRecord {
+        backend: backend.to_owned(),
+        masters: 3,
+        replicas_per_master: 1,
+        node_timeout_ms: 1_000,
+        failover_ms: report.failover.as_secs_f64() * 1e3,
+        unavailable_window_ms: report.unavailable_window.as_secs_f64() * 1e3,
+        attempted: report.attempted,
+        acknowledged: report.acknowledged,
+        refused: report.refused,
+        other_errors: report.other_errors,
+        lost: report.lost,
+        unverified: report.unverified,
+        serves_after: report.serves_after,
+    })
+}
