@@ -190,6 +190,11 @@ async fn failover_experiment_accounts_for_every_logout() {
     eprintln!("{report:?}");
     assert!(report.acknowledged >= options.kill_after, "{report:?}");
     assert!(
+        report.acknowledged_before_kill >= options.kill_after
+            && report.acknowledged_before_kill <= report.acknowledged,
+        "{report:?}"
+    );
+    assert!(
         report.acknowledged <= options.credentials as u64,
         "{report:?}"
     );

@@ -540,6 +540,8 @@ pub struct FailoverReport {
     pub attempted: u64,
     /// Revocations the backend acknowledged (`Ok`).
     pub acknowledged: u64,
+    /// Of those, acknowledged before the kill (the ones exposed to the replication lag).
+    pub acknowledged_before_kill: u64,
     /// Revocations refused (an `Unavailable`-class error: fail closed, the client knows its
     /// logout did not happen). Never counted as acknowledged.
     pub refused: u64,
@@ -660,6 +662,7 @@ pub async fn failover_experiment<A: Authenticator>(
     let victim_slot = 0;
     let killed = cluster.kill_master_of_slot(victim_slot)?;
     let killed_at = started.elapsed();
+    let acknowledged_before_kill = acknowledged.load(Ordering::Relaxed);
     let mut failover = None;
     let deadline = Instant::now() + options.failover_timeout;
     while failover.is_none() {
@@ -712,6 +715,7 @@ pub async fn failover_experiment<A: Authenticator>(
         unavailable_window: last.saturating_sub(killed_at),
         attempted,
         acknowledged: acked_all.len() as u64,
+        acknowledged_before_kill,
         refused,
         other_errors,
         lost,
