@@ -300,6 +300,8 @@ pub fn run(ctx: &mut Section<'_>, cluster_seeds: Option<&str>) -> Result<ScaleRe
                 "ES256",
                 "--jwks-url",
                 &jwks_url,
+                "--jwks-refresh-interval",
+                &JWKS_REFRESH_INTERVAL_S.to_string(),
             ]),
         )?);
     }

@@ -32,6 +32,8 @@ const EXPECTED: &[&str] = &[
     "revocation.svg",
     "anatomy.md",
     "tenancy.md",
+    "scale.md",
+    "jwe.md",
 ];
 
 fn read(dir: &Path, name: &str) -> String {

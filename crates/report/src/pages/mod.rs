@@ -6,8 +6,10 @@ pub mod context;
 pub mod cost;
 pub mod distance;
 pub mod http;
+pub mod jwe;
 pub mod latency;
 pub mod revocation;
+pub mod scale;
 pub mod sizes;
 pub mod tenancy;
 
@@ -55,5 +57,7 @@ pub fn all(run: &Run) -> Result<Vec<File>> {
     );
     add("anatomy.md", anatomy::md(run));
     add("tenancy.md", tenancy::md(run));
+    add("scale.md", scale::md(run));
+    add("jwe.md", jwe::md(run));
     Ok(files)
 }

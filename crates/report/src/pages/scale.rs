@@ -1,0 +1,217 @@
+//! `scale.md`: sessions on a Redis Cluster against one Redis, one server instance against
+//! several, a JWT issuer's key rotation as its verifier-only instances saw it, and a Redis
+//! Cluster failover under a stream of logouts.
+
+use crate::data::{self, Run};
+use crate::format::{Align, MISSING, Table, caption, div, int, ratio, sig3, spread, us};
+use authbench_compare::record::HttpSummary;
+use authbench_compare::scale::ScaleResult;
+
+fn not_measured() -> String {
+    caption("Scale-out: not measured in this run (it predates the scale section)")
+}
+
+fn find<'a>(s: &'a ScaleResult, target: &str, scenario: &str) -> Option<&'a HttpSummary> {
+    s.http
+        .iter()
+        .find(|h| h.target == target && h.scenario == scenario)
+}
+
+fn connections(scenario: &str) -> String {
+    data::closed_connections(scenario).map_or_else(|| scenario.to_owned(), |c| c.to_string())
+}
+
+/// `scale.md`.
+pub fn md(run: &Run) -> String {
+    let Some(s) = &run.record.scale else {
+        return not_measured();
+    };
+    let mut out = caption(&format!(
+        "Session `/me` against one Redis and against a {}-master Redis Cluster ({}), closed loop, medians of {} interleaved runs [min–max]; × single = cluster over single node, same connections; server CPU per request in µs",
+        s.cluster_masters,
+        if s.cluster_private {
+            "private, on this machine"
+        } else {
+            "given with --redis-cluster"
+        },
+        s.plan.reps
+    ));
+    out.push_str(&cluster_table(s).markdown());
+    out.push('\n');
+    out.push_str(&caption(&format!(
+        "One server instance against {} behind the load generator (connections spread round robin), `/me`, closed loop; sessions: every instance on the same Redis; JWT: the issuer plus verifier-only instances holding no signing key (`--jwks-url`); × one instance = requests per second over the single instance's; server CPU per request summed over the instances, µs",
+        s.plan.instances
+    )));
+    out.push_str(&instances_table(s).markdown());
+    out.push('\n');
+    out.push_str(&rotation_md(s));
+    out.push('\n');
+    out.push_str(&caption(
+        "Redis Cluster failover under logouts: 3 masters with a replica each; revocations (logouts) stream through the backend while the master serving slot 0 is killed; refused = fail-closed answers the client saw (its logout did not happen, and it knows); lost = logouts acknowledged that no longer hold after the replica took over (the credential verifies again); failover = kill to `cluster_state:ok`, ms",
+    ));
+    out.push_str(&failover_table(s).markdown());
+    out
+}
+
+fn cluster_table(s: &ScaleResult) -> Table {
+    let mut t = Table::new(&[
+        ("Redis", Align::Left),
+        ("connections", Align::Right),
+        ("requests/s", Align::Right),
+        ("p50 (µs)", Align::Right),
+        ("p99 (µs)", Align::Right),
+        ("p50 × single", Align::Right),
+        ("server CPU/req (µs)", Align::Right),
+        ("errors", Align::Right),
+    ]);
+    for scenario in data::scenarios(&s.http) {
+        let single = find(s, "session-single", scenario);
+        for (target, label) in [
+            ("session-single", "single node"),
+            ("session-cluster", "cluster"),
+        ] {
+            if let Some(h) = find(s, target, scenario) {
+                t.row(vec![
+                    label.to_owned(),
+                    connections(scenario),
+                    spread(&h.throughput_rps, int),
+                    spread(&h.p50_us, us),
+                    spread(&h.p99_us, us),
+                    single.map_or_else(
+                        || MISSING.to_owned(),
+                        |x| ratio(div(h.p50_us.median, x.p50_us.median)),
+                    ),
+                    spread(&h.server_cpu_us, sig3),
+                    h.errors.to_string(),
+                ]);
+            }
+        }
+    }
+    t
+}
+
+fn instances_table(s: &ScaleResult) -> Table {
+    let mut t = Table::new(&[
+        ("backend", Align::Left),
+        ("instances", Align::Right),
+        ("connections", Align::Right),
+        ("requests/s", Align::Right),
+        ("× one instance", Align::Right),
+        ("p50 (µs)", Align::Right),
+        ("p99 (µs)", Align::Right),
+        ("server CPU/req (µs)", Align::Right),
+        ("errors", Align::Right),
+    ]);
+    let n = s.plan.instances;
+    for backend in ["session", "jwt-ES256"] {
+        for scenario in data::scenarios(&s.http) {
+            let one = find(s, &format!("{backend}-x1"), scenario);
+            for k in [1, n] {
+                if let Some(h) = find(s, &format!("{backend}-x{k}"), scenario) {
+                    t.row(vec![
+                        backend.to_owned(),
+                        k.to_string(),
+                        connections(scenario),
+                        spread(&h.throughput_rps, int),
+                        one.map_or_else(
+                            || MISSING.to_owned(),
+                            |x| ratio(div(h.throughput_rps.median, x.throughput_rps.median)),
+                        ),
+                        spread(&h.p50_us, us),
+                        spread(&h.p99_us, us),
+                        spread(&h.server_cpu_us, sig3),
+                        h.errors.to_string(),
+                    ]);
+                }
+            }
+        }
+    }
+    t
+}
+
+fn rotation_md(s: &ScaleResult) -> String {
+    let r = &s.rotation;
+    let mut out = caption(&format!(
+        "Key rotation on the JWT issuer (`POST /admin/keys/rotate`) with {} verifier-only instance(s) fetching its JWKS (refetch on an unknown `kid` at most once per {} s): the JWKS went from {} to {} key(s); every new token names the new `kid`: {}; the old key stays published until {} (its last token's expiry); tokens checked on each instance right after the rotation",
+        s.plan.instances.saturating_sub(1),
+        r.verifier_refresh_interval_s,
+        r.kids_before.len(),
+        r.kids_after.len(),
+        if r.new_tokens_carry_new_kid {
+            "yes"
+        } else {
+            "NO"
+        },
+        crate::format::utc(r.old_published_until),
+    ));
+    let mut t = Table::new(&[
+        ("instance", Align::Left),
+        ("old tokens accepted", Align::Right),
+        ("new tokens accepted", Align::Right),
+        ("answers to new tokens", Align::Left),
+        ("first new-kid request (ms)", Align::Right),
+        ("later new-kid requests, median (ms)", Align::Right),
+    ]);
+    for (name, old) in &r.old_accepted {
+        let new = r
+            .new_accepted
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or(0, |(_, k)| *k);
+        let statuses =
+            r.new_statuses
+                .iter()
+                .find(|(n, _)| n == name)
+                .map_or_else(String::new, |(_, m)| {
+                    m.iter()
+                        .map(|(k, v)| format!("{k}: {v}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                });
+        let ms = |v: &[(String, f64)]| {
+            v.iter()
+                .find(|(n, _)| n == name)
+                .map_or_else(|| MISSING.to_owned(), |(_, x)| sig3(*x))
+        };
+        t.row(vec![
+            name.clone(),
+            format!("{old} of {}", r.old_tokens),
+            format!("{new} of {}", r.new_tokens),
+            statuses,
+            ms(&r.first_new_kid_ms),
+            ms(&r.later_new_kid_ms),
+        ]);
+    }
+    out.push_str(&t.markdown());
+    out
+}
+
+fn failover_table(s: &ScaleResult) -> Table {
+    let mut t = Table::new(&[
+        ("backend", Align::Left),
+        ("failover (ms)", Align::Right),
+        ("logouts refused until (ms after the kill)", Align::Right),
+        ("attempted", Align::Right),
+        ("acknowledged", Align::Right),
+        ("refused (fail closed)", Align::Right),
+        ("lost after failover", Align::Right),
+        ("unverified", Align::Right),
+        ("other errors", Align::Right),
+        ("serves after", Align::Left),
+    ]);
+    for f in &s.failover {
+        t.row(vec![
+            f.backend.clone(),
+            sig3(f.failover_ms),
+            sig3(f.unavailable_window_ms),
+            f.attempted.to_string(),
+            f.acknowledged.to_string(),
+            f.refused.to_string(),
+            f.lost.to_string(),
+            f.unverified.to_string(),
+            f.other_errors.to_string(),
+            if f.serves_after { "yes" } else { "no" }.to_owned(),
+        ]);
+    }
+    t
+}
