@@ -166,7 +166,10 @@ fn main() {
     let es_token = sign(&claims(), es, Some("at+jwt")).expect("sign");
     let lines = [
         ("bearer", format!("a: Bearer {issued}\n")),
-        ("bearer_case", format!("authorization: bEaReR    {es_token}\n")),
+        (
+            "bearer_case",
+            format!("authorization: bEaReR    {es_token}\n"),
+        ),
         (
             "cookie",
             format!("c: theme=dark; __Host-authbench={issued}; lang=ja\n"),
@@ -182,7 +185,10 @@ fn main() {
         ),
         ("basic", "a: Basic YWxpY2U6cHc=\n".to_owned()),
         ("obs_text", "c: __Host-authbench=\u{e9}t\u{e9}\n".to_owned()),
-        ("empty_cookie", "c: __Host-authbench=\nx-other: 1\n".to_owned()),
+        (
+            "empty_cookie",
+            "c: __Host-authbench=\nx-other: 1\n".to_owned(),
+        ),
     ];
     for (name, text) in lines {
         write("credential", name, text);
