@@ -60,7 +60,10 @@ fn smoke_run_writes_a_complete_run_folder() {
         .iter()
         .find(|s| s.configuration == "session")
         .unwrap();
-    assert_eq!(session.token_bytes, 43, "256-bit session ID, base64url");
+    assert_eq!(
+        session.token_bytes, 46,
+        "slot tag, dot, 256-bit session secret in base64url"
+    );
     assert!(
         record
             .logins

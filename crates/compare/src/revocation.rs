@@ -36,7 +36,9 @@ const PASSWORD: &str = "correct horse battery staple";
 const NEW_ROLE: &str = "auditor";
 
 /// Commands a server sends itself, each one a round trip (script bodies' commands excluded).
-const ROUND_TRIP_COMMANDS: &[&str] = &["evalsha", "eval", "mget", "get", "exists", "set", "del"];
+const ROUND_TRIP_COMMANDS: &[&str] = &[
+    "evalsha", "eval", "mget", "get", "exists", "set", "del", "zrange",
+];
 
 /// How much of the experiment to run.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -32,7 +32,10 @@ const EXPECTED: &[&str] = &[
     "revocation.svg",
     "anatomy.md",
     "tenancy.md",
-    "scale.md",
+    "scale-cluster.md",
+    "scale-instances.md",
+    "scale-rotation.md",
+    "scale-failover.md",
     "jwe.md",
 ];
 

@@ -57,7 +57,10 @@ pub fn all(run: &Run) -> Result<Vec<File>> {
     );
     add("anatomy.md", anatomy::md(run));
     add("tenancy.md", tenancy::md(run));
-    add("scale.md", scale::md(run));
+    add("scale-cluster.md", scale::cluster_md(run));
+    add("scale-instances.md", scale::instances_md(run));
+    add("scale-rotation.md", scale::rotation_page(run));
+    add("scale-failover.md", scale::failover_md(run));
     add("jwe.md", jwe::md(run));
     Ok(files)
 }

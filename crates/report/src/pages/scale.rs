@@ -21,8 +21,8 @@ fn connections(scenario: &str) -> String {
     data::closed_connections(scenario).map_or_else(|| scenario.to_owned(), |c| c.to_string())
 }
 
-/// `scale.md`.
-pub fn md(run: &Run) -> String {
+/// `scale-cluster.md`: session `/me` on one Redis and on a Redis Cluster.
+pub fn cluster_md(run: &Run) -> String {
     let Some(s) = &run.record.scale else {
         return not_measured();
     };
@@ -37,18 +37,38 @@ pub fn md(run: &Run) -> String {
         s.plan.reps
     ));
     out.push_str(&cluster_table(s).markdown());
-    out.push('\n');
-    out.push_str(&caption(&format!(
-        "One server instance against {} behind the load generator (connections spread round robin), `/me`, closed loop; sessions: every instance on the same Redis; JWT: the issuer plus verifier-only instances holding no signing key (`--jwks-url`); × one instance = requests per second over the single instance's; server CPU per request summed over the instances, µs",
-        s.plan.instances
-    )));
-    out.push_str(&instances_table(s).markdown());
-    out.push('\n');
-    out.push_str(&rotation_md(s));
-    out.push('\n');
-    out.push_str(&caption(
-        "Redis Cluster failover under logouts: 3 masters with a replica each; revocations (logouts) stream through the backend while the master serving slot 0 is killed; refused = fail-closed answers the client saw (its logout did not happen, and it knows); lost = logouts acknowledged that no longer hold after the replica took over (the credential verifies again); failover = kill to `cluster_state:ok`, ms",
+    out
+}
+
+/// `scale-instances.md`: one server instance against several.
+pub fn instances_md(run: &Run) -> String {
+    let Some(s) = &run.record.scale else {
+        return not_measured();
+    };
+    let mut out = caption(&format!(
+        "One server instance against {} behind the load generator (connections spread round robin), `/me`, closed loop, medians of {} interleaved runs [min–max]; sessions: every instance on the same Redis; JWT: the issuer plus verifier-only instances holding no signing key (`--jwks-url`); × one instance = requests per second over the single instance's; server CPU per request summed over the instances, µs",
+        s.plan.instances, s.plan.reps
     ));
+    out.push_str(&instances_table(s).markdown());
+    out
+}
+
+/// `scale-rotation.md`: the issuer's key rotation as every instance saw it.
+pub fn rotation_page(run: &Run) -> String {
+    match &run.record.scale {
+        Some(s) => rotation_md(s),
+        None => not_measured(),
+    }
+}
+
+/// `scale-failover.md`: a Redis Cluster failover under logouts.
+pub fn failover_md(run: &Run) -> String {
+    let Some(s) = &run.record.scale else {
+        return not_measured();
+    };
+    let mut out = caption(
+        "Redis Cluster failover under logouts: 3 masters with a replica each; revocations (logouts) stream through the backend while the master serving slot 0 is killed; refused = fail-closed answers the client saw (its logout did not happen, and it knows); lost = logouts acknowledged that no longer hold after the replica took over (the credential verifies again); failover = kill to `cluster_state:ok`, ms",
+    );
     out.push_str(&failover_table(s).markdown());
     out
 }
