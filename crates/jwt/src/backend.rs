@@ -594,15 +594,18 @@ impl JwtBackend {
     ///
     /// A verifier-only backend uses its cached keys here, without ever fetching.
     pub fn verify_now(&self, token: &str) -> Result<Principal, Error> {
-        self.check_local(&self.verifier(), token)
-            .map(|c| c.principal)
+        match &self.keys {
+            Keys::Local(local) => local.with(|ring| self.check_local(&ring.verifier, token)),
+            Keys::Remote(remote) => self.check_local(&remote.snapshot().verifier, token),
+        }
+        .map(|c| c.principal)
     }
 
     /// Signature and claims with the current keys; a verifier-only backend refreshes its set
     /// on an unknown `kid` (rate-limited) and checks once more.
     async fn check_keys(&self, token: &str) -> Result<Checked, Error> {
         match &self.keys {
-            Keys::Local(local) => self.check_local(&local.snapshot().verifier, token),
+            Keys::Local(local) => local.with(|ring| self.check_local(&ring.verifier, token)),
             Keys::Remote(remote) => remote.check(token, |v| self.check_local(v, token)).await,
         }
     }

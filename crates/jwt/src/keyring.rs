@@ -25,9 +25,11 @@
 //!
 //! # Hot path
 //!
-//! The current keys are an `Arc<Keyring>` behind a `RwLock`: a verify takes the read lock for
-//! one `Arc` clone (one atomic increment), then works on an immutable snapshot. Rotation builds
-//! a new snapshot and swaps the pointer; requests in flight finish on the old one.
+//! The current keys are an `Arc<Keyring>` behind a `RwLock`: a verify holds the read lock (one
+//! atomic operation to take, one to release) while it checks the token against the immutable
+//! snapshot; it never awaits meanwhile. Rotation (and pruning) builds the new snapshot under the
+//! write lock, which takes microseconds (a new key is generated before), then swaps the pointer;
+//! requests in flight finish on the old snapshot.
 
 use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 
@@ -185,9 +187,15 @@ impl LocalKeys {
         })
     }
 
-    /// The current snapshot, as is (the verify hot path: no pruning).
+    /// The current snapshot, as is (no pruning).
     pub(crate) fn snapshot(&self) -> Arc<Keyring> {
         Arc::clone(&self.current.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Runs `f` on the current snapshot under the read lock: the verify hot path (no pruning,
+    /// no `Arc` clone; `f` is synchronous, so the lock is never held across an `await`).
+    pub(crate) fn with<T>(&self, f: impl FnOnce(&Keyring) -> T) -> T {
+        f(&self.current.read().unwrap_or_else(PoisonError::into_inner))
     }
 
     /// The current snapshot, with retired keys pruned first if one is due to go.
