@@ -17,7 +17,8 @@
 //! deny-listed token (all revoked tokens valid again), which `--redis-persistence none` shows.
 //!
 //! **Login flood** ([`login_flood`]): `/me` latency (open loop, fixed rate, so queueing shows)
-//! alone, then while `/login` is flooded with wrong passwords (refused by the failure budgets,
+//! alone, then while `/healthz` is flooded (the baseline: what any flood of cheap requests
+//! costs on a shared machine), then while `/login` is flooded with wrong passwords (refused by the failure budgets,
 //! no argon2), then while it is flooded with a *valid* password (never refused: every request
 //! runs argon2 at OWASP cost, and only the bounded hashing pool stands between the flood and
 //! `/me`).
@@ -197,7 +198,7 @@ pub fn run(args: SoakArgs) -> Result<()> {
     }
     if args.flood || args.flood_only {
         eprintln!(
-            "login flood: 3 phases of {}…",
+            "login flood: 4 phases of {}…",
             humantime::format_duration(args.flood_phase)
         );
         let flood = login_flood(&binary, args.flood_phase)?;
@@ -477,14 +478,15 @@ fn soak_one(binary: &Path, backend: SoakBackend, args: &SoakArgs) -> Result<Back
         let shared = Arc::clone(&shared);
         let every = args.sample_every;
         std::thread::spawn(move || {
+            // Only while the load runs: the end of the run (hundreds of connections closing at
+            // once) is not the steady state we want to judge.
             let mut samples = Vec::new();
-            while !shared.stop.load(Ordering::Acquire) {
+            while !shared.stop.load(Ordering::Acquire) && Instant::now() < shared.end {
                 if let Some(s) = proc_sample(pid, shared.t0) {
                     samples.push(s);
                 }
                 std::thread::sleep(every);
             }
-            samples.extend(proc_sample(pid, shared.t0));
             samples
         })
     };
@@ -975,16 +977,16 @@ pub struct FloodResult {
 /// One phase of the login-flood experiment.
 #[derive(Debug, Serialize)]
 pub struct FloodPhase {
-    /// `me alone`, `wrong-password flood`, `valid-password flood`.
+    /// `me alone`, `healthz flood (baseline)`, `wrong-password flood`, `valid-password flood`.
     name: String,
     me_p50_us: u64,
     me_p99_us: u64,
     me_max_us: u64,
     me_requests: u64,
     me_errors: u64,
-    /// Login answers by status (none for the first phase).
-    login_statuses: BTreeMap<u16, u64>,
-    login_requests: u64,
+    /// The flood's answers by status (none for the first phase).
+    flood_statuses: BTreeMap<u16, u64>,
+    flood_requests: u64,
 }
 
 impl FloodResult {
@@ -993,9 +995,9 @@ impl FloodResult {
             .iter()
             .map(|p| {
                 format!(
-                    "  {}: /me p50 {} µs, p99 {} µs, max {} µs ({} requests, {} errors); /login {} requests {:?}",
+                    "  {}: /me p50 {} µs, p99 {} µs, max {} µs ({} requests, {} errors); flood {} requests {:?}",
                     p.name, p.me_p50_us, p.me_p99_us, p.me_max_us, p.me_requests, p.me_errors,
-                    p.login_requests, p.login_statuses
+                    p.flood_requests, p.flood_statuses
                 )
             })
             .collect::<Vec<_>>()
@@ -1008,16 +1010,82 @@ impl FloodResult {
 const FLOOD_ME_RATE: f64 = 1000.0;
 
 /// Runs the login-flood experiment against a fresh `authbench serve` (session backend on a
-/// private Redis, **OWASP** password hashing, default login limits) and returns `/me`
-/// p50/p99 alone, under a wrong-password flood and under a valid-password flood of `/login`
-/// (64 connections, closed loop). Each phase lasts `phase`. For `compare` or `authbench soak
+/// private Redis, **OWASP** password hashing, default login limits; a fresh one per phase)
+/// and returns `/me` p50/p99 alone, under a `/healthz` flood (the cost of any flood), under a
+/// wrong-password flood and under a valid-password flood of `/login` (64 connections, closed
+/// loop). Each phase lasts `phase`. For `compare` or `authbench soak
 /// --flood-only`.
 pub fn login_flood(binary: &Path, phase: Duration) -> Result<FloodResult> {
-    let args: Vec<String> = ["--backend", "session"]
-        .iter()
-        .map(|s| (*s).to_owned())
-        .collect();
-    let server = ServerProcess::start(binary, "flood-session", &args)?;
+    let me_connections = 16;
+    let flood_connections = 64;
+    let mut phases = Vec::new();
+    // Each phase on a fresh server, so one phase's spent failure budgets do not leak into the
+    // next. The `/healthz` flood is the baseline: what any flood of cheap requests costs.
+    for (name, flood) in [
+        ("me alone", None),
+        ("healthz flood (baseline)", Some(("GET", "/healthz", None))),
+        (
+            "wrong-password flood",
+            Some(("POST", "/login", Some("not the password"))),
+        ),
+        (
+            "valid-password flood",
+            Some(("POST", "/login", Some(PASSWORD))),
+        ),
+    ] {
+        let server = ServerProcess::start(
+            binary,
+            "flood-session",
+            &["--backend".to_owned(), "session".to_owned()],
+        )?;
+        let mut me = Options::new(server.url("/me"));
+        me.credentials = login_demo_users(&server)?;
+        me.connections = me_connections;
+        me.duration = phase;
+        me.rate = Some(FLOOD_ME_RATE);
+        me.threads = Some(1);
+        let Some((method, path, password)) = flood else {
+            phases.push(flood_phase(
+                name,
+                &authbench_loadgen::run_blocking(&me)?,
+                None,
+            ));
+            continue;
+        };
+        let mut o = Options::new(server.url(path));
+        o.method = method.to_owned();
+        if let Some(password) = password {
+            o.headers = vec![("content-type".to_owned(), "application/json".to_owned())];
+            o.body =
+                Some(serde_json::json!({"username": "alice", "password": password}).to_string());
+        }
+        o.connections = flood_connections;
+        o.duration = phase;
+        o.timeout = Duration::from_secs(30);
+        o.threads = Some(1);
+        let (me_report, flood_report) = std::thread::scope(|s| {
+            let f = s.spawn(|| authbench_loadgen::run_blocking(&o));
+            let m = authbench_loadgen::run_blocking(&me);
+            (m, f.join())
+        });
+        let flood_report = flood_report.map_err(|_| anyhow::anyhow!("flood thread panicked"))??;
+        phases.push(flood_phase(name, &me_report?, Some(&flood_report)));
+    }
+    Ok(FloodResult {
+        server:
+            "authbench serve --backend session (argon2id at OWASP cost, default login limits), \
+                 a fresh server per phase"
+                .to_owned(),
+        me_rate_rps: FLOOD_ME_RATE,
+        me_connections,
+        flood_connections,
+        phase_s: phase.as_secs_f64(),
+        phases,
+    })
+}
+
+/// Logs the three demo users in; returns their tokens.
+fn login_demo_users(server: &ServerProcess) -> Result<Vec<String>> {
     let mut client = HttpClient::new(server.addr());
     let mut tokens = Vec::new();
     for user in ["alice", "bob", "admin"] {
@@ -1034,60 +1102,17 @@ pub fn login_flood(binary: &Path, phase: Duration) -> Result<FloodResult> {
         let v: serde_json::Value = serde_json::from_slice(&resp.body)?;
         tokens.push(v["token"].as_str().context("token")?.to_owned());
     }
-    let me_connections = 16;
-    let flood_connections = 64;
-    let mut me = Options::new(server.url("/me"));
-    me.credentials = tokens;
-    me.connections = me_connections;
-    me.duration = phase;
-    me.rate = Some(FLOOD_ME_RATE);
-    me.threads = Some(1);
-    let flood = |password: &str| {
-        let mut o = Options::new(server.url("/login"));
-        o.method = "POST".to_owned();
-        o.headers = vec![("content-type".to_owned(), "application/json".to_owned())];
-        o.body = Some(serde_json::json!({"username": "alice", "password": password}).to_string());
-        o.connections = flood_connections;
-        o.duration = phase;
-        o.timeout = Duration::from_secs(30);
-        o.threads = Some(1);
-        o
-    };
-    let mut phases = Vec::new();
-    let alone = authbench_loadgen::run_blocking(&me)?;
-    phases.push(flood_phase("me alone", &alone, None));
-    for (name, password) in [
-        ("wrong-password flood", "not the password"),
-        ("valid-password flood", PASSWORD),
-    ] {
-        let flood_opts = flood(password);
-        let (me_report, flood_report) = std::thread::scope(|s| {
-            let f = s.spawn(|| authbench_loadgen::run_blocking(&flood_opts));
-            let m = authbench_loadgen::run_blocking(&me);
-            (m, f.join())
-        });
-        let flood_report = flood_report.map_err(|_| anyhow::anyhow!("flood thread panicked"))??;
-        phases.push(flood_phase(name, &me_report?, Some(&flood_report)));
-    }
-    Ok(FloodResult {
-        server: "authbench serve --backend session (argon2id at OWASP cost, default login limits)"
-            .to_owned(),
-        me_rate_rps: FLOOD_ME_RATE,
-        me_connections,
-        flood_connections,
-        phase_s: phase.as_secs_f64(),
-        phases,
-    })
+    Ok(tokens)
 }
 
 fn flood_phase(name: &str, me: &Report, flood: Option<&Report>) -> FloodPhase {
-    let mut login_statuses = BTreeMap::new();
+    let mut flood_statuses = BTreeMap::new();
     if let Some(f) = flood {
         if f.responses_2xx > 0 {
-            login_statuses.insert(200, f.responses_2xx);
+            flood_statuses.insert(200, f.responses_2xx);
         }
         for (status, n) in &f.errors.status {
-            login_statuses.insert(*status, *n);
+            flood_statuses.insert(*status, *n);
         }
     }
     FloodPhase {
@@ -1097,8 +1122,8 @@ fn flood_phase(name: &str, me: &Report, flood: Option<&Report>) -> FloodPhase {
         me_max_us: me.latency_us.max,
         me_requests: me.requests,
         me_errors: me.errors.total,
-        login_requests: flood.map_or(0, |f| f.requests),
-        login_statuses,
+        flood_requests: flood.map_or(0, |f| f.requests),
+        flood_statuses,
     }
 }
 
@@ -1171,14 +1196,14 @@ fn summary(record: &SoakRecord) -> String {
         );
         let _ = writeln!(
             s,
-            "| phase | /me p50 µs | /me p99 µs | /me max µs | /me errors | /login answers |"
+            "| phase | /me p50 µs | /me p99 µs | /me max µs | /me errors | flood answers |"
         );
         let _ = writeln!(s, "|---|---|---|---|---|---|");
         for p in &f.phases {
             let _ = writeln!(
                 s,
                 "| {} | {} | {} | {} | {} | {:?} |",
-                p.name, p.me_p50_us, p.me_p99_us, p.me_max_us, p.me_errors, p.login_statuses
+                p.name, p.me_p50_us, p.me_p99_us, p.me_max_us, p.me_errors, p.flood_statuses
             );
         }
     }
