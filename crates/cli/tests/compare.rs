@@ -54,7 +54,40 @@ fn smoke_run_writes_a_complete_run_folder() {
         names.contains(&"session") && names.contains(&"jwt-HS256"),
         "{names:?}"
     );
-    assert_eq!(record.sizes.len(), 2, "session and one JWT");
+    assert_eq!(record.sizes.len(), 3, "session, one JWT and one JWE");
+    assert!(names.contains(&"jwe-dir"), "{names:?}");
+    // The sections of the scale-out and multi-tenancy issue ran, with figures in them.
+    let tenancy = record.tenancy.as_ref().expect("tenancy section");
+    assert_eq!(tenancy.staleness.len(), 4, "2 backends x 2 policies");
+    assert!(
+        tenancy.http.iter().all(|h| h.errors == 0),
+        "{:?}",
+        tenancy.http
+    );
+    let scale = record.scale.as_ref().expect("scale section");
+    assert!(scale.http.iter().any(|h| h.target == "session-cluster"));
+    assert!(scale.rotation.new_tokens_carry_new_kid);
+    assert!(
+        scale
+            .rotation
+            .old_accepted
+            .iter()
+            .all(|(_, n)| *n == scale.rotation.old_tokens),
+        "old tokens keep working after a rotation: {:?}",
+        scale.rotation
+    );
+    assert!(
+        scale
+            .rotation
+            .new_accepted
+            .iter()
+            .all(|(_, n)| *n == scale.rotation.new_tokens),
+        "new tokens work on every instance: {:?}",
+        scale.rotation
+    );
+    let failover = scale.failover.first().expect("a failover experiment");
+    assert!(failover.serves_after && failover.lost <= failover.acknowledged);
+    assert_eq!(failover.other_errors, 0);
     let session = record
         .sizes
         .iter()
@@ -107,7 +140,9 @@ fn smoke_run_writes_a_complete_run_folder() {
 
     // Every (target, scenario) ran, answered 2xx, and kept its raw report.
     let expected_runs = record.plan.reps
-        * (3 * (record.plan.closed_connections.len() + record.plan.open_fractions.len())
+        // healthz, session, every JWT algorithm and every JWE mode.
+        * ((2 + record.plan.http_algs.len() + record.plan.http_jwe.len())
+            * (record.plan.closed_connections.len() + record.plan.open_fractions.len())
             + record.plan.redis_delays_ms.len() * record.plan.closed_connections.len());
     assert_eq!(record.http_runs.len(), expected_runs);
     for run in &record.http_runs {
