@@ -324,14 +324,14 @@ fn revocation_tables_list_the_five_strategies_with_units() {
     assert!(md.contains("linear extrapolation"));
     // The smoke run: a plain JWT never reflects a logout; the session does, at once.
     assert!(md.contains("| jwt-ES256-none | logout | not-revoked | — | — | — | 2 of 2 |"));
-    assert!(md.contains("| session | logout | revoked | 0.938 |"));
-    assert!(md.contains("| session | 1.00 | 3.25 | 555 | 2.04 | -544 | 5.29 | 52.9 |"));
+    assert!(md.contains("| session | logout | revoked | 2.24 |"));
+    assert!(md.contains("| session | 1.00 | 3.25 | 392 | 2.04 | -200 | 3.74 | 37.4 |"));
     // Revoked credentials accepted while Redis was frozen: a plain 0 for every strategy.
     for row in &outage[2..] {
         let cells: Vec<&str> = row.split(" | ").collect();
         assert_eq!(cells[4], "0", "{row}");
     }
-    assert!(md.contains("| jwt-ES256-none | 2.00 | 200: 4527 | 200: 2450 | 0 |"));
+    assert!(md.contains("| jwt-ES256-none | 2.00 | 200: 3689 | 200: 1786 | 0 |"));
     for caption in md.lines().filter(|l| l.starts_with('*')) {
         assert!(
             caption.ends_with(".*"),
@@ -404,4 +404,45 @@ fn anatomy_prefers_es256_and_cannot_be_broken_by_claims() {
     // No mdBook directive survives, and the claim's backticks cannot close the block early.
     assert!(!md.contains("{{#") && md.contains("include ../../Cargo.toml"));
     assert!(md.contains("````text\n"));
+}
+
+#[test]
+fn scale_tenancy_and_jwe_pages_show_their_rows() {
+    let out = tempfile::tempdir().unwrap();
+    authbench_report::render(&fixture(), out.path()).unwrap();
+    let tenancy = read(out.path(), "tenancy.md");
+    // Both backends × three routes × the smoke profile's two connection counts, and the four
+    // staleness cases; a JWT under the claims policy never sees the move within the watch.
+    assert_eq!(tenancy.lines().filter(|l| l.contains("`GET /")).count(), 12);
+    assert!(
+        tenancy.contains("| jwt-ES256 | A (claims) | unchanged-until-expiry | — | — | 2 of 2 |")
+    );
+    assert!(tenancy.contains("| session | A (claims) | updated |"));
+    let cluster = read(out.path(), "scale-cluster.md");
+    assert!(cluster.contains("| single node | 8 |") && cluster.contains("| cluster | 8 |"));
+    let instances = read(out.path(), "scale-instances.md");
+    assert!(
+        instances.contains("| session | 2 | 8 |") && instances.contains("| jwt-ES256 | 2 | 8 |")
+    );
+    let rotation = read(out.path(), "scale-rotation.md");
+    assert!(
+        rotation.contains("| verifier1 | 4 of 4 | 4 of 4 | 200: 4 |"),
+        "{rotation}"
+    );
+    let failover = read(out.path(), "scale-failover.md");
+    assert!(failover.contains("| session |") && failover.contains("| yes |"));
+    let jwe = read(out.path(), "jwe.md");
+    for mode in [
+        "dir-A256GCM",
+        "RSA-OAEP-256-A256GCM",
+        "ECDH-ES+A256KW-A256GCM",
+    ] {
+        assert!(
+            jwe.contains(&format!("| `{mode}` |")),
+            "jwe.md lacks {mode}"
+        );
+    }
+    for page in [&tenancy, &cluster, &instances, &rotation, &failover, &jwe] {
+        assert!(!page.contains("not measured"), "{page}");
+    }
 }
