@@ -107,13 +107,24 @@ pub(crate) async fn change_password<A: Authenticator>(
     }
     let users = Arc::clone(&state.users);
     let subject = principal.subject;
-    let identity = tokio::task::spawn_blocking(move || {
-        users.change_password(&subject, &body.current_password, &body.new_password)
-    })
-    .await
-    .map_err(|_| ApiError::Auth(ErrorKind::Internal.into()))?
-    .map_err(|_| ApiError::Auth(ErrorKind::Internal.into()))?
-    .ok_or(ApiError::WrongPassword)?;
+    // Two argon2 runs (check the old password, hash the new one) on the login's bounded
+    // pool: a flood of password changes is shed like a flood of logins, never starves it.
+    let changed = state
+        .login
+        .hash(move || users.change_password(&subject, &body.current_password, &body.new_password))
+        .await;
+    let identity = match changed {
+        Ok(Some(Ok(Some(identity)))) => identity,
+        Ok(Some(Ok(None))) => return Err(ApiError::WrongPassword),
+        Ok(Some(Err(_)) | None) => return Err(ApiError::Auth(ErrorKind::Internal.into())),
+        Err(refusal) => {
+            tracing::warn!(
+                reason = refusal.as_str(),
+                "password change shed: hashing pool full"
+            );
+            return Ok(refusal.into_response());
+        }
+    };
     tracing::info!(user = identity.subject, "password changed");
 
     // From here on the new password is in force, whatever happens to the credentials.
