@@ -569,8 +569,8 @@ pub fn run(opts: CompareOptions) -> Result<(PathBuf, RunRecord)> {
     let revocation = crate::revocation::run(&opts.server_binary, &plan.revocation, &mut |m| {
         progress.step(m)
     })?;
-    // --- Multi-tenancy. ---
-    let tenancy = {
+    // --- Multi-tenancy, then beyond one machine: sections with services of their own. ---
+    let (tenancy, scale) = {
         let mut step = |m: String| progress.step(m);
         let mut section = Section {
             server_binary: &opts.server_binary,
@@ -583,23 +583,9 @@ pub fn run(opts: CompareOptions) -> Result<(PathBuf, RunRecord)> {
             step: &mut step,
             notes: &mut notes,
         };
-        crate::tenancy::run(&mut section)?
-    };
-    // --- Beyond one machine. ---
-    let scale = {
-        let mut step = |m: String| progress.step(m);
-        let mut section = Section {
-            server_binary: &opts.server_binary,
-            profile: plan.profile,
-            out: &out,
-            redis_url: &redis_url,
-            redis_pid,
-            loadgen_threads: plan.loadgen_threads,
-            cores: machine.cores,
-            step: &mut step,
-            notes: &mut notes,
-        };
-        crate::scale::run(&mut section, opts.redis_cluster.as_deref())?
+        let tenancy = crate::tenancy::run(&mut section)?;
+        let scale = crate::scale::run(&mut section, opts.redis_cluster.as_deref())?;
+        (tenancy, scale)
     };
     progress.finish();
 

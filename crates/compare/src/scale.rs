@@ -17,10 +17,10 @@
 //!    is killed, its replica promoted; revocations acknowledged but lost (replication is
 //!    asynchronous) are counted. In process, through the backends' own `revoke`/`verify`.
 
-use crate::http::{HttpRun, Scenario, Target, measure_into};
+use crate::http::{HttpRun, Target};
 use crate::plan::Profile;
 use crate::record::HttpSummary;
-use crate::section::Section;
+use crate::section::{Rounds, Section, redact_args};
 use crate::services::{HttpClient, ServerProcess, login_all};
 use anyhow::{Context, Result, bail};
 use authbench_core::SystemClock;
@@ -209,20 +209,6 @@ pub struct ScaleResult {
     pub failover: Vec<FailoverRecord>,
 }
 
-fn redact(args: &[String]) -> Vec<String> {
-    args.iter()
-        .map(|a| {
-            if a.starts_with("redis://") {
-                "redis://<private>".to_owned()
-            } else if a.contains("127.0.0.1:") && !a.starts_with("--") {
-                "<private address>".to_owned()
-            } else {
-                a.clone()
-            }
-        })
-        .collect()
-}
-
 fn strings(v: &[&str]) -> Vec<String> {
     v.iter().map(|s| (*s).to_owned()).collect()
 }
@@ -258,7 +244,7 @@ pub fn run(ctx: &mut Section<'_>, cluster_seeds: Option<&str>) -> Result<ScaleRe
         |ctx: &mut Section<'_>, name: &str, args: Vec<String>| -> Result<ServerProcess> {
             ctx.step(format!("starting {name}"));
             let s = ServerProcess::start(ctx.server_binary, &format!("scale-{name}"), &args)?;
-            server_args.push((name.to_owned(), redact(&args)));
+            server_args.push((name.to_owned(), redact_args(&args)));
             Ok(s)
         };
 
@@ -337,31 +323,16 @@ pub fn run(ctx: &mut Section<'_>, cluster_seeds: Option<&str>) -> Result<ScaleRe
             redis_pids: Vec::new(),
         },
     ];
-    let mut runs = Vec::new();
-    for rep in 0..plan.reps {
-        for &connections in &plan.connections {
-            for i in 0..cluster_targets.len() {
-                let t = &cluster_targets[(i + rep) % cluster_targets.len()];
-                let scenario = Scenario::Closed { connections };
-                ctx.step(format!(
-                    "{} {} (rep {}/{})",
-                    t.name,
-                    scenario.label(),
-                    rep + 1,
-                    plan.reps
-                ));
-                runs.push(measure_into(
-                    ctx,
-                    "scale",
-                    t,
-                    scenario,
-                    rep,
-                    plan.duration,
-                    plan.warmup,
-                )?);
-            }
-        }
-    }
+    let mut runs = ctx.interleaved(
+        "scale",
+        &cluster_targets,
+        &Rounds {
+            reps: plan.reps,
+            connections: &plan.connections,
+            duration: plan.duration,
+            warmup: plan.warmup,
+        },
+    )?;
 
     // --- One instance vs several, closed loop at the largest connection count. ---
     let max_c = plan.connections.iter().copied().max().unwrap_or(32);
@@ -399,28 +370,16 @@ pub fn run(ctx: &mut Section<'_>, cluster_seeds: Option<&str>) -> Result<ScaleRe
             redis_pids: Vec::new(),
         },
     ];
-    for rep in 0..plan.reps {
-        for i in 0..instance_targets.len() {
-            let t = &instance_targets[(i + rep) % instance_targets.len()];
-            let scenario = Scenario::Closed { connections: max_c };
-            ctx.step(format!(
-                "{} {} (rep {}/{})",
-                t.name,
-                scenario.label(),
-                rep + 1,
-                plan.reps
-            ));
-            runs.push(measure_into(
-                ctx,
-                "scale",
-                t,
-                scenario,
-                rep,
-                plan.duration,
-                plan.warmup,
-            )?);
-        }
-    }
+    runs.extend(ctx.interleaved(
+        "scale",
+        &instance_targets,
+        &Rounds {
+            reps: plan.reps,
+            connections: &[max_c],
+            duration: plan.duration,
+            warmup: plan.warmup,
+        },
+    )?);
     let http = HttpSummary::of_runs(&runs);
 
     // --- Rotation. ---

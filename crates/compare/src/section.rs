@@ -2,8 +2,10 @@
 //! failover sections start their own services (a Redis Cluster, PostgreSQL, several server
 //! processes) and hand back one serde record each, kept in `run.json`.
 
+use crate::http::{HttpRun, Scenario, Target, measure_into};
 use crate::plan::Profile;
 use std::path::Path;
+use std::time::Duration;
 
 /// The run's context, lent to one section.
 pub struct Section<'a> {
@@ -48,4 +50,74 @@ impl Section<'_> {
         }
         Ok((abs, rel))
     }
+}
+
+/// How a section's closed-loop runs are repeated.
+pub struct Rounds<'p> {
+    /// Repetitions; each one runs every target once per connection count.
+    pub reps: usize,
+    /// Connection counts.
+    pub connections: &'p [usize],
+    /// Measured length of one run.
+    pub duration: Duration,
+    /// Unrecorded warm-up before each run.
+    pub warmup: Duration,
+}
+
+impl Section<'_> {
+    /// Closed-loop runs of every target at every connection count, repeated and
+    /// *interleaved*: each round runs every target once, the order rotated by one each round,
+    /// so no target always runs first or after the same neighbour. Raw reports go under
+    /// `raw/<section_name>/`.
+    pub fn interleaved(
+        &mut self,
+        section_name: &str,
+        targets: &[Target<'_>],
+        rounds: &Rounds<'_>,
+    ) -> anyhow::Result<Vec<HttpRun>> {
+        let mut runs = Vec::new();
+        for rep in 0..rounds.reps {
+            for &connections in rounds.connections {
+                for i in 0..targets.len() {
+                    let t = &targets[(i + rep) % targets.len()];
+                    let scenario = Scenario::Closed { connections };
+                    self.step(format!(
+                        "{} {} (rep {}/{})",
+                        t.name,
+                        scenario.label(),
+                        rep + 1,
+                        rounds.reps
+                    ));
+                    runs.push(measure_into(
+                        self,
+                        section_name,
+                        t,
+                        scenario,
+                        rep,
+                        rounds.duration,
+                        rounds.warmup,
+                    )?);
+                }
+            }
+        }
+        Ok(runs)
+    }
+}
+
+/// `serve` arguments as `run.json` keeps them: Redis and PostgreSQL URLs and loopback
+/// addresses (ports of private services) replaced by placeholders.
+pub fn redact_args(args: &[String]) -> Vec<String> {
+    args.iter()
+        .map(|a| {
+            if a.starts_with("redis://") {
+                "redis://<private>".to_owned()
+            } else if a.starts_with("postgres://") || a.starts_with("postgresql://") {
+                "postgres://<private>".to_owned()
+            } else if a.contains("127.0.0.1:") && !a.starts_with("--") {
+                "<private address>".to_owned()
+            } else {
+                a.clone()
+            }
+        })
+        .collect()
 }

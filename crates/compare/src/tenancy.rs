@@ -15,10 +15,10 @@
 //!    JWT under policy A carries its `tenant_id` claim until it is replaced; policy B asks
 //!    `memberships` on every statement, whatever the credential says.
 
-use crate::http::{Scenario, Target, measure_into};
+use crate::http::Target;
 use crate::plan::Profile;
 use crate::record::HttpSummary;
-use crate::section::Section;
+use crate::section::{Rounds, Section, redact_args};
 use crate::services::{HttpClient, ServerProcess, login_all};
 use crate::stats::quantile;
 use anyhow::{Context, Result, bail};
@@ -154,20 +154,6 @@ pub struct TenancyResult {
     pub staleness: Vec<StalenessCase>,
 }
 
-fn redact(args: &[String]) -> Vec<String> {
-    args.iter()
-        .map(|a| {
-            if a.starts_with("redis://") {
-                "redis://<private>".to_owned()
-            } else if a.starts_with("postgres://") || a.starts_with("postgresql://") {
-                "postgres://<private>".to_owned()
-            } else {
-                a.clone()
-            }
-        })
-        .collect()
-}
-
 /// Runs the section.
 pub fn run(ctx: &mut Section<'_>) -> Result<TenancyResult> {
     let plan = TenancyPlan::for_profile(ctx.profile);
@@ -207,7 +193,7 @@ pub fn run(ctx: &mut Section<'_>) -> Result<TenancyResult> {
         let server = ServerProcess::start(ctx.server_binary, &format!("tenancy-{name}"), &args)?;
         ctx.step(format!("logging {} users in on {name}", plan.users));
         let (t, _) = login_all(&server, &users, PASSWORD, ctx.cores.max(2), &|_| {})?;
-        server_args.push((name.to_owned(), redact(&args)));
+        server_args.push((name.to_owned(), redact_args(&args)));
         servers.push(server);
         tokens.push(t);
     }
@@ -230,31 +216,16 @@ pub fn run(ctx: &mut Section<'_>) -> Result<TenancyResult> {
             });
         }
     }
-    let mut runs = Vec::new();
-    for rep in 0..plan.reps {
-        for &connections in &plan.connections {
-            for i in 0..targets.len() {
-                let t = &targets[(i + rep) % targets.len()];
-                let scenario = Scenario::Closed { connections };
-                ctx.step(format!(
-                    "{} {} (rep {}/{})",
-                    t.name,
-                    scenario.label(),
-                    rep + 1,
-                    plan.reps
-                ));
-                runs.push(measure_into(
-                    ctx,
-                    "tenancy",
-                    t,
-                    scenario,
-                    rep,
-                    plan.duration,
-                    plan.warmup,
-                )?);
-            }
-        }
-    }
+    let runs = ctx.interleaved(
+        "tenancy",
+        &targets,
+        &Rounds {
+            reps: plan.reps,
+            connections: &plan.connections,
+            duration: plan.duration,
+            warmup: plan.warmup,
+        },
+    )?;
     let http = HttpSummary::of_runs(&runs);
     drop(targets);
 

@@ -20,8 +20,6 @@ use std::sync::Arc;
 
 use authbench_core::{Authenticator, Error};
 use axum::extract::State;
-use axum::http::{HeaderValue, header};
-use axum::response::Response;
 use axum::routing::post;
 use axum::{Json, Router, middleware};
 use serde::Serialize;
@@ -55,15 +53,8 @@ pub fn router<A: Authenticator>(state: AppState<A>, rotate: RotateKeys) -> Route
             }),
         )
         // The answer names keys and times: nothing any cache should keep.
-        .layer(middleware::map_response(no_store))
+        .layer(middleware::map_response(crate::routes::no_store))
         .with_state(state)
-}
-
-async fn no_store(mut response: Response) -> Response {
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
 }
 
 async fn rotate_keys<A: Authenticator>(

@@ -23,7 +23,7 @@ use authbench_core::{Authenticator, ErrorKind};
 use authbench_tenancy::{Claims, Database, DbError, Note, Policy, Uuid, check_note_body};
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router, middleware};
@@ -59,16 +59,9 @@ pub(crate) struct NotesAnswer {
 pub(crate) fn router<A: Authenticator>(state: AppState<A>) -> Router {
     Router::new()
         .route("/notes", get(list::<A>).post(create::<A>))
-        .layer(middleware::map_response(no_store))
+        .layer(middleware::map_response(crate::routes::no_store))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
-}
-
-async fn no_store(mut response: Response) -> Response {
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
 }
 
 /// The database of the app; the routes are only mounted when there is one.

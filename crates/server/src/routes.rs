@@ -58,7 +58,9 @@ pub(crate) fn router<A: Authenticator>(state: AppState<A>) -> Router {
         .with_state(state)
 }
 
-async fn no_store(mut response: Response) -> Response {
+/// `Cache-Control: no-store` on every answer of a router (credentials, personal data, keys
+/// mid-rotation): shared by the routers of this crate.
+pub(crate) async fn no_store(mut response: Response) -> Response {
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
