@@ -12,7 +12,7 @@ use std::time::Duration;
 pub enum Profile {
     /// Seconds: proves the pipeline end to end (the test suite runs it); figures are noise.
     Smoke,
-    /// Under three minutes on a 2-core machine: every measurement, short.
+    /// A few minutes on a 2-core machine: every measurement, short.
     Quick,
     /// The reference run: under twenty minutes.
     Full,
