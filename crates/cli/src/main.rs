@@ -6,6 +6,7 @@
 //!
 //! # Layout
 //!
+//! - `baseline`: the off-the-shelf stacks compare measures ours against.
 //! - `compare`: the main job, every measurement into a run folder.
 //! - `load`: the HTTP load generator on its own.
 //! - `report`: the book's results pages and charts, regenerated from a run folder.
@@ -13,6 +14,7 @@
 //! - `soak`: mixed load on every backend while Redis restarts; `/me` under a login flood.
 //! - `token`: `decode`, `verify`, `sign` — JWT anatomy and offline checks.
 
+mod baseline;
 mod compare;
 mod load;
 mod report;
@@ -33,6 +35,9 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Serve an off-the-shelf stack (plain axum, tower-sessions, the axum JWT example) that
+    /// `compare` measures our backends against.
+    Baseline(baseline::BaselineArgs),
     /// Run every measurement and write a run folder under results/ (the main job).
     Compare(compare::CompareArgs),
     /// Load-test a URL: closed loop, or open loop at a fixed rate without coordinated omission.
@@ -52,6 +57,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging();
     let result = match cli.command {
+        Command::Baseline(args) => baseline::run(args).map(|()| ExitCode::SUCCESS),
         Command::Compare(args) => compare::run(args).map(|()| ExitCode::SUCCESS),
         Command::Load(args) => load::run(args).map(|()| ExitCode::SUCCESS),
         Command::Report(args) => report::run(args).map(|()| ExitCode::SUCCESS),

@@ -124,6 +124,7 @@ pub fn measure(
     let mut opts = Options::new(target.server.url(target.path));
     opts.spread_over = target.also.iter().map(|s| s.url("/")).collect();
     opts.credentials = target.credentials.clone();
+    opts.credential_form = target.server.credential_form;
     opts.threads = Some(threads);
     opts.timeout = Duration::from_secs(5);
     let (connections, rate) = match scenario {

@@ -2,6 +2,7 @@
 
 use crate::micro::MicroPlan;
 use crate::revocation::RevocationPlan;
+use authbench_baselines::Stack;
 use authbench_jwt::Alg;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -53,6 +54,10 @@ pub struct Plan {
     pub redis_benchmark_requests: usize,
     /// In-process micro measurements.
     pub micro: MicroPlan,
+    /// Off-the-shelf stacks measured beside ours in the closed-loop HTTP runs. Absent in runs
+    /// before schema 3.
+    #[serde(default, with = "stacks")]
+    pub baselines: Vec<Stack>,
     /// Threads of the load generator.
     pub loadgen_threads: usize,
     /// The revocation experiment.
@@ -91,6 +96,7 @@ impl Plan {
                     outage: Duration::from_millis(2000),
                     refresh_access_ttl_s: 60,
                 },
+                baselines: Stack::ALL.to_vec(),
                 loadgen_threads,
             },
             Profile::Quick => Self {
@@ -120,6 +126,7 @@ impl Plan {
                     outage: Duration::from_millis(2000),
                     refresh_access_ttl_s: 60,
                 },
+                baselines: Stack::ALL.to_vec(),
                 loadgen_threads,
             },
             Profile::Full => Self {
@@ -149,8 +156,29 @@ impl Plan {
                     outage: Duration::from_millis(3000),
                     refresh_access_ttl_s: 60,
                 },
+                baselines: Stack::ALL.to_vec(),
                 loadgen_threads,
             },
         }
+    }
+}
+
+/// `Vec<Stack>` as the stacks' names.
+mod stacks {
+    use authbench_baselines::Stack;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(v: &[Stack], s: S) -> Result<S::Ok, S::Error> {
+        v.iter()
+            .map(|stack| stack.name())
+            .collect::<Vec<_>>()
+            .serialize(s)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Stack>, D::Error> {
+        Vec::<String>::deserialize(d)?
+            .iter()
+            .map(|name| name.parse().map_err(serde::de::Error::custom))
+            .collect()
     }
 }

@@ -12,7 +12,7 @@ use crate::stats::Spread;
 use serde::{Deserialize, Serialize};
 
 /// Version of the `run.json` layout.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// The whole of `run.json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -98,6 +98,11 @@ pub struct Configuration {
     pub stateful: bool,
     /// Store round trips per verify.
     pub round_trips_per_verify: u32,
+    /// For an off-the-shelf stack measured beside ours, its `authbench baseline --stack` name
+    /// (`serve_args` are then the arguments after `authbench baseline`). Absent for our own
+    /// configurations and in runs before schema 3.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<String>,
 }
 
 /// Logging every user in on one server.

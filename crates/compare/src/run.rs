@@ -10,6 +10,7 @@ use crate::services::{ServerProcess, login_all};
 use crate::stats::{Spread, quantile};
 use crate::{redis_bench, summary, wrk};
 use anyhow::{Context, Result, bail};
+use authbench_baselines::Stack;
 use authbench_jwt::Alg;
 use authbench_testkit::{LatencyProxy, RedisServer};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -117,7 +118,17 @@ struct Config {
     args: Vec<String>,
     stateful: bool,
     round_trips: u32,
+    /// `Some` for an off-the-shelf stack (`authbench baseline --stack …`), `None` for ours.
+    baseline: Option<Stack>,
 }
+
+/// The name of a baseline's configuration in tables: `baseline-<stack>`.
+pub fn baseline_name(stack: Stack) -> String {
+    format!("{BASELINE_PREFIX}{}", stack.name())
+}
+
+/// Every baseline configuration's name starts with this.
+pub const BASELINE_PREFIX: &str = "baseline-";
 
 fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
     let text = serde_json::to_string_pretty(value)? + "\n";
@@ -171,6 +182,7 @@ pub fn run(opts: CompareOptions) -> Result<(PathBuf, RunRecord)> {
         args: common(&["--backend", "session", "--redis-url", &redis_url]),
         stateful: true,
         round_trips: 1,
+        baseline: None,
     }];
     for alg in &plan.http_algs {
         configs.push(Config {
@@ -178,6 +190,7 @@ pub fn run(opts: CompareOptions) -> Result<(PathBuf, RunRecord)> {
             args: common(&["--backend", "jwt", "--alg", alg.as_str()]),
             stateful: false,
             round_trips: 0,
+            baseline: None,
         });
     }
     for mode in &plan.http_jwe {
@@ -186,6 +199,7 @@ pub fn run(opts: CompareOptions) -> Result<(PathBuf, RunRecord)> {
             args: common(&["--backend", "jwe", "--jwe-alg", mode]),
             stateful: false,
             round_trips: 0,
+            baseline: None,
         });
     }
     // Redis farther away: the same Redis (so the same sessions) behind the latency proxy.
@@ -205,12 +219,34 @@ pub fn run(opts: CompareOptions) -> Result<(PathBuf, RunRecord)> {
             args: common(&["--backend", "session", "--redis-url", &proxy.redis_url()]),
             stateful: true,
             round_trips: 1,
+            baseline: None,
+        });
+    }
+    // The stacks a team would install instead, measured beside ours (closed loop only).
+    for &stack in &plan.baselines {
+        let mut args = vec!["--users".to_owned(), plan.users.to_string()];
+        if stack.needs_redis() {
+            // Its own key space (tower-sessions' record keys are bare session IDs) in the same
+            // Redis, so Redis CPU is charged the same way.
+            args.extend(["--redis-url".to_owned(), redis_url.clone()]);
+        }
+        configs.push(Config {
+            name: baseline_name(stack),
+            args,
+            stateful: stack.needs_redis(),
+            round_trips: match stack {
+                Stack::TowerSessions => 1,
+                Stack::TowerSessionsInactivity => 2,
+                _ => 0,
+            },
+            baseline: Some(stack),
         });
     }
 
     let http_targets = 1 + 1 + plan.http_algs.len() + plan.http_jwe.len();
-    let http_steps =
-        plan.reps * http_targets * (plan.closed_connections.len() + plan.open_fractions.len());
+    let http_steps = plan.reps
+        * (http_targets * (plan.closed_connections.len() + plan.open_fractions.len())
+            + plan.baselines.len() * plan.closed_connections.len());
     let distance_steps = plan.reps * plan.redis_delays_ms.len() * plan.closed_connections.len();
     // Steps, in order: start each server and log its users in (or share the session's
     // credentials), the login-cost server, redis-benchmark, the in-process measurements (one
@@ -232,7 +268,12 @@ pub fn run(opts: CompareOptions) -> Result<(PathBuf, RunRecord)> {
     let mut servers = Vec::new();
     for c in &configs {
         progress.step(format!("starting {}", c.name));
-        servers.push(ServerProcess::start(&opts.server_binary, &c.name, &c.args)?);
+        servers.push(match c.baseline {
+            None => ServerProcess::start(&opts.server_binary, &c.name, &c.args)?,
+            Some(stack) => {
+                ServerProcess::start_baseline(&opts.server_binary, &c.name, stack, &c.args)?
+            }
+        });
     }
     let server = |name: &str| servers.iter().find(|s| s.name == name).context("server");
 
@@ -244,6 +285,9 @@ pub fn run(opts: CompareOptions) -> Result<(PathBuf, RunRecord)> {
         .filter(|c| !c.name.starts_with("session-redis+"))
     {
         progress.step(format!("logging {} users in on {}", plan.users, c.name));
+        if c.baseline == Some(Stack::PlainAxum) {
+            continue; // `/healthz` only: nothing to log in to.
+        }
         let s = server(&c.name)?;
         let (t, took) = login_all(s, &users, DEMO_PASSWORD, machine.cores.max(2), &|_| {})?;
         logins.push(LoginPhase {
@@ -293,7 +337,7 @@ pub fn run(opts: CompareOptions) -> Result<(PathBuf, RunRecord)> {
     // --- Sizes. ---
     let sizes: Vec<TokenSize> = configs
         .iter()
-        .filter(|c| !c.name.starts_with("session-redis+"))
+        .filter(|c| !c.name.starts_with("session-redis+") && c.baseline.is_none())
         .filter_map(|c| {
             let token = tokens.get(&c.name)?.first()?;
             let header_line = format!("authorization: Bearer {token}\r\n").len();
@@ -380,7 +424,11 @@ pub fn run(opts: CompareOptions) -> Result<(PathBuf, RunRecord)> {
         targets.push(Target {
             name: c.name.clone(),
             server: server(&c.name)?,
-            path: "/me",
+            path: if c.baseline == Some(Stack::PlainAxum) {
+                "/healthz"
+            } else {
+                "/me"
+            },
             credentials: tokens.get(&c.name).cloned().unwrap_or_default(),
             also: Vec::new(),
             redis_pids: if c.stateful {
@@ -464,10 +512,15 @@ pub fn run(opts: CompareOptions) -> Result<(PathBuf, RunRecord)> {
             (t.name.clone(), s.median)
         })
         .collect();
+    // Open loop for ours only: the baselines answer the throughput question (closed loop).
+    let open_targets: Vec<&Target<'_>> = targets
+        .iter()
+        .filter(|t| !t.name.starts_with(BASELINE_PREFIX))
+        .collect();
     for rep in 0..plan.reps {
         for &fraction in &plan.open_fractions {
-            for i in 0..targets.len() {
-                let t = &targets[(i + rep) % targets.len()];
+            for i in 0..open_targets.len() {
+                let t = open_targets[(i + rep) % open_targets.len()];
                 let rate = (max_rps[&t.name] * fraction).max(10.0);
                 let scenario = Scenario::Open {
                     connections: plan.open_connections,
@@ -639,6 +692,7 @@ pub fn run(opts: CompareOptions) -> Result<(PathBuf, RunRecord)> {
                     .collect(),
                 stateful: c.stateful,
                 round_trips_per_verify: c.round_trips,
+                baseline: c.baseline.map(|s| s.name().to_owned()),
             })
             .collect(),
         logins,

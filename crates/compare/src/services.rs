@@ -4,6 +4,7 @@
 //! be read from `/proc` apart from the load generator's and Redis's.
 
 use anyhow::{Context, Result, bail};
+use authbench_loadgen::CredentialForm;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
@@ -13,11 +14,14 @@ use std::time::{Duration, Instant};
 /// How long a server may take to print its address (it hashes the demo password first).
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// A running `authbench serve` child, stopped with SIGTERM on drop.
+/// A running `authbench serve` (or `authbench baseline`) child, stopped with SIGTERM on drop.
 #[derive(Debug)]
 pub struct ServerProcess {
     /// Configuration name, e.g. `jwt-ES256`.
     pub name: String,
+    /// How the load generator presents this server's credentials: a bearer token for ours, the
+    /// session cookie for the tower-sessions baselines (tower-sessions reads nothing else).
+    pub credential_form: CredentialForm,
     child: Child,
     addr: SocketAddr,
 }
@@ -25,8 +29,36 @@ pub struct ServerProcess {
 impl ServerProcess {
     /// Starts `binary serve --listen 127.0.0.1:0 <args>` and waits for its address line.
     pub fn start(binary: &Path, name: &str, args: &[String]) -> Result<Self> {
+        Self::start_command(binary, "serve", name, args, CredentialForm::Bearer)
+    }
+
+    /// Starts `binary baseline --listen 127.0.0.1:0 --stack <stack> <args>`: one of the
+    /// off-the-shelf stacks (see `authbench-baselines`), served the same way.
+    pub fn start_baseline(
+        binary: &Path,
+        name: &str,
+        stack: authbench_baselines::Stack,
+        args: &[String],
+    ) -> Result<Self> {
+        let mut all = vec!["--stack".to_owned(), stack.name().to_owned()];
+        all.extend_from_slice(args);
+        let form = if stack.uses_cookie() {
+            CredentialForm::Cookie
+        } else {
+            CredentialForm::Bearer
+        };
+        Self::start_command(binary, "baseline", name, &all, form)
+    }
+
+    fn start_command(
+        binary: &Path,
+        subcommand: &str,
+        name: &str,
+        args: &[String],
+        credential_form: CredentialForm,
+    ) -> Result<Self> {
         let mut child = Command::new(binary)
-            .arg("serve")
+            .arg(subcommand)
             .args(["--listen", "127.0.0.1:0"])
             .args(args)
             // The outage phase makes servers warn on every request by design; errors only.
@@ -35,7 +67,7 @@ impl ServerProcess {
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
-            .with_context(|| format!("starting {} serve", binary.display()))?;
+            .with_context(|| format!("starting {} {subcommand}", binary.display()))?;
         let stdout = child.stdout.take().context("child stdout")?;
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
@@ -54,6 +86,7 @@ impl ServerProcess {
             .with_context(|| format!("{name}: bad address in {line:?}"))?;
         Ok(Self {
             name: name.to_owned(),
+            credential_form,
             child,
             addr,
         })

@@ -91,6 +91,7 @@ pub fn check_targets(
             ),
         ));
     }
+    out.extend(baseline_targets(http_rows, max_connections));
     if let Some(w) = wrk {
         out.push(TargetCheck::at_least(
             format!(
@@ -102,6 +103,81 @@ pub fn check_targets(
             format!(
                 "{:.0} vs {:.0} req/s",
                 w.loadgen_rps.median, w.wrk_rps.median
+            ),
+        ));
+    }
+    out
+}
+
+/// The fair-fight targets: each of our backends against the off-the-shelf stack a team would
+/// install instead, same machine, same load generator, same run (`baseline-*` targets).
+fn baseline_targets(http_rows: &[HttpSummary], max_connections: usize) -> Vec<TargetCheck> {
+    let mut out = Vec::new();
+    let label = format!("closed-c{max_connections}");
+    let rps = |a: &HttpSummary, b: &HttpSummary| {
+        (
+            a.throughput_rps.median / b.throughput_rps.median.max(1e-9),
+            format!(
+                "{:.0} vs {:.0} req/s",
+                a.throughput_rps.median, b.throughput_rps.median
+            ),
+        )
+    };
+    let pairs = [
+        ("session", "baseline-tower-sessions", 1.0, "tower-sessions"),
+        (
+            "session",
+            "baseline-tower-sessions-inactivity",
+            1.0,
+            "tower-sessions OnInactivity",
+        ),
+        (
+            "jwt-HS256",
+            "baseline-axum-jwt-HS256",
+            1.0,
+            "axum-example JWT HS256",
+        ),
+        (
+            "jwt-ES256",
+            "baseline-axum-jwt-ES256",
+            1.0,
+            "axum-example JWT ES256",
+        ),
+        ("healthz", "baseline-plain-axum", 1.0, "plain axum /healthz"),
+    ];
+    for (ours, theirs, bound, label_theirs) in pairs {
+        if let (Some(a), Some(b)) = (
+            http(http_rows, ours, &label),
+            http(http_rows, theirs, &label),
+        ) {
+            let (ratio, detail) = rps(a, b);
+            out.push(TargetCheck::at_least(
+                format!("HTTP {ours} / {label_theirs} requests/s, {max_connections} connections"),
+                ratio,
+                bound,
+                detail,
+            ));
+        }
+    }
+    // CPU per request, server + Redis, against the tower-sessions mode with the same expiry
+    // semantics (ours slides an idle deadline on every request, as OnInactivity does).
+    if let (Some(a), Some(b)) = (
+        http(http_rows, "session", &label),
+        http(http_rows, "baseline-tower-sessions-inactivity", &label),
+    ) {
+        let cpu = |r: &HttpSummary| r.server_cpu_us.median + r.redis_cpu_us.median;
+        out.push(TargetCheck::at_most(
+            format!(
+                "session / tower-sessions OnInactivity server + Redis CPU µs per request, {max_connections} connections"
+            ),
+            cpu(a) / cpu(b).max(1e-9),
+            1.0,
+            format!(
+                "{:.1} + {:.1} vs {:.1} + {:.1} µs",
+                a.server_cpu_us.median,
+                a.redis_cpu_us.median,
+                b.server_cpu_us.median,
+                b.redis_cpu_us.median
             ),
         ));
     }

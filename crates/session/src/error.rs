@@ -7,7 +7,6 @@
 
 use authbench_core::{Error, ErrorKind};
 use authbench_store::StoreError;
-use std::time::Duration;
 
 /// Which timeout ended a session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,34 +55,12 @@ pub enum SessionError {
     #[error("session ended by its {0} timeout")]
     Expired(Expiry),
 
-    /// Redis could not be reached, refused the connection, dropped it, or is not serving.
-    #[error("Redis at {addr} unavailable: {source}")]
-    Unavailable {
-        /// Host and port (never credentials).
-        addr: String,
-        /// What redis-rs reported.
-        #[source]
-        source: redis::RedisError,
-    },
-
-    /// Redis did not answer within the operation's deadline.
-    #[error("Redis at {addr} did not answer within {after:?}")]
-    TimedOut {
-        /// Host and port.
-        addr: String,
-        /// The deadline that passed.
-        after: Duration,
-    },
-
-    /// Redis answered with an error we did not expect (a script error, a permission problem).
-    #[error("Redis at {addr} failed: {source}")]
-    Redis {
-        /// Host and port.
-        addr: String,
-        /// What redis-rs reported.
-        #[source]
-        source: redis::RedisError,
-    },
+    /// Talking to Redis failed: unreachable, too slow, an unexpected error, or an index that
+    /// kept changing under "log out everywhere". Wrapped, not mirrored: `authbench-store`
+    /// decides once, for every backend, which of these mean "Redis cannot serve us"
+    /// ([`ErrorKind::Unavailable`], 503) and which are bugs ([`ErrorKind::Internal`], 500).
+    #[error(transparent)]
+    Store(#[from] StoreError),
 
     /// A session record that does not have the shape this backend writes.
     #[error("corrupt session record: {0}")]
@@ -107,29 +84,10 @@ impl SessionError {
             SessionError::Malformed(_) => ErrorKind::Malformed,
             SessionError::UnknownSession => ErrorKind::UnknownSession,
             SessionError::Expired(_) => ErrorKind::Expired,
-            SessionError::Unavailable { .. } | SessionError::TimedOut { .. } => {
-                ErrorKind::Unavailable
+            SessionError::Store(e) => e.kind(),
+            SessionError::CorruptRecord(_) | SessionError::Config(_) | SessionError::Random(_) => {
+                ErrorKind::Internal
             }
-            SessionError::Redis { .. }
-            | SessionError::CorruptRecord(_)
-            | SessionError::Config(_)
-            | SessionError::Random(_) => ErrorKind::Internal,
-        }
-    }
-}
-
-/// The shared Redis plumbing's errors keep their meaning here, variant for variant, so the
-/// fail-closed mapping lives in one place (`authbench-store`).
-impl From<StoreError> for SessionError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::Unavailable { addr, source } => SessionError::Unavailable { addr, source },
-            StoreError::TimedOut { addr, after } => SessionError::TimedOut { addr, after },
-            StoreError::Redis { addr, source } => SessionError::Redis { addr, source },
-            StoreError::Config(why) => SessionError::Config(why),
-            // `StoreError` is non-exhaustive; a future variant is a store problem we cannot
-            // judge, so it must never look like a success: Internal.
-            other => SessionError::CorruptRecord(other.to_string()),
         }
     }
 }
@@ -146,6 +104,7 @@ impl From<SessionError> for Error {
 mod tests {
     use super::*;
     use authbench_core::ErrorClass;
+    use std::time::Duration;
 
     #[test]
     fn classes_fail_closed() {
@@ -154,11 +113,19 @@ mod tests {
         let e = SessionError::from(StoreError::from_redis(io, "127.0.0.1:1"));
         assert_eq!(Error::from(e).class(), ErrorClass::Unavailable);
 
-        let timeout = SessionError::TimedOut {
+        let timeout = SessionError::from(StoreError::TimedOut {
             addr: "h:1".into(),
             after: Duration::from_millis(1),
-        };
+        });
         assert_eq!(timeout.kind(), ErrorKind::Unavailable);
+
+        // A user's index that kept changing under "log out everywhere" is the store being
+        // unable to serve us (503), exactly as for the JWT strategies: never a 500.
+        let contended = SessionError::from(StoreError::Contended {
+            addr: "h:1".into(),
+            attempts: 5,
+        });
+        assert_eq!(contended.kind(), ErrorKind::Unavailable);
 
         let script = redis::RedisError::from((redis::ErrorKind::Client, "odd"));
         let e = SessionError::from(StoreError::from_redis(script, "h:1"));

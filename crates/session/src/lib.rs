@@ -18,9 +18,9 @@
 //! - **One Redis or a cluster, one code path.** Every key carries the owner's hash tag and
 //!   every script names all its keys, so [`SessionConfig::for_target`] with
 //!   [`RedisTarget::Cluster`] runs the same backend on a Redis Cluster.
-//! - **One round trip per verify.** A Lua script reads the record, enforces the idle and the
-//!   absolute timeout against the injected clock, slides `last_seen` and the key's TTL, and
-//!   returns the principal, atomically.
+//! - **One round trip per verify, no script.** `EXPIRETIME` + `GETEX … EXAT`, pipelined: the
+//!   previous idle deadline, and the record while its deadline slides; both timeouts are
+//!   judged against the injected clock (see `store` for why not a Lua script any more).
 //! - **Fail closed, and fast.** If Redis is unreachable the answer is
 //!   [`ErrorKind::Unavailable`](authbench_core::ErrorKind::Unavailable), never "let them in",
 //!   and it comes within `connect_timeout + response_timeout` (1.5 s by default; a refused
@@ -75,7 +75,7 @@ use authbench_core::{
 use authbench_store::{UserSlot, tagged_key};
 use id::{IdFormat, KeyHash, credential_id_of};
 use redis::Value;
-use store::SessionStore;
+use store::{Record, SessionStore};
 
 /// The name this backend reports in [`Description::name`].
 pub const BACKEND_NAME: &str = "session";
@@ -111,10 +111,9 @@ pub struct SessionBackend {
     session_prefix: String,
     /// `<prefix>:user:`, the start of every index key (then `{tag}:<SHA-256(subject)>`).
     user_prefix: String,
-    /// Script arguments that never change, formatted once instead of per request.
+    /// Script arguments that never change, formatted once instead of per call.
     idle_arg: String,
     absolute_arg: String,
-    initial_ttl_arg: String,
 }
 
 impl std::fmt::Debug for SessionBackend {
@@ -136,7 +135,7 @@ impl SessionBackend {
     /// # Errors
     ///
     /// [`SessionError::Config`] for an invalid configuration or URL;
-    /// [`SessionError::Unavailable`] or [`SessionError::TimedOut`] (naming host and port, never
+    /// [`SessionError::Store`] (unavailable or timed out, naming host and port, never
     /// a password) when Redis is not there, within about `connect_timeout + response_timeout`.
     pub async fn connect(config: SessionConfig, clock: SharedClock) -> Result<Self, SessionError> {
         config.validate()?;
@@ -155,7 +154,6 @@ impl SessionBackend {
             user_prefix: format!("{}:user:", config.key_prefix),
             idle_arg: config.idle_timeout_secs.to_string(),
             absolute_arg: config.absolute_timeout_secs.to_string(),
-            initial_ttl_arg: config.initial_lifetime_secs().to_string(),
             config,
         })
     }
@@ -193,7 +191,7 @@ impl SessionBackend {
     ///
     /// # Errors
     ///
-    /// [`SessionError::Unavailable`] / [`SessionError::TimedOut`] when Redis cannot answer;
+    /// [`SessionError::Store`] when Redis cannot answer;
     /// [`SessionError::CorruptRecord`] for a reply of the wrong shape.
     pub async fn list_sessions(&self, subject: &str) -> Result<Vec<SessionInfo>, SessionError> {
         let user = UserSlot::of(subject);
@@ -243,9 +241,11 @@ impl SessionBackend {
         let (token, hash) = self.ids.generate(user.tag())?;
         let key = self.session_key(user.tag(), &hash);
         let index = self.index_key(&user);
-        let roles = serde_json::to_string(&who.roles)
-            .map_err(|e| SessionError::CorruptRecord(format!("roles not serialisable: {e}")))?;
         let now = self.clock.now();
+        let record = Record::encode(now, who)?;
+        let expires = now
+            .saturating_add(self.config.initial_lifetime_secs())
+            .to_string();
         let deadline = now
             .saturating_add(self.config.absolute_timeout_secs)
             .to_string();
@@ -256,14 +256,12 @@ impl SessionBackend {
                 &self.store.scripts.issue,
                 &[&key, &index],
                 &[
-                    &who.subject,
-                    &who.tenant,
-                    &roles,
+                    &record,
+                    &expires,
                     &now,
-                    &self.initial_ttl_arg,
-                    &self.absolute_arg,
                     hash.as_str(),
                     &deadline,
+                    &self.absolute_arg,
                 ],
             )
             .await?;
@@ -287,54 +285,64 @@ impl SessionBackend {
         // No Redis for anything that is not shaped like our IDs.
         let (tag, hash) = self.ids.parse(token)?;
         let key = self.session_key(tag, &hash);
-        let now = self.clock.now().to_string();
-        let reply = self
-            .store
-            .run(
-                &self.store.scripts.verify,
-                &[&key],
-                &[&now, &self.idle_arg, &self.absolute_arg],
-            )
-            .await?;
-        let fields = into_array(reply)?;
-        let status = fields.first().map(text).transpose()?;
-        match (status, fields.as_slice()) {
-            (Some("ok"), [_, sub, ten, roles, created, _seen, deadline]) => {
-                let roles: Vec<String> = serde_json::from_str(text(roles)?)
-                    .map_err(|e| corrupt(&format!("roles are not a JSON string array: {e}")))?;
-                Ok(Principal {
-                    subject: text(sub)?.to_owned(),
-                    tenant: text(ten)?.to_owned(),
-                    roles,
-                    issued_at: number(created)?,
-                    expires_at: Some(number(deadline)?),
-                    credential_id: hash.credential_id().to_owned(),
-                })
-            }
-            (Some("unknown"), _) => Err(SessionError::UnknownSession),
-            (Some("idle"), _) => Err(SessionError::Expired(Expiry::Idle)),
-            (Some("absolute"), _) => Err(SessionError::Expired(Expiry::Absolute)),
-            _ => {
-                tracing::warn!(
-                    credential_id = hash.credential_id(),
-                    "session record has an unexpected shape"
-                );
-                Err(corrupt(
-                    "session record or script reply has an unexpected shape",
-                ))
-            }
+        let now = self.clock.now();
+        let idle_deadline = now.saturating_add(self.config.idle_timeout_secs);
+        // One round trip: the previous idle deadline, then the record (sliding the deadline).
+        let (previous, record) = self.store.read_and_slide(&key, idle_deadline).await?;
+        let Some(record) = record else {
+            return Err(SessionError::UnknownSession);
+        };
+        let previous = match u64::try_from(previous) {
+            Ok(at) => at,
+            // -2: created between the two commands, i.e. not the session this ID was issued
+            // for. -1: a record without an expiry was not written by us.
+            Err(_) if previous == -2 => return Err(SessionError::UnknownSession),
+            Err(_) => return Err(corrupt("session record has no expiry")),
+        };
+        let record = Record::decode(&record).inspect_err(|_| {
+            tracing::warn!(
+                credential_id = hash.credential_id(),
+                "session record has an unexpected shape"
+            );
+        })?;
+        let absolute_deadline = record
+            .created
+            .saturating_add(self.config.absolute_timeout_secs);
+        let ended = if now >= absolute_deadline {
+            Some(Expiry::Absolute)
+        } else if now >= previous {
+            Some(Expiry::Idle)
+        } else {
+            None
+        };
+        if let Some(expiry) = ended {
+            // Rejection path only: the GETEX above slid the record, so end it for good.
+            self.delete(&key).await?;
+            return Err(SessionError::Expired(expiry));
         }
+        Ok(Principal {
+            subject: record.identity.subject,
+            tenant: record.identity.tenant,
+            roles: record.identity.roles,
+            issued_at: record.created,
+            expires_at: Some(idle_deadline.min(absolute_deadline)),
+            credential_id: hash.credential_id().to_owned(),
+        })
+    }
+
+    /// One `DEL` of a record.
+    async fn delete(&self, key: &str) -> Result<(), SessionError> {
+        let mut del = redis::cmd("DEL");
+        del.arg(key);
+        self.store.redis().query::<i64>(&del).await?;
+        Ok(())
     }
 
     async fn revoke_session(&self, token: &str) -> Result<(), SessionError> {
         let (tag, hash) = self.ids.parse(token)?;
-        let key = self.session_key(tag, &hash);
         // One `DEL`: the ID names no index, so the index entry stays until the next login,
         // list, update or revoke-all of the user drops it (see `store`).
-        let mut del = redis::cmd("DEL");
-        del.arg(&key);
-        self.store.redis().query::<i64>(&del).await?;
-        Ok(())
+        self.delete(&self.session_key(tag, &hash)).await
     }
 
     /// Rewrites tenant and roles in every live session of `who.subject`, in one scripted round
@@ -345,19 +353,18 @@ impl SessionBackend {
     ///
     /// # Errors
     ///
-    /// [`SessionError::Unavailable`] / [`SessionError::TimedOut`] when Redis cannot answer.
+    /// [`SessionError::Store`] when Redis cannot answer.
     pub async fn update_sessions(&self, who: &Identity) -> Result<u64, SessionError> {
         let user = UserSlot::of(&who.subject);
         let index = self.index_key(&user);
-        let roles = serde_json::to_string(&who.roles)
-            .map_err(|e| SessionError::CorruptRecord(format!("roles not serialisable: {e}")))?;
+        let identity = store::identity_json(who)?;
         let reply = self
             .store
             .run_indexed(
                 &self.store.scripts.update,
                 &index,
                 |m| tagged_key(&self.session_prefix, user.tag(), m),
-                &[&who.subject, &who.tenant, &roles],
+                &[&who.subject, &identity],
             )
             .await?;
         let updated = number(&reply)?;
@@ -397,7 +404,8 @@ impl Authenticator for SessionBackend {
         Ok(self.issue_session(who).await?)
     }
 
-    /// Checks the ID's shape locally, then one scripted round trip judges and slides it.
+    /// Checks the ID's shape locally, then one pipelined round trip (`EXPIRETIME` + `GETEX`)
+    /// reads and slides it; both timeouts are judged here against the clock.
     async fn verify(&self, token: &str) -> Result<Principal, Error> {
         Ok(self.verify_session(token).await?)
     }

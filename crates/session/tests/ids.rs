@@ -89,11 +89,13 @@ async fn redis_holds_no_session_id_in_keys_or_values() {
             .await
             .expect("type");
         let values: Vec<String> = match kind.as_str() {
-            "hash" => redis::cmd("HGETALL")
-                .arg(key)
-                .query_async(&mut conn)
-                .await
-                .expect("hgetall"),
+            "string" => vec![
+                redis::cmd("GET")
+                    .arg(key)
+                    .query_async(&mut conn)
+                    .await
+                    .expect("get"),
+            ],
             "zset" => redis::cmd("ZRANGE")
                 .arg(key)
                 .arg(0)

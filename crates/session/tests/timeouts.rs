@@ -8,15 +8,21 @@ use common::{alice, fixture_with, raw};
 const IDLE: u64 = 1_800;
 const ABSOLUTE: u64 = 28_800;
 
-async fn ttl_of_only_session(f: &common::Fixture) -> i64 {
+async fn only_session_key(f: &common::Fixture) -> (redis::aio::MultiplexedConnection, String) {
     let mut conn = raw(&f.redis).await;
     let keys: Vec<String> = common::keys(&mut conn, "authbench:session:*").await;
     assert_eq!(keys.len(), 1, "{keys:?}");
-    redis::cmd("TTL")
-        .arg(&keys[0])
+    (conn, keys[0].clone())
+}
+
+/// The record's expiry as an absolute Unix time (`EXPIRETIME`): -2 once it is gone.
+async fn expiry_of_only_session(f: &common::Fixture) -> i64 {
+    let (mut conn, key) = only_session_key(f).await;
+    redis::cmd("EXPIRETIME")
+        .arg(&key)
         .query_async(&mut conn)
         .await
-        .expect("ttl")
+        .expect("expiretime")
 }
 
 #[tokio::test]
@@ -77,28 +83,48 @@ async fn absolute_timeout_ends_even_a_busy_session() {
     assert!(e.to_string().contains("absolute"), "{e}");
 }
 
+/// The key's expiry *is* the idle deadline, written in the backend's clock (`EXAT`), so Redis
+/// itself ends an unused session. It is deliberately not capped at the absolute deadline (that
+/// would need the record before the write, i.e. a script): a verify past the absolute deadline
+/// refuses and deletes the record instead, which this test pins down too.
 #[tokio::test]
-async fn redis_ttl_is_set_at_issue_and_slid_but_never_past_the_absolute_deadline() {
+async fn redis_expiry_is_the_idle_deadline_and_the_absolute_deadline_deletes() {
     let f = fixture_with(|c| {
         c.idle_timeout_secs = 600;
         c.absolute_timeout_secs = 900;
     })
     .await;
+    let start = f.clock.now();
     let token = f.backend.issue(&alice()).await.expect("issue").token;
-    let ttl = ttl_of_only_session(&f).await;
-    assert!(
-        (590..=600).contains(&ttl),
-        "TTL at issue = idle timeout, got {ttl}"
+    assert_eq!(
+        expiry_of_only_session(&f).await,
+        i64::try_from(start + 600).unwrap(),
+        "expiry at issue = issue time + idle timeout"
     );
 
-    // 500 s later (by our clock) a verify slides the deadline, but only up to the absolute one:
-    // min(500 + 600, 900) - 500 = 400 s left.
+    // 500 s later (by our clock) a verify slides the expiry to now + idle, past the absolute
+    // deadline (900): Redis would keep the record, but the backend will not accept it.
     f.clock.advance(500);
-    f.backend.verify(&token).await.expect("verify");
-    let ttl = ttl_of_only_session(&f).await;
+    let p = f.backend.verify(&token).await.expect("verify");
+    assert_eq!(
+        p.expires_at,
+        Some(start + 900),
+        "reported: the absolute one"
+    );
+    assert_eq!(
+        expiry_of_only_session(&f).await,
+        i64::try_from(start + 1_100).unwrap(),
+        "expiry slid to now + idle"
+    );
+
+    f.clock.set(start + 900);
+    let e = f.backend.verify(&token).await.expect_err("absolute");
+    assert_eq!(e.kind(), ErrorKind::Expired, "{e}");
+    let mut conn = raw(&f.redis).await;
+    let left: Vec<String> = common::keys(&mut conn, "authbench:session:*").await;
     assert!(
-        (390..=400).contains(&ttl),
-        "TTL capped by the absolute deadline, got {ttl}"
+        left.is_empty(),
+        "refused at the absolute deadline and deleted: {left:?}"
     );
 }
 
@@ -109,15 +135,19 @@ async fn a_clock_that_steps_back_does_not_extend_or_break_a_session() {
     let start = f.clock.now();
     f.clock.advance(100);
     f.backend.verify(&token).await.expect("verify");
-    // NTP steps the clock back by a minute: the session still works, and last_seen does not
-    // move backwards (which would quietly lengthen its life).
+    // NTP steps the clock back by a minute: the session still works, and its new idle deadline
+    // is one idle period from the clock that judged it (the stepped-back one), never more.
     f.clock.set(start + 40);
     let p = f
         .backend
         .verify(&token)
         .await
         .expect("verify after step back");
-    assert_eq!(p.expires_at, Some(start + 100 + IDLE));
+    assert_eq!(p.expires_at, Some(start + 40 + IDLE));
+    // And the shortened deadline holds: one idle period of disuse ends it.
+    f.clock.set(start + 40 + IDLE);
+    let e = f.backend.verify(&token).await.expect_err("idle");
+    assert_eq!(e.kind(), ErrorKind::Expired, "{e}");
 }
 
 #[tokio::test]

@@ -459,6 +459,33 @@ impl Store {
         }
     }
 
+    /// Sends `pipe` (several commands, one write, one round trip) under the operation
+    /// deadline and converts the answers, one per command, into `T` (a tuple or a `Vec`).
+    ///
+    /// A pipeline is not a transaction: another client's command may run between two of its
+    /// commands. Use it where every interleaving is harmless (the session verify reads a
+    /// record's expiry, then reads and slides it: a logout in between makes the second read
+    /// find nothing). On a cluster, every key of the pipeline must share one slot.
+    ///
+    /// # Errors
+    ///
+    /// As [`query`](Self::query).
+    pub async fn pipeline<T: FromRedisValue>(
+        &self,
+        pipe: &redis::Pipeline,
+    ) -> Result<T, StoreError> {
+        match &self.conn {
+            Conn::Single(conn) => {
+                let mut conn = conn.clone();
+                self.bounded(pipe.query_async::<T>(&mut conn)).await
+            }
+            Conn::Cluster(conn) => {
+                let mut conn = conn.clone();
+                self.bounded(pipe.query_async::<T>(&mut conn)).await
+            }
+        }
+    }
+
     /// Opens a dedicated pub/sub connection (NODELAY on) within the connect timeout. A
     /// subscribed connection can do nothing but receive, so it is never the shared one; and
     /// it does not reconnect by itself: the subscriber notices the end of its message stream

@@ -1,0 +1,247 @@
+//! The stacks a team would install instead of ours, served so `authbench compare` can measure
+//! them beside our backends, on the same machine, by the same load generator.
+//!
+//! A comparison of sessions and JWTs is only as good as its weakest side: if our session
+//! backend were slower than the crate a Rust team would pick, every ratio would understate
+//! sessions. So each backend of ours is measured against its off-the-shelf peer in the same
+//! run, and must be at least as fast while checking more. These are **baselines, not designs**:
+//! each does exactly what its upstream documentation shows, and no more (the crate README lists
+//! what each one does *not* check). Nothing here is used by `authbench serve`.
+//!
+//! | [`Stack`] | what it is | per `GET /me` |
+//! |---|---|---|
+//! | `plain-axum` | `axum::serve` with one `/healthz` route | nothing (the HTTP floor) |
+//! | `tower-sessions` | tower-sessions 0.14 + tower-sessions-redis-store 0.16 (fred pool), default expiry | one `GET` |
+//! | `tower-sessions-inactivity` | the same with `Expiry::OnInactivity(30 min)`: sliding idle, as our backend does | `GET`, then `SET … XX EXAT` |
+//! | `axum-jwt-HS256`, `axum-jwt-ES256` | axum's `examples/jwt` pattern: `jsonwebtoken::decode` with `Validation::new(alg)` | none |
+//!
+//! All share our server's surface where it matters to the load generator: `POST /login`
+//! `{"username","password"}` answers `{"token",…}`, `GET /me` answers the principal as JSON or
+//! 401, `GET /healthz` answers `ok`. The tower-sessions stacks read their session ID from the
+//! cookie `__Host-authbench` (the only place tower-sessions looks); the JWT stacks from
+//! `Authorization: Bearer`.
+//!
+//! # Layout
+//!
+//! - [`Stack`], [`BaselineOptions`], [`serve`] (here): choosing and serving a stack.
+//! - `users`: the demo users, with plain password comparison (no hashing: logins are set-up
+//!   here, never measured).
+//! - `sessions`: the tower-sessions stacks.
+//! - `jwt`: the axum-example JWT stacks.
+
+mod jwt;
+mod sessions;
+mod users;
+
+use axum::Router;
+use axum::serve::ListenerExt as _;
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+pub use users::DemoUsers;
+
+/// The name of the cookie the tower-sessions stacks read and set: the name our server uses, so
+/// the load generator's cookie form serves both.
+pub const COOKIE_NAME: &str = "__Host-authbench";
+
+/// The idle timeout of the `tower-sessions-inactivity` stack: our session backend's default
+/// (30 minutes), so the two slide the same deadline.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
+/// Lifetime of the axum-example JWTs: our JWT backend's default access-token lifetime.
+pub const JWT_LIFETIME: Duration = Duration::from_secs(15 * 60);
+
+/// Connections of the fred pool behind tower-sessions-redis-store: tower-sessions' examples
+/// use a pool; six is what the earlier hand measurement used, and more than the 2 cores here
+/// can keep busy.
+pub const REDIS_POOL_SIZE: usize = 6;
+
+/// Which off-the-shelf stack to serve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Stack {
+    /// `axum::serve` and a `/healthz` route: the HTTP floor our server's `/healthz` is held to.
+    PlainAxum,
+    /// tower-sessions with its Redis store and the default expiry (a browser-session cookie;
+    /// the record lives two weeks in Redis): one `GET` per request.
+    TowerSessions,
+    /// tower-sessions with `Expiry::OnInactivity`: every request also saves the record to
+    /// slide its expiry.
+    TowerSessionsInactivity,
+    /// The axum `examples/jwt` pattern with HS256.
+    AxumJwtHs256,
+    /// The axum `examples/jwt` pattern with ES256 (P-256).
+    AxumJwtEs256,
+}
+
+impl Stack {
+    /// Every stack, in the order reports list them.
+    pub const ALL: [Stack; 5] = [
+        Stack::PlainAxum,
+        Stack::TowerSessions,
+        Stack::TowerSessionsInactivity,
+        Stack::AxumJwtHs256,
+        Stack::AxumJwtEs256,
+    ];
+
+    /// The stack's name, as `--stack` takes it and as run folders record it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Stack::PlainAxum => "plain-axum",
+            Stack::TowerSessions => "tower-sessions",
+            Stack::TowerSessionsInactivity => "tower-sessions-inactivity",
+            Stack::AxumJwtHs256 => "axum-jwt-HS256",
+            Stack::AxumJwtEs256 => "axum-jwt-ES256",
+        }
+    }
+
+    /// Whether the stack needs Redis.
+    pub fn needs_redis(self) -> bool {
+        matches!(self, Stack::TowerSessions | Stack::TowerSessionsInactivity)
+    }
+
+    /// Whether its credential travels as the cookie [`COOKIE_NAME`] (else as a bearer token).
+    pub fn uses_cookie(self) -> bool {
+        self.needs_redis()
+    }
+}
+
+impl fmt::Display for Stack {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Stack {
+    type Err = BaselineError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Stack::ALL
+            .into_iter()
+            .find(|stack| stack.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Stack::ALL.iter().map(|s| s.name()).collect();
+                BaselineError::Config(format!(
+                    "unknown baseline stack {s:?}; one of: {}",
+                    names.join(", ")
+                ))
+            })
+    }
+}
+
+/// What to serve, and with what.
+#[derive(Debug, Clone)]
+pub struct BaselineOptions {
+    /// The stack.
+    pub stack: Stack,
+    /// Redis for the tower-sessions stacks (`redis://host:port/`); required by them, ignored
+    /// by the others.
+    pub redis_url: Option<String>,
+    /// Who may log in.
+    pub users: DemoUsers,
+}
+
+/// What can stop a baseline from serving.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BaselineError {
+    /// The options were refused before anything started.
+    #[error("baseline configuration: {0}")]
+    Config(String),
+    /// Redis (for tower-sessions) could not be reached or configured.
+    #[error("baseline Redis: {0}")]
+    Redis(String),
+    /// Key generation for the JWT stacks failed.
+    #[error("baseline keys: {0}")]
+    Keys(String),
+    /// The listener failed.
+    #[error("baseline server: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Builds the router of `opts.stack` (connecting to Redis where it needs it).
+///
+/// # Errors
+///
+/// [`BaselineError::Config`] without a Redis URL for a tower-sessions stack;
+/// [`BaselineError::Redis`] when Redis does not answer; [`BaselineError::Keys`] if key
+/// generation fails.
+pub async fn router(opts: &BaselineOptions) -> Result<Router, BaselineError> {
+    match opts.stack {
+        Stack::PlainAxum => Ok(Router::new().route("/healthz", axum::routing::get(healthz))),
+        Stack::TowerSessions | Stack::TowerSessionsInactivity => {
+            let url = opts.redis_url.as_deref().ok_or_else(|| {
+                BaselineError::Config(format!("{} needs --redis-url", opts.stack))
+            })?;
+            sessions::router(
+                url,
+                opts.stack == Stack::TowerSessionsInactivity,
+                opts.users.clone(),
+            )
+            .await
+        }
+        Stack::AxumJwtHs256 => jwt::router(jwt::Alg::Hs256, opts.users.clone()),
+        Stack::AxumJwtEs256 => jwt::router(jwt::Alg::Es256, opts.users.clone()),
+    }
+}
+
+/// Serves `router` on `listener` with `axum::serve`, TCP_NODELAY on (as our server sets it;
+/// without it a small answer can wait for the client's delayed ACK), until Ctrl-C or SIGTERM.
+///
+/// # Errors
+///
+/// [`BaselineError::Io`] if the listener fails.
+pub async fn serve(listener: TcpListener, router: Router) -> Result<(), BaselineError> {
+    let listener = listener.tap_io(|tcp| {
+        // Best effort, as axum's own example does: a socket that refuses is still served.
+        let _ = tcp.set_nodelay(true);
+    });
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown())
+        .await?;
+    Ok(())
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Resolves on Ctrl-C or SIGTERM (compare stops its servers with SIGTERM).
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}
+
+/// The answer of `/me` on every baseline: who the credential names, in our server's field
+/// names (so the response bodies are of comparable size).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub(crate) struct Me {
+    pub(crate) subject: String,
+    pub(crate) tenant: String,
+    pub(crate) roles: Vec<String>,
+}
+
+/// `POST /login`'s body, as our server takes it.
+#[derive(Debug, serde::Deserialize)]
+pub(crate) struct LoginBody {
+    pub(crate) username: String,
+    pub(crate) password: String,
+}
