@@ -73,10 +73,10 @@ impl TenancyPlan {
                 users: 200,
                 reps: 3,
                 connections: vec![1, 32],
-                duration: Duration::from_millis(1_000),
-                warmup: Duration::from_millis(150),
+                duration: Duration::from_millis(400),
+                warmup: Duration::from_millis(100),
                 moved: 8,
-                after: Duration::from_millis(1_000),
+                after: Duration::from_millis(500),
             },
             Profile::Full => Self {
                 users: 1_000,

@@ -8,6 +8,7 @@ pub mod distance;
 pub mod http;
 pub mod jwe;
 pub mod latency;
+pub mod peers;
 pub mod revocation;
 pub mod scale;
 pub mod sizes;
@@ -39,6 +40,7 @@ pub fn all(run: &Run) -> Result<Vec<File>> {
         http::throughput_svg(run).context("throughput.svg")?,
     );
     add("cpu.svg", http::cpu_svg(run).context("cpu.svg")?);
+    add("peers.md", peers::md(run));
     add("latency.md", latency::md(run));
     for scenario in data::scenarios(&run.record.http) {
         let name = latency::svg_name(scenario);
