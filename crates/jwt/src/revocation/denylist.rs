@@ -28,7 +28,7 @@ pub(crate) struct Denylist {
     /// `<prefix>:jwt:deny:`, followed by `{tag}:` and the `jti`.
     deny_prefix: String,
     /// The per-user epoch behind `revoke_all`.
-    not_before: UserEpoch,
+    user_epoch: UserEpoch,
     /// Clock-skew leeway: a token is accepted until `exp + leeway`, so its entry must outlive
     /// that.
     leeway_secs: u64,
@@ -45,12 +45,12 @@ impl Denylist {
         fail_open: bool,
     ) -> Result<Self, StoreError> {
         authbench_store::check_key_prefix(prefix)?;
-        let not_before = UserEpoch::new(prefix, token_ttl_secs, leeway_secs);
-        store.load_scripts(&not_before.scripts()).await?;
+        let user_epoch = UserEpoch::new(prefix, token_ttl_secs, leeway_secs);
+        store.load_scripts(&user_epoch.scripts()).await?;
         Ok(Self {
             store,
             deny_prefix: format!("{prefix}:jwt:deny:"),
-            not_before,
+            user_epoch,
             leeway_secs,
             fail_open,
         })
@@ -71,7 +71,7 @@ impl Denylist {
         let user = UserSlot::of(&p.subject);
         let mut cmd = redis::cmd("MGET");
         cmd.arg(self.deny_key(&user, &p.credential_id))
-            .arg(self.not_before.key_of(&user));
+            .arg(self.user_epoch.key_of(&user));
         let (denied, epoch) = match self
             .store
             .query::<(Option<String>, Option<String>)>(&cmd)
@@ -116,13 +116,13 @@ impl Denylist {
 
     /// The epoch a token of `subject` issued now carries: one round trip.
     pub(crate) async fn epoch_for_issue(&self, subject: &str, now: u64) -> Result<u64, Error> {
-        self.not_before.read(&self.store, subject, now).await
+        self.user_epoch.read(&self.store, subject, now).await
     }
 
     /// Raises `subject`'s epoch: every token issued before (that read a lower epoch) is
     /// revoked, every token issued after is not.
     pub(crate) async fn revoke_all(&self, subject: &str, now: u64) -> Result<(), Error> {
-        self.not_before
+        self.user_epoch
             .raise(&self.store, subject, now, None)
             .await?;
         Ok(())

@@ -181,7 +181,7 @@ impl Cache {
 #[derive(Debug)]
 pub(crate) struct Epoch {
     store: Store,
-    not_before: UserEpoch,
+    user_epoch: UserEpoch,
     /// `<prefix>:jwt:epoch`: where `revoke_all` publishes.
     channel: String,
     cache: Arc<Cache>,
@@ -208,8 +208,8 @@ impl Epoch {
         fail_open: bool,
     ) -> Result<Self, StoreError> {
         authbench_store::check_key_prefix(prefix)?;
-        let not_before = UserEpoch::new(prefix, token_ttl_secs, leeway_secs);
-        store.load_scripts(&not_before.scripts()).await?;
+        let user_epoch = UserEpoch::new(prefix, token_ttl_secs, leeway_secs);
+        store.load_scripts(&user_epoch.scripts()).await?;
         let channel = format!("{prefix}:jwt:epoch");
         let (live_tx, mut live_rx) = watch::channel(false);
         let cache = Arc::new(Cache {
@@ -229,7 +229,7 @@ impl Epoch {
         ));
         let epoch = Self {
             store,
-            not_before,
+            user_epoch,
             channel,
             cache,
             subscriber,
@@ -262,7 +262,7 @@ impl Epoch {
                 let generation = self.cache.generation.load(Ordering::Acquire);
                 self.cache.redis_lookups.fetch_add(1, Ordering::Relaxed);
                 let mut cmd = redis::cmd("GET");
-                cmd.arg(self.not_before.key(subject));
+                cmd.arg(self.user_epoch.key(subject));
                 let stored = match self.store.query::<Option<String>>(&cmd).await {
                     Ok(stored) => stored,
                     Err(e) => return on_store_failure(e, self.fail_open, "epoch"),
@@ -294,7 +294,7 @@ impl Epoch {
     pub(crate) async fn epoch_for_issue(&self, subject: &str, now: u64) -> Result<u64, Error> {
         let trusted = self.cache.is_live();
         let generation = self.cache.generation.load(Ordering::Acquire);
-        let epoch = self.not_before.read(&self.store, subject, now).await?;
+        let epoch = self.user_epoch.read(&self.store, subject, now).await?;
         self.remember(subject, Some(epoch), trusted, generation);
         Ok(epoch)
     }
@@ -302,7 +302,7 @@ impl Epoch {
     /// Raises `subject`'s epoch and publishes it: one round trip.
     pub(crate) async fn revoke_all(&self, subject: &str, now: u64) -> Result<(), Error> {
         let epoch = self
-            .not_before
+            .user_epoch
             .raise(&self.store, subject, now, Some(&self.channel))
             .await?;
         // Our own subscriber will hear the message too; merging now saves this instance the
