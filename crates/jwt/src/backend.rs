@@ -881,8 +881,7 @@ impl Authenticator for JwtBackend {
             return Err(Error::new(ErrorKind::Missing, "no refresh token presented"));
         }
         let rotated = families.rotate(refresh_token, self.clock.now()).await?;
-        let mut credential =
-            self.sign_access(&rotated.identity, Some(&rotated.family_id), None)?;
+        let mut credential = self.sign_access(&rotated.identity, Some(&rotated.family_id), None)?;
         credential.refresh_token = Some(rotated.refresh_token);
         Ok(credential)
     }

@@ -135,7 +135,9 @@ async fn logout_all_ends_one_users_tokens_only() {
     // A login right after, in the same second (the clock does not move): valid at once, on
     // both instances, and revoked by the next logout-all.
     let again = a.issue(&who("alice")).await.expect("issue").token;
-    b.verify(&again).await.expect("login right after logout-all");
+    b.verify(&again)
+        .await
+        .expect("login right after logout-all");
     a.verify(&again).await.expect("on the issuing instance too");
     b.revoke_all("alice").await.expect("revoke_all");
     assert_eq!(kind(a.verify(&again).await), ErrorKind::Revoked);
@@ -179,7 +181,8 @@ async fn a_raise_after_redis_forgot_the_epoch_still_revokes_the_last_tokens() {
     // Issued just before Redis forgets: still alive for a whole ttl after.
     f.clock.set(start + f.config.ttl_secs);
     let late = backend.issue(&who("alice")).await.expect("issue").token;
-    f.clock.set(start + f.config.ttl_secs + f.config.leeway_secs + 1);
+    f.clock
+        .set(start + f.config.ttl_secs + f.config.leeway_secs + 1);
     let mut conn = f.raw().await;
     let removed: u64 = redis::cmd("DEL")
         .arg(redis_keys(&mut conn, "*:jwt:epoch:*").await)
@@ -188,10 +191,16 @@ async fn a_raise_after_redis_forgot_the_epoch_still_revokes_the_last_tokens() {
         .expect("DEL");
     assert_eq!(removed, 1, "the epoch key, as its TTL would");
     backend.verify(&late).await.expect("nothing revoked since");
-    backend.revoke_all("alice").await.expect("raise after forgetting");
+    backend
+        .revoke_all("alice")
+        .await
+        .expect("raise after forgetting");
     assert_eq!(kind(backend.verify(&late).await), ErrorKind::Revoked);
     let after = backend.issue(&who("alice")).await.expect("issue").token;
-    backend.verify(&after).await.expect("and the next login works");
+    backend
+        .verify(&after)
+        .await
+        .expect("and the next login works");
 }
 
 async fn redis_keys(conn: &mut redis::aio::MultiplexedConnection, pattern: &str) -> Vec<String> {

@@ -76,7 +76,10 @@ async fn the_cached_path_makes_no_round_trip() {
         .await
         .expect("the issue's epoch read filled the cache");
     let lookups = backend.epoch_stats().expect("epoch").redis_lookups;
-    assert_eq!(lookups, 0, "no GET: issue read the epoch from Redis and cached it");
+    assert_eq!(
+        lookups, 0,
+        "no GET: issue read the epoch from Redis and cached it"
+    );
     let before = f.data_calls().await;
     for _ in 0..100 {
         backend.verify(&token).await.expect("verify");
@@ -142,10 +145,15 @@ async fn a_cache_remembering_a_forgotten_epoch_accepts_the_next_login() {
     b.verify(&old).await.expect("B caches alice");
     a.revoke_all("alice").await.expect("revoke_all");
     assert!(
-        eventually(Duration::from_secs(1), async || b.verify(&old).await.is_err()).await,
+        eventually(Duration::from_secs(1), async || b
+            .verify(&old)
+            .await
+            .is_err())
+        .await,
         "B heard the raise"
     );
-    f.clock.set(f.clock.now() + f.config.ttl_secs + f.config.leeway_secs + 1);
+    f.clock
+        .set(f.clock.now() + f.config.ttl_secs + f.config.leeway_secs + 1);
     let mut conn = f.raw().await;
     let keys: Vec<String> = redis::cmd("KEYS")
         .arg("*:jwt:epoch:*")

@@ -479,7 +479,10 @@ async fn login_racing_logout_all(revocation: Revocation) {
         "{revocation}: {ITERATIONS} races (login {login_time:?}): {before} ended before the \
          logout-all (refused), {after} after (accepted), {overlapped} overlapped in time"
     );
-    assert!(overlapped > 0, "no race actually overlapped: the test proved nothing");
+    assert!(
+        overlapped > 0,
+        "no race actually overlapped: the test proved nothing"
+    );
     // A credential that won its race is an ordinary one: the next logout-all ends it.
     assert_eq!(logout(&b, "/logout-all", &current).await, "true");
     assert_eq!(me(&a, &current).await, StatusCode::UNAUTHORIZED);

@@ -313,7 +313,11 @@ impl UserEpoch {
     pub(crate) async fn read(&self, store: &Store, subject: &str, now: u64) -> Result<u64, Error> {
         let key = self.key(subject);
         let reply = store
-            .run(&self.read, &[&key], &[&Self::created_floor(now), &self.key_ttl_arg])
+            .run(
+                &self.read,
+                &[&key],
+                &[&Self::created_floor(now), &self.key_ttl_arg],
+            )
             .await?;
         epoch_reply(&reply)
     }
@@ -462,7 +466,10 @@ mod tests {
 
     #[test]
     fn only_a_lower_epoch_is_revoked() {
-        assert!(revoked_by_epoch(99, Some(100)).is_some(), "read before the raise");
+        assert!(
+            revoked_by_epoch(99, Some(100)).is_some(),
+            "read before the raise"
+        );
         assert!(
             revoked_by_epoch(100, Some(100)).is_none(),
             "read after the raise: valid, however close in time"
