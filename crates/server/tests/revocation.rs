@@ -497,3 +497,46 @@ async fn denylist_login_racing_logout_all_is_never_valid_but_older() {
 async fn epoch_login_racing_logout_all_is_never_valid_but_older() {
     login_racing_logout_all(Revocation::Epoch).await;
 }
+
+/// An admin role change under a strategy that cannot rewrite tokens ends them (`revoked`);
+/// the user's next login, at once, must work and carry the new roles.
+async fn role_change_then_login_at_once(revocation: Revocation) {
+    let (a, b, _redis) = two_instances(revocation).await;
+    let old = token(&login(&a, "alice").await);
+    let admin = token(&login(&a, "admin").await);
+    let resp = send(
+        &b,
+        Request::put("/admin/users/alice/roles")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::AUTHORIZATION, format!("Bearer {admin}"))
+            .body(Body::from(
+                serde_json::json!({"roles": ["user", "auditor"]}).to_string(),
+            ))
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::OK, "{revocation}");
+    assert_eq!(body_json(resp).await["existing_credentials"], "revoked");
+    assert_eq!(me(&b, &old).await, StatusCode::UNAUTHORIZED);
+    let fresh = token(&login(&a, "alice").await);
+    for instance in [&a, &b] {
+        let resp = send(instance, bearer("GET", "/me", &fresh)).await;
+        assert_eq!(resp.status(), StatusCode::OK, "{revocation}");
+        let roles = body_json(resp).await["roles"].clone();
+        assert_eq!(
+            roles,
+            serde_json::json!(["user", "auditor"]),
+            "{revocation}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn denylist_login_right_after_an_admin_role_change_works() {
+    role_change_then_login_at_once(Revocation::Denylist).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn epoch_login_right_after_an_admin_role_change_works() {
+    role_change_then_login_at_once(Revocation::Epoch).await;
+}
