@@ -110,6 +110,11 @@ pub struct JwtConfig {
     /// still fail closed; `none` and `refresh` never ask Redis on verify), and shows in the
     /// backend's name (`…-insecure-fail-open`). Defaults to `false`.
     pub insecure_fail_open: bool,
+    /// How long a rotated-in signing key is published in the JWKS before it signs, seconds
+    /// (see the keyring's module docs). 0 (the default): it signs at once, and a verifier that
+    /// fetched the JWKS just before rejects its tokens until its refresh interval passes. Set
+    /// it to at least the verifiers' JWKS `max-age` for rotation without that gap.
+    pub key_prepublish_secs: u64,
 }
 
 impl JwtConfig {
@@ -131,6 +136,7 @@ impl JwtConfig {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             response_timeout: DEFAULT_RESPONSE_TIMEOUT,
             insecure_fail_open: false,
+            key_prepublish_secs: 0,
         }
     }
 
