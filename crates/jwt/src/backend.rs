@@ -450,6 +450,20 @@ impl JwtBackend {
         }
     }
 
+    /// The rotation published and not yet signing (only with
+    /// [`JwtConfig::key_prepublish_secs`]), if any: an admin asking to rotate again while one is
+    /// scheduled can be shown it instead of an error. `None` on a verifier-only backend.
+    ///
+    /// # Errors
+    ///
+    /// Rebuilding the keys when a scheduled switch or a pruning is due (never in practice).
+    pub fn pending_rotation(&self) -> Result<Option<KeyRotation>, JwtError> {
+        match &self.keys {
+            Keys::Local(local) => local.pending_rotation(&self.config, &self.clock),
+            Keys::Remote(_) => Ok(None),
+        }
+    }
+
     /// [`rotate_signing_key`](Self::rotate_signing_key) to a freshly generated key for the
     /// backend's algorithm (named by its thumbprint).
     ///

@@ -343,6 +343,21 @@ impl LocalKeys {
         Ok(rotation)
     }
 
+    /// The rotation scheduled and not yet switched, if any (pruned or switched first if due).
+    pub(crate) fn pending_rotation(
+        &self,
+        config: &JwtConfig,
+        clock: &SharedClock,
+    ) -> Result<Option<KeyRotation>, JwtError> {
+        let ring = self.fresh(config, clock)?;
+        Ok(ring.pending.as_ref().map(|p| KeyRotation {
+            kid: p.key.kid().to_owned(),
+            previous_kid: ring.signing.kid().to_owned(),
+            previous_published_until: retire(config, &ring.signing, p.signs_from).publish_until,
+            signs_from: p.signs_from,
+        }))
+    }
+
     /// Swaps in `ring` and records its JWKS if it changed. Called with the write lock held, so
     /// documents are appended in order.
     fn replace(&self, current: &mut Arc<Keyring>, ring: Keyring) {

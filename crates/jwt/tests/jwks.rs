@@ -464,6 +464,7 @@ async fn a_pre_published_key_leaves_no_gap_for_a_verifier_refreshed_just_before(
         matches!(issuer.rotate_generated(), Err(JwtError::Config(_))),
         "one scheduled rotation at a time"
     );
+    assert_eq!(issuer.pending_rotation().expect("pending"), Some(r.clone()));
     // Until the switch the old key signs, and everyone accepts it.
     assert_eq!(rejected_of(&issuer, &at_rotation, 5, &old_kid).await, 0);
     let old_token = issuer.issue(&alice()).await.expect("issue").token;
@@ -484,6 +485,7 @@ async fn a_pre_published_key_leaves_no_gap_for_a_verifier_refreshed_just_before(
         "fetched at the rotation: 0 rejected (one refresh, allowed by then)"
     );
     assert_eq!(issuer.kid(), r.kid);
+    assert_eq!(issuer.pending_rotation().expect("none pending"), None);
     for v in [&at_rotation, &just_before] {
         v.verify(&old_token).await.expect("old tokens still verify");
     }
