@@ -124,6 +124,11 @@ pub struct ServeArgs {
     /// `--revocation refresh`.
     #[arg(long, alias = "ttl", value_name = "SECS")]
     access_ttl: Option<u64>,
+    /// Seconds a rotated-in signing key (`POST /admin/keys/rotate`) is published in the JWKS
+    /// before it signs. 0: at once. Set it to at least the verifiers' `--jwks-max-age` so no
+    /// verifier meets the new `kid` before it has the key (rotation without a gap).
+    #[arg(long, default_value_t = 0, value_name = "SECS")]
+    key_prepublish: u64,
     /// Refresh-token family lifetime in seconds, from login (`--revocation refresh`).
     #[arg(long, default_value_t = authbench_jwt::DEFAULT_REFRESH_TTL_SECS, value_name = "SECS")]
     refresh_ttl: u64,
@@ -262,6 +267,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
                 }
                 config.refresh_ttl_secs = args.refresh_ttl;
                 config.insecure_fail_open = args.insecure_fail_open;
+                config.key_prepublish_secs = args.key_prepublish;
                 if args.insecure_fail_open
                     && !matches!(args.revocation, Revocation::Denylist | Revocation::Epoch)
                 {
@@ -304,13 +310,20 @@ pub fn run(args: ServeArgs) -> Result<()> {
 }
 
 /// The hook behind `POST /admin/keys/rotate`: a fresh key for the issuer's algorithm.
+///
+/// With `--key-prepublish`, a request while a rotation is scheduled answers that schedule
+/// (idempotent) rather than refusing: the admin learns when the pending key signs.
 fn key_rotation(backend: Arc<JwtBackend>) -> RotateKeys {
     Arc::new(move || {
-        let r = backend.rotate_generated()?;
+        let r = match backend.pending_rotation()? {
+            Some(pending) => pending,
+            None => backend.rotate_generated()?,
+        };
         Ok(RotatedKey {
             kid: r.kid,
             previous_kid: r.previous_kid,
             previous_published_until: r.previous_published_until,
+            signs_from: r.signs_from,
         })
     })
 }

@@ -12,7 +12,11 @@
 //!    revoking call's return to the first answer that reflects it (401, or the new roles),
 //!    and the number of requests still accepted as before in between: the *window*;
 //! 3. Redis round trips per verified request, from `INFO stats`;
-//! 4. an outage: Redis is frozen (SIGSTOP) for a few seconds under load, with the revoked
+//! 4. the next login: a user logs out everywhere and at once logs in again, repeatedly; the
+//!    fresh credential must be accepted by its first `/me` (a failure count that must be 0:
+//!    a "log out everywhere" must never break the login after it), and the time from the
+//!    logout-all's return to that acceptance is recorded;
+//! 5. an outage: Redis is frozen (SIGSTOP) for a few seconds under load, with the revoked
 //!    credentials still being presented; every answer is counted by status, any 2xx for a
 //!    revoked credential is a failure of the fail-closed rule, and the time to the first 2xx
 //!    after Redis returns is the recovery time.
@@ -34,6 +38,13 @@ const PASSWORD: &str = "correct horse battery staple";
 
 /// The role the `role-change` phase grants; `/me` showing it is the change biting.
 const NEW_ROLE: &str = "auditor";
+
+/// Logout-all-then-login rounds of the "next login" measurement, per strategy.
+pub const IMMEDIATE_ATTEMPTS: usize = 50;
+
+/// How long a fresh login refused on its first `/me` is retried before it counts as never
+/// usable within the measurement (the old whole-second rule refused it for its whole life).
+const IMMEDIATE_GIVE_UP: Duration = Duration::from_secs(2);
 
 /// Commands a server sends itself, each one a round trip (script bodies' commands excluded).
 /// The session verify pipelines `EXPIRETIME` with its `GETEX` (one write, one answer), so only
@@ -102,6 +113,27 @@ pub struct OutageResult {
     pub recovery_ms: Option<f64>,
 }
 
+/// The next login after "log out everywhere", per strategy: `attempts` rounds of
+/// `POST /logout-all`, then at once `POST /login` and `GET /me` with the fresh credential, on
+/// an otherwise idle server.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ImmediateResult {
+    /// Rounds run.
+    pub attempts: usize,
+    /// Rounds whose fresh credential was not accepted by its first `/me` (or whose logout-all
+    /// or login failed): must be 0.
+    pub failures: usize,
+    /// Of the failures, fresh credentials still refused after the give-up (2 s).
+    pub never_usable: usize,
+    /// The logout-all's return to the first 200 for the fresh credential, ms (the login's own
+    /// time included), over the rounds that got one.
+    pub usable_ms_p50: Option<f64>,
+    /// 99th percentile of the same, ms.
+    pub usable_ms_p99: Option<f64>,
+    /// Largest, ms.
+    pub usable_ms_max: Option<f64>,
+}
+
 /// Everything measured for one strategy.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StrategyResult {
@@ -122,6 +154,9 @@ pub struct StrategyResult {
     pub redis_keys_per_user: f64,
     /// The phases.
     pub phases: Vec<PhaseResult>,
+    /// The next login after a logout-all (absent from runs before it was measured).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub immediately_usable: Option<ImmediateResult>,
     /// The outage.
     pub outage: OutageResult,
     /// What has to run for the strategy, in words.
@@ -142,10 +177,10 @@ fn moving_parts(strategy: &str) -> &'static str {
         "session" => "Redis holds every session; every request reads it (1 round trip)",
         s if s.ends_with("-none") => "a signing key; nothing else (no Redis at all)",
         s if s.ends_with("-denylist") => {
-            "a key + Redis deny-list of jti and per-user not-before; every request reads it (1 round trip)"
+            "a key + Redis deny-list of jti and a per-user epoch (read into the token at login); every request reads both (1 round trip)"
         }
         s if s.ends_with("-epoch") => {
-            "a key + per-user not-before in Redis + a local cache kept fresh by Redis pub/sub (0 round trips while the cache is warm)"
+            "a key + a per-user epoch in Redis (read into the token at login) + a local cache kept fresh by Redis pub/sub (0 round trips while the cache is warm)"
         }
         s if s.ends_with("-refresh") => {
             "a key + short access tokens + rotating refresh-token families in Redis (0 round trips per request; Redis on refresh only)"
@@ -375,6 +410,89 @@ fn phase(
     Ok((result, reflected))
 }
 
+/// Logs `user` in; the credential, or `None` when the login was not a 200.
+fn login_one(client: &mut HttpClient, user: &str) -> Result<Option<String>> {
+    let body = serde_json::json!({"username": user, "password": PASSWORD}).to_string();
+    let resp = client.request(
+        "POST",
+        "/login",
+        &[("content-type", "application/json")],
+        &body,
+    )?;
+    if resp.status != 200 {
+        return Ok(None);
+    }
+    let v: serde_json::Value = serde_json::from_slice(&resp.body)?;
+    Ok(v["token"].as_str().map(str::to_owned))
+}
+
+/// `GET /me` with `token`: its status (0 for a transport error).
+fn me_status(client: &mut HttpClient, token: &str) -> u16 {
+    let auth = format!("Bearer {token}");
+    client
+        .request("GET", "/me", &[("authorization", &auth)], "")
+        .map_or(0, |r| r.status)
+}
+
+/// The next-login measurement (see [`ImmediateResult`]): rounds spread over `users` in turn,
+/// each user starting from a credential of its own.
+fn immediately_usable(server: &ServerProcess, users: &[String]) -> Result<ImmediateResult> {
+    let mut client = HttpClient::new(server.addr());
+    let mut live: Vec<Option<String>> = Vec::with_capacity(users.len());
+    for user in users {
+        live.push(login_one(&mut client, user)?);
+    }
+    let (mut failures, mut never_usable) = (0, 0);
+    let mut usable = Vec::with_capacity(IMMEDIATE_ATTEMPTS);
+    for round in 0..IMMEDIATE_ATTEMPTS {
+        let k = round % users.len().max(1);
+        let held = match live[k].take() {
+            Some(token) => token,
+            None => match login_one(&mut client, &users[k])? {
+                Some(token) => token,
+                None => anyhow::bail!("{}: {} cannot log in", server.name, users[k]),
+            },
+        };
+        let auth = format!("Bearer {held}");
+        let revoked = client.request("POST", "/logout-all", &[("authorization", &auth)], "");
+        let returned = Instant::now();
+        if !matches!(revoked, Ok(r) if (200..300).contains(&r.status)) {
+            failures += 1;
+            continue;
+        }
+        let Some(fresh) = login_one(&mut client, &users[k])? else {
+            failures += 1;
+            continue;
+        };
+        let mut accepted_after =
+            (me_status(&mut client, &fresh) == 200).then(|| returned.elapsed());
+        if accepted_after.is_none() {
+            failures += 1;
+            // How long the credential stays refused, up to the give-up.
+            while accepted_after.is_none() && returned.elapsed() < IMMEDIATE_GIVE_UP {
+                std::thread::sleep(Duration::from_millis(10));
+                accepted_after =
+                    (me_status(&mut client, &fresh) == 200).then(|| returned.elapsed());
+            }
+        }
+        match accepted_after {
+            Some(after) => usable.push(after.as_secs_f64() * 1e3),
+            None => never_usable += 1,
+        }
+        live[k] = Some(fresh);
+    }
+    usable.sort_by(f64::total_cmp);
+    let opt = |q: f64| (!usable.is_empty()).then(|| quantile(&usable, q));
+    Ok(ImmediateResult {
+        attempts: IMMEDIATE_ATTEMPTS,
+        failures,
+        never_usable,
+        usable_ms_p50: opt(0.5),
+        usable_ms_p99: opt(0.99),
+        usable_ms_max: usable.last().copied(),
+    })
+}
+
 fn status_key(o: Outcome) -> String {
     match o {
         Outcome::Old | Outcome::Changed => "200".into(),
@@ -569,9 +687,15 @@ pub fn run(
             }
             phases.push(result);
         }
+        step(format!("revocation: {name} next login after logout-all"));
+        let next_login = pick(users.len(), k, 4);
+        let next_users: Vec<String> = next_login.iter().map(|&i| users[i].clone()).collect();
+        let immediately = immediately_usable(&server, &next_users)?;
+        // Their credentials from the start were just ended (where the strategy can): not live.
+        let spent: Vec<&String> = next_login.iter().map(|&i| &tokens[i]).collect();
         let live: Vec<String> = tokens
             .iter()
-            .filter(|t| !revoked_tokens.contains(t))
+            .filter(|t| !revoked_tokens.contains(t) && !spent.contains(t))
             .take(200)
             .cloned()
             .collect();
@@ -586,6 +710,7 @@ pub fn run(
             redis_keys_per_user: sizes.len() as f64 / plan.users as f64,
             redis_bytes_per_revoked: bytes_per_revoked,
             phases,
+            immediately_usable: Some(immediately),
             outage,
             moving_parts: moving_parts(name).to_owned(),
         });

@@ -110,6 +110,11 @@ pub struct JwtConfig {
     /// still fail closed; `none` and `refresh` never ask Redis on verify), and shows in the
     /// backend's name (`…-insecure-fail-open`). Defaults to `false`.
     pub insecure_fail_open: bool,
+    /// How long a rotated-in signing key is published in the JWKS before it signs, seconds
+    /// (see the keyring's module docs). 0 (the default): it signs at once, and a verifier that
+    /// fetched the JWKS just before rejects its tokens until its refresh interval passes. Set
+    /// it to at least the verifiers' JWKS `max-age` for rotation without that gap.
+    pub key_prepublish_secs: u64,
 }
 
 impl JwtConfig {
@@ -131,6 +136,7 @@ impl JwtConfig {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             response_timeout: DEFAULT_RESPONSE_TIMEOUT,
             insecure_fail_open: false,
+            key_prepublish_secs: 0,
         }
     }
 
@@ -181,6 +187,10 @@ struct IssuedClaims<'a> {
     /// The refresh-token family (`refresh` strategy only), so logout can end it.
     #[serde(skip_serializing_if = "Option::is_none")]
     sid: Option<&'a str>,
+    /// The user's revocation epoch read from Redis at issue (`denylist` and `epoch` only):
+    /// the token's place in the order of the user's revoke-alls (see the revocation module).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    epoch: Option<u64>,
 }
 
 /// The strategy's state, if it has any.
@@ -245,10 +255,12 @@ fn load_key(config: &JwtConfig) -> Result<SigningKey, JwtError> {
     }
 }
 
-/// What the local checks found in a token: the principal and, under `refresh`, its family.
+/// What the local checks found in a token: the principal and, under `refresh`, its family;
+/// under `denylist` and `epoch`, the epoch it was issued under.
 struct Checked {
     principal: Principal,
     sid: Option<String>,
+    epoch: Option<u64>,
 }
 
 impl JwtBackend {
@@ -438,6 +450,20 @@ impl JwtBackend {
         }
     }
 
+    /// The rotation published and not yet signing (only with
+    /// [`JwtConfig::key_prepublish_secs`]), if any: an admin asking to rotate again while one is
+    /// scheduled can be shown it instead of an error. `None` on a verifier-only backend.
+    ///
+    /// # Errors
+    ///
+    /// Rebuilding the keys when a scheduled switch or a pruning is due (never in practice).
+    pub fn pending_rotation(&self) -> Result<Option<KeyRotation>, JwtError> {
+        match &self.keys {
+            Keys::Local(local) => local.pending_rotation(&self.config, &self.clock),
+            Keys::Remote(_) => Ok(None),
+        }
+    }
+
     /// [`rotate_signing_key`](Self::rotate_signing_key) to a freshly generated key for the
     /// backend's algorithm (named by its thumbprint).
     ///
@@ -543,15 +569,39 @@ impl JwtBackend {
         }
     }
 
-    /// [`Authenticator::issue`] without the `async` wrapper, for strategies that keep no
-    /// per-token state (`none`, `denylist`, `epoch`; benchmarks call this). Under `refresh`,
-    /// use `issue`, which starts a refresh-token family in Redis.
+    /// [`Authenticator::issue`] without the `async` wrapper, for `none`, the one strategy whose
+    /// issue needs no Redis (benchmarks call this). The others are `Unsupported` here: `refresh`
+    /// starts a refresh-token family, and `denylist` and `epoch` read the user's epoch into the
+    /// token; use `issue`.
     pub fn issue_now(&self, who: &Identity) -> Result<Credential, Error> {
-        self.sign_access(who, None)
+        match &self.strategy {
+            Strategy::None => self.sign_access(who, None, None),
+            _ => Err(Error::unsupported(
+                &self.name,
+                "issue without Redis (this strategy reads or writes Redis at issue; use issue)",
+            )),
+        }
     }
 
-    /// Signs an access token for `who`, carrying `sid` when given.
-    fn sign_access(&self, who: &Identity, sid: Option<&str>) -> Result<Credential, Error> {
+    /// `Unsupported` on a verifier-only instance, checked before `issue` touches Redis (an
+    /// instance that cannot sign must not create epoch keys).
+    fn ensure_signer(&self) -> Result<(), Error> {
+        match &self.keys {
+            Keys::Local(_) => Ok(()),
+            Keys::Remote(_) => Err(Error::unsupported(
+                &self.name,
+                "issue tokens (a verifier-only instance holds no signing key; log in at the issuer)",
+            )),
+        }
+    }
+
+    /// Signs an access token for `who`, carrying `sid` and `epoch` when given.
+    fn sign_access(
+        &self,
+        who: &Identity,
+        sid: Option<&str>,
+        epoch: Option<u64>,
+    ) -> Result<Credential, Error> {
         let Keys::Local(local) = &self.keys else {
             return Err(Error::unsupported(
                 &self.name,
@@ -574,6 +624,7 @@ impl JwtBackend {
             tenant: &who.tenant,
             roles: &who.roles,
             sid,
+            epoch,
         };
         let payload = serde_json::to_vec(&claims).map_err(|e| JwtError::Signing(e.to_string()))?;
         let mut input = String::with_capacity(ring.header_b64.len() + payload.len() * 4 / 3 + 400);
@@ -634,6 +685,7 @@ impl JwtBackend {
         Ok(Checked {
             principal,
             sid: claims.private.sid,
+            epoch: claims.private.epoch,
         })
     }
 }
@@ -721,27 +773,44 @@ impl Authenticator for JwtBackend {
     }
 
     /// Signs an access token; under `refresh`, first starts a refresh-token family in Redis
-    /// (one round trip) and returns its first refresh token too.
+    /// (one round trip) and returns its first refresh token too; under `denylist` and
+    /// `epoch`, first reads the user's epoch from Redis (one round trip) into the `epoch`
+    /// claim, which is what makes the token valid at once after a revoke-all and revoked by
+    /// the next one.
     async fn issue(&self, who: &Identity) -> Result<Credential, Error> {
+        let now = self.clock.now();
         match &self.strategy {
             Strategy::Refresh { families, .. } => {
-                let started = families.start(who, self.clock.now()).await?;
-                let mut credential = self.sign_access(who, Some(&started.family_id))?;
+                let started = families.start(who, now).await?;
+                let mut credential = self.sign_access(who, Some(&started.family_id), None)?;
                 credential.refresh_token = Some(started.refresh_token);
                 Ok(credential)
             }
-            _ => self.sign_access(who, None),
+            Strategy::Denylist(d) => {
+                self.ensure_signer()?;
+                let epoch = d.epoch_for_issue(&who.subject, now).await?;
+                self.sign_access(who, None, Some(epoch))
+            }
+            Strategy::Epoch(e) => {
+                self.ensure_signer()?;
+                let epoch = e.epoch_for_issue(&who.subject, now).await?;
+                self.sign_access(who, None, Some(epoch))
+            }
+            Strategy::None => self.sign_access(who, None, None),
         }
     }
 
     /// Local checks, then the strategy's: `denylist` one `MGET`; `epoch` the local cache (a
-    /// `GET` on a miss or while the subscription is down); `none` and `refresh` nothing.
+    /// `GET` on a miss or while the subscription is down); `none` and `refresh` nothing. A
+    /// token without an `epoch` claim counts as epoch 0 (the oldest there is).
     async fn verify(&self, token: &str) -> Result<Principal, Error> {
-        let principal = self.check_keys(token).await?.principal;
+        let checked = self.check_keys(token).await?;
+        let token_epoch = checked.epoch.unwrap_or(0);
+        let principal = checked.principal;
         match &self.strategy {
             Strategy::None | Strategy::Refresh { .. } => {}
-            Strategy::Denylist(d) => d.check(&principal).await?,
-            Strategy::Epoch(e) => e.check(&principal.subject, principal.issued_at).await?,
+            Strategy::Denylist(d) => d.check(&principal, token_epoch).await?,
+            Strategy::Epoch(e) => e.check(&principal.subject, token_epoch).await?,
         }
         Ok(principal)
     }
@@ -792,8 +861,9 @@ impl Authenticator for JwtBackend {
     }
 
     /// - `none`: `Unsupported`.
-    /// - `denylist`, `epoch`: raise the user's epoch to now (`epoch` also publishes it to every
-    ///   instance's cache): every token issued at or before this second is revoked.
+    /// - `denylist`, `epoch`: raise the user's epoch (`epoch` also publishes it to every
+    ///   instance's cache): every token issued before is revoked, every token issued after is
+    ///   valid at once, whatever the clock says (the revocation module explains the order).
     /// - `refresh`: revoke every refresh-token family of the user; access tokens live out
     ///   their short `exp`.
     async fn revoke_all(&self, subject: &str) -> Result<(), Error> {
@@ -831,7 +901,7 @@ impl Authenticator for JwtBackend {
             return Err(Error::new(ErrorKind::Missing, "no refresh token presented"));
         }
         let rotated = families.rotate(refresh_token, self.clock.now()).await?;
-        let mut credential = self.sign_access(&rotated.identity, Some(&rotated.family_id))?;
+        let mut credential = self.sign_access(&rotated.identity, Some(&rotated.family_id), None)?;
         credential.refresh_token = Some(rotated.refresh_token);
         Ok(credential)
     }

@@ -15,6 +15,21 @@
 //!   Under `refresh`, logout also accepts access tokens expired for up to a family's lifetime
 //!   (to end their family), so the revoke verifier keeps the key `refresh_ttl` longer.
 //!
+//! **Pre-publishing: rotation without a gap.** A verifier that fetched our JWKS just before a
+//! rotation does not know the new key, and refreshes its set on an unknown `kid` at most once
+//! per refresh interval (and otherwise only when the set is `max-age` old): until then it
+//! answers 401 to every token the new key signs. With
+//! [`JwtConfig::key_prepublish_secs`](crate::JwtConfig::key_prepublish_secs) = `P > 0`, a
+//! rotation at `T` does not sign with the new key yet: it **publishes** it (in the JWKS and in
+//! our own verifier) and schedules the switch for `T + P`. Every verifier that fetches at or
+//! after `T` knows the key before any token carries it, and every verifier refreshes within
+//! its `max-age`, so with `P` at least the verifiers' `max-age` (and any HTTP cache's), no
+//! verifier ever meets the new `kid` unknown. The switch is made by the first signature (or
+//! JWKS read) at or after `T + P`; the old key then retires as above, from `T + P`. One
+//! rotation is scheduled at a time (a second one is refused until the first has switched).
+//! With `P = 0` (the default) a rotation switches at once, as verifiers on a short refresh
+//! interval tolerate.
+//!
 //! The old private key is dropped at once: nothing signs with it again. Retired keys are
 //! pruned lazily, when the keys are next read for signing, publishing or rotating (never on
 //! the verify hot path, where a stale-but-harmless key costs nothing).
@@ -54,6 +69,16 @@ pub struct KeyRotation {
     /// Unix second from which the previous key leaves the JWKS (and our verifier): the last
     /// token it signed has expired, leeway included.
     pub previous_published_until: u64,
+    /// Unix second from which the new key signs: now, or, when keys are pre-published, now +
+    /// [`JwtConfig::key_prepublish_secs`](crate::JwtConfig::key_prepublish_secs) (it is in the
+    /// JWKS from now on either way).
+    pub signs_from: u64,
+}
+
+/// A key published ahead of signing (see the module docs): it signs from `signs_from`.
+struct Pending {
+    key: Arc<SigningKey>,
+    signs_from: u64,
 }
 
 /// A key that no longer signs but still verifies the tokens it signed.
@@ -84,8 +109,10 @@ pub(crate) struct Keyring {
     /// The JWKS document (`None` for HS256: a secret is never published).
     jwks: Option<String>,
     retired: Vec<Retired>,
-    /// The first Unix second at which a retired key must leave the JWKS or a verifier
-    /// (`u64::MAX` when none will).
+    /// The next signing key, published but not signing yet (only with pre-publishing).
+    pending: Option<Arc<Pending>>,
+    /// The first Unix second at which a retired key must leave the JWKS or a verifier, or the
+    /// pending key must start signing (`u64::MAX` when nothing will change).
     next_change: u64,
 }
 
@@ -96,6 +123,7 @@ impl Keyring {
         clock: &SharedClock,
         signing: Arc<SigningKey>,
         retired: Vec<Retired>,
+        pending: Option<Arc<Pending>>,
         now: u64,
     ) -> Result<Self, JwtError> {
         let retired: Vec<Retired> = retired.into_iter().filter(|r| now < r.keep_until).collect();
@@ -110,6 +138,7 @@ impl Keyring {
         let header_b64 = URL_SAFE_NO_PAD.encode(header);
 
         let mut verifying = vec![signing.verifying_key()];
+        verifying.extend(pending.iter().map(|p| p.key.verifying_key()));
         verifying.extend(published.iter().rev().map(|r| r.key.clone()));
         let options = verifier_options(config, signing.alg());
         let verifier = Arc::new(
@@ -134,7 +163,8 @@ impl Keyring {
 
         let jwks = signing.public_jwk_struct().map(|current| {
             let mut docs = vec![current];
-            // Newest first: the current key, then retired keys from the latest.
+            // The current key, the pre-published next one, then retired keys from the latest.
+            docs.extend(pending.iter().filter_map(|p| p.key.public_jwk_struct()));
             docs.extend(published.iter().rev().filter_map(|r| r.public.as_ref()));
             keys::jwks_json(&docs)
         });
@@ -142,6 +172,7 @@ impl Keyring {
         let next_change = retired
             .iter()
             .flat_map(|r| [r.publish_until, r.keep_until])
+            .chain(pending.iter().map(|p| p.signs_from))
             .filter(|&t| t > now)
             .min()
             .unwrap_or(u64::MAX);
@@ -152,6 +183,7 @@ impl Keyring {
             revoke_verifier,
             jwks,
             retired,
+            pending,
             next_change,
         })
     }
@@ -179,7 +211,14 @@ impl LocalKeys {
         clock: &SharedClock,
         signing: SigningKey,
     ) -> Result<Self, JwtError> {
-        let ring = Keyring::build(config, clock, Arc::new(signing), Vec::new(), clock.now())?;
+        let ring = Keyring::build(
+            config,
+            clock,
+            Arc::new(signing),
+            Vec::new(),
+            None,
+            clock.now(),
+        )?;
         let published = JwksLog::new(ring.jwks.clone());
         Ok(Self {
             current: RwLock::new(Arc::new(ring)),
@@ -211,9 +250,28 @@ impl LocalKeys {
         }
         let mut current = self.current.write().unwrap_or_else(PoisonError::into_inner);
         if now >= current.next_change {
-            let signing = Arc::clone(&current.signing);
-            let pruned = Keyring::build(config, clock, signing, current.retired.clone(), now)?;
-            self.replace(&mut current, pruned);
+            let next = match current.pending.clone() {
+                // The pre-published key's time has come: it signs, the old one retires.
+                Some(pending) if now >= pending.signs_from => {
+                    let mut retired = current.retired.clone();
+                    retired.push(retire(config, &current.signing, pending.signs_from));
+                    tracing::info!(
+                        kid = pending.key.kid(),
+                        previous_kid = current.signing.kid(),
+                        "pre-published signing key now signs"
+                    );
+                    Keyring::build(config, clock, Arc::clone(&pending.key), retired, None, now)?
+                }
+                pending => Keyring::build(
+                    config,
+                    clock,
+                    Arc::clone(&current.signing),
+                    current.retired.clone(),
+                    pending,
+                    now,
+                )?,
+            };
+            self.replace(&mut current, next);
         }
         Ok(Arc::clone(&current))
     }
@@ -235,6 +293,13 @@ impl LocalKeys {
             )));
         }
         let now = clock.now();
+        if let Some(pending) = &current.pending {
+            return Err(JwtError::Config(format!(
+                "a rotation is already scheduled: kid {} signs from {}; rotate again after that",
+                pending.key.kid(),
+                pending.signs_from
+            )));
+        }
         let taken = |kid: &str| {
             kid == old.kid()
                 || current
@@ -245,35 +310,52 @@ impl LocalKeys {
         if taken(new.kid()) {
             return Err(JwtError::DuplicateKid(new.kid().chars().take(64).collect()));
         }
-        let publish_until = now
-            .saturating_add(config.ttl_secs)
-            .saturating_add(config.leeway_secs);
-        let keep_until = if config.revocation == Revocation::Refresh {
-            publish_until.saturating_add(config.refresh_ttl_secs)
-        } else {
-            publish_until
-        };
-        let mut retired = current.retired.clone();
-        retired.push(Retired {
-            key: old.verifying_key(),
-            public: old.public_jwk_struct().cloned(),
-            publish_until,
-            keep_until,
-        });
+        let signs_from = now.saturating_add(config.key_prepublish_secs);
+        let retiring = retire(config, old, signs_from);
         let rotation = KeyRotation {
             kid: new.kid().to_owned(),
             previous_kid: old.kid().to_owned(),
-            previous_published_until: publish_until,
+            previous_published_until: retiring.publish_until,
+            signs_from,
         };
-        let ring = Keyring::build(config, clock, Arc::new(new), retired, now)?;
+        let ring = if signs_from > now {
+            // Publish now, sign later (see the module docs).
+            let pending = Arc::new(Pending {
+                key: Arc::new(new),
+                signs_from,
+            });
+            let signing = Arc::clone(&current.signing);
+            let retired = current.retired.clone();
+            Keyring::build(config, clock, signing, retired, Some(pending), now)?
+        } else {
+            let mut retired = current.retired.clone();
+            retired.push(retiring);
+            Keyring::build(config, clock, Arc::new(new), retired, None, now)?
+        };
         self.replace(&mut current, ring);
         tracing::info!(
             kid = rotation.kid,
             previous_kid = rotation.previous_kid,
-            previous_published_until = publish_until,
+            signs_from,
+            previous_published_until = rotation.previous_published_until,
             "signing key rotated"
         );
         Ok(rotation)
+    }
+
+    /// The rotation scheduled and not yet switched, if any (pruned or switched first if due).
+    pub(crate) fn pending_rotation(
+        &self,
+        config: &JwtConfig,
+        clock: &SharedClock,
+    ) -> Result<Option<KeyRotation>, JwtError> {
+        let ring = self.fresh(config, clock)?;
+        Ok(ring.pending.as_ref().map(|p| KeyRotation {
+            kid: p.key.kid().to_owned(),
+            previous_kid: ring.signing.kid().to_owned(),
+            previous_published_until: retire(config, &ring.signing, p.signs_from).publish_until,
+            signs_from: p.signs_from,
+        }))
     }
 
     /// Swaps in `ring` and records its JWKS if it changed. Called with the write lock held, so
@@ -298,6 +380,26 @@ impl LocalKeys {
     /// `kid`s of retired keys still published at the clock's now.
     pub(crate) fn retired_kids(&self, clock: &SharedClock) -> Vec<String> {
         self.snapshot().retired_kids(clock.now())
+    }
+}
+
+/// The retired form of `old`, which signs its last token before `last_signed`: published
+/// until that token has expired (leeway included); under `refresh`, kept a family's lifetime
+/// longer for logout.
+fn retire(config: &JwtConfig, old: &SigningKey, last_signed: u64) -> Retired {
+    let publish_until = last_signed
+        .saturating_add(config.ttl_secs)
+        .saturating_add(config.leeway_secs);
+    let keep_until = if config.revocation == Revocation::Refresh {
+        publish_until.saturating_add(config.refresh_ttl_secs)
+    } else {
+        publish_until
+    };
+    Retired {
+        key: old.verifying_key(),
+        public: old.public_jwk_struct().cloned(),
+        publish_until,
+        keep_until,
     }
 }
 

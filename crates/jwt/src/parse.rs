@@ -325,6 +325,8 @@ pub(crate) struct AccessClaims {
     pub(crate) roles: Option<Vec<String>>,
     /// The refresh-token family the token was issued from (`refresh` strategy only).
     pub(crate) sid: Option<String>,
+    /// The user's revocation epoch read at issue (`denylist` and `epoch` only).
+    pub(crate) epoch: Option<u64>,
 }
 
 impl<'de> PrivateClaims<'de> for AccessClaims {
@@ -341,6 +343,10 @@ impl<'de> PrivateClaims<'de> for AccessClaims {
             "sid" => {
                 let v: String = typed(map, "claim `sid`")?;
                 put(&mut self.sid, v, "claim")?;
+            }
+            "epoch" => {
+                let v: u64 = typed(map, "claim `epoch`")?;
+                put(&mut self.epoch, v, "claim")?;
             }
             _ => return Ok(false),
         }

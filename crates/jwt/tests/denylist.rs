@@ -132,14 +132,83 @@ async fn logout_all_ends_one_users_tokens_only() {
     for t in &bobs {
         b.verify(t).await.expect("bob is untouched");
     }
-    // Same second: fail closed (a login in the very second of the logout is revoked too).
-    let same_second = a.issue(&who("alice")).await.expect("issue").token;
-    assert_eq!(kind(b.verify(&same_second).await), ErrorKind::Revoked);
-    // One second later, a fresh login works.
-    let now = authbench_core::Clock::now(&f.clock);
-    f.clock.set(now + 1);
-    let later = a.issue(&who("alice")).await.expect("issue").token;
-    b.verify(&later).await.expect("login after logout-all");
+    // A login right after, in the same second (the clock does not move): valid at once, on
+    // both instances, and revoked by the next logout-all.
+    let again = a.issue(&who("alice")).await.expect("issue").token;
+    b.verify(&again)
+        .await
+        .expect("login right after logout-all");
+    a.verify(&again).await.expect("on the issuing instance too");
+    b.revoke_all("alice").await.expect("revoke_all");
+    assert_eq!(kind(a.verify(&again).await), ErrorKind::Revoked);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logout_all_then_login_alternating_200_times_never_dead_on_arrival() {
+    let f = Fixture::new(Revocation::Denylist);
+    let (a, b) = f.pair().await;
+    let mut previous = a.issue(&who("alice")).await.expect("issue").token;
+    for i in 0..200 {
+        let (revoker, issuer) = if i % 2 == 0 { (&a, &b) } else { (&b, &a) };
+        revoker.revoke_all("alice").await.expect("revoke_all");
+        let fresh = issuer.issue(&who("alice")).await.expect("issue").token;
+        assert_eq!(
+            kind(revoker.verify(&previous).await),
+            ErrorKind::Revoked,
+            "round {i}: the token from before the logout-all"
+        );
+        revoker
+            .verify(&fresh)
+            .await
+            .unwrap_or_else(|e| panic!("round {i}: fresh login dead on arrival: {e}"));
+        issuer.verify(&fresh).await.expect("and on its issuer");
+        previous = fresh;
+    }
+}
+
+/// Redis forgets an epoch `ttl + leeway + 1` s after its last raise; tokens that read that
+/// last value may still be alive. A raise after the forgetting must still revoke them: the
+/// floor (`now × 1000`) is above any forgotten value.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_raise_after_redis_forgot_the_epoch_still_revokes_the_last_tokens() {
+    use authbench_core::Clock as _;
+    let f = Fixture::new(Revocation::Denylist);
+    let backend = f.backend().await;
+    for _ in 0..5 {
+        backend.revoke_all("alice").await.expect("raise");
+    }
+    let start = f.clock.now();
+    // Issued just before Redis forgets: still alive for a whole ttl after.
+    f.clock.set(start + f.config.ttl_secs);
+    let late = backend.issue(&who("alice")).await.expect("issue").token;
+    f.clock
+        .set(start + f.config.ttl_secs + f.config.leeway_secs + 1);
+    let mut conn = f.raw().await;
+    let removed: u64 = redis::cmd("DEL")
+        .arg(redis_keys(&mut conn, "*:jwt:epoch:*").await)
+        .query_async(&mut conn)
+        .await
+        .expect("DEL");
+    assert_eq!(removed, 1, "the epoch key, as its TTL would");
+    backend.verify(&late).await.expect("nothing revoked since");
+    backend
+        .revoke_all("alice")
+        .await
+        .expect("raise after forgetting");
+    assert_eq!(kind(backend.verify(&late).await), ErrorKind::Revoked);
+    let after = backend.issue(&who("alice")).await.expect("issue").token;
+    backend
+        .verify(&after)
+        .await
+        .expect("and the next login works");
+}
+
+async fn redis_keys(conn: &mut redis::aio::MultiplexedConnection, pattern: &str) -> Vec<String> {
+    redis::cmd("KEYS")
+        .arg(pattern)
+        .query_async(conn)
+        .await
+        .expect("KEYS")
 }
 
 async fn futures(b: &JwtBackend, subject: &str, n: usize) -> Vec<String> {

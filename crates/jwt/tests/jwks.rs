@@ -403,3 +403,95 @@ async fn epoch_logout_everywhere_reaches_a_verifier_through_pub_sub() {
         }
     }
 }
+
+/// Signs `n` tokens on `issuer` and counts how many `v` rejects; every token must carry `kid`.
+async fn rejected_of(issuer: &JwtBackend, v: &JwtBackend, n: usize, kid: &str) -> usize {
+    let mut rejected = 0;
+    for _ in 0..n {
+        let token = issuer.issue(&alice()).await.expect("issue").token;
+        assert_eq!(kid_of(&token), kid);
+        if v.verify(&token).await.is_err() {
+            rejected += 1;
+        }
+    }
+    rejected
+}
+
+/// The gap, and its fix. Without pre-publishing, a verifier whose cache is as fresh as it can
+/// be at the moment of rotation rejects the new key's tokens until its refresh interval has
+/// passed. With the next key pre-published one refresh interval ahead, the same verifier
+/// rejects none, and one that refreshed just before the switch needs no fetch at all.
+#[tokio::test]
+async fn a_pre_published_key_leaves_no_gap_for_a_verifier_refreshed_just_before() {
+    const INTERVAL: u64 = 10;
+    // Today's immediate switch: the gap exists (this is what the fix must remove).
+    let (clock, shared) = manual_clock();
+    let issuer = issuer(Alg::ES256, &shared);
+    let server = JwksServer::start(Arc::clone(&issuer)).await;
+    let v = verifier(Alg::ES256, &shared, &server.url, INTERVAL).await;
+    let r = issuer.rotate_generated().expect("rotate");
+    assert_eq!(r.signs_from, T0, "no pre-publishing: signs at once");
+    assert_eq!(rejected_of(&issuer, &v, 20, &r.kid).await, 20, "the gap");
+    clock.advance(INTERVAL);
+    assert_eq!(
+        rejected_of(&issuer, &v, 20, &r.kid).await,
+        0,
+        "after one interval"
+    );
+
+    // Pre-published by one refresh interval.
+    let (clock, shared) = manual_clock();
+    let mut config = JwtConfig::new(Alg::ES256);
+    config.key_prepublish_secs = INTERVAL;
+    let issuer = Arc::new(JwtBackend::new(config, shared.clone()).expect("issuer"));
+    let server = JwksServer::start(Arc::clone(&issuer)).await;
+    // Fetched at the very moment of the rotation: the case that fails above.
+    let at_rotation = verifier(Alg::ES256, &shared, &server.url, INTERVAL).await;
+    let old_kid = issuer.kid();
+    let r = issuer.rotate_generated().expect("rotate");
+    assert_eq!(
+        (r.previous_kid.as_str(), r.signs_from),
+        (old_kid.as_str(), T0 + INTERVAL)
+    );
+    assert_eq!(
+        r.previous_published_until,
+        T0 + INTERVAL + issuer.config().ttl_secs + issuer.config().leeway_secs,
+        "the old key's last token is signed just before the switch"
+    );
+    let jwks = issuer.published_keys().expect("jwks");
+    assert!(jwks.contains(&r.kid), "published at once: {jwks}");
+    assert!(
+        matches!(issuer.rotate_generated(), Err(JwtError::Config(_))),
+        "one scheduled rotation at a time"
+    );
+    assert_eq!(issuer.pending_rotation().expect("pending"), Some(r.clone()));
+    // Until the switch the old key signs, and everyone accepts it.
+    assert_eq!(rejected_of(&issuer, &at_rotation, 5, &old_kid).await, 0);
+    let old_token = issuer.issue(&alice()).await.expect("issue").token;
+    // A second verifier refreshes just before the switch.
+    clock.advance(INTERVAL - 1);
+    let just_before = verifier(Alg::ES256, &shared, &server.url, INTERVAL).await;
+    let hits = server.hits();
+    clock.advance(1);
+    assert_eq!(
+        rejected_of(&issuer, &just_before, 50, &r.kid).await,
+        0,
+        "refreshed just before the switch: 0 rejected"
+    );
+    assert_eq!(server.hits(), hits, "and no fetch: it already knew the key");
+    assert_eq!(
+        rejected_of(&issuer, &at_rotation, 50, &r.kid).await,
+        0,
+        "fetched at the rotation: 0 rejected (one refresh, allowed by then)"
+    );
+    assert_eq!(issuer.kid(), r.kid);
+    assert_eq!(issuer.pending_rotation().expect("none pending"), None);
+    for v in [&at_rotation, &just_before] {
+        v.verify(&old_token).await.expect("old tokens still verify");
+    }
+    // The old key leaves the JWKS when its last token has expired.
+    clock.set(r.previous_published_until);
+    let jwks = issuer.published_keys().expect("jwks");
+    assert!(!jwks.contains(&old_kid), "{jwks}");
+    assert!(jwks.contains(&r.kid));
+}

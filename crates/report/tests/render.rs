@@ -311,8 +311,23 @@ fn revocation_tables_list_the_five_strategies_with_units() {
         "window p50 (ms)",
         "probe period (ms)",
         "not reflected (of targets)",
+        "next login usable p50 (ms)",
+        "next login refused (of rounds)",
     ] {
         assert!(windows[0].contains(unit), "windows header lacks {unit}");
+    }
+    // The next-login cells sit on the logout-all rows, and every strategy's is 0 of 50.
+    for s in STRATEGIES {
+        let row = windows
+            .iter()
+            .find(|l| l.starts_with(&format!("| {s} | logout-all |")))
+            .expect("logout-all row");
+        assert!(row.ends_with("| 0 of 50 |"), "{row}");
+        let logout = windows
+            .iter()
+            .find(|l| l.starts_with(&format!("| {s} | logout |")))
+            .expect("logout row");
+        assert!(logout.ends_with("| — | — |"), "{logout}");
     }
     for unit in [
         "(MiB)",

@@ -9,12 +9,16 @@
 //! Admin only ([`Admin`]: the credential says `admin` and the table agrees). The answer:
 //!
 //! ```json
-//! {"kid":"<new kid>","previous_kid":"<old kid>","previous_published_until":1800000905}
+//! {"kid":"<new kid>","previous_kid":"<old kid>","previous_published_until":1800000905,"signs_from":1800000005}
 //! ```
 //!
-//! Tokens issued from now on carry `kid`; tokens signed with the previous key keep verifying
-//! (here and on every verifier that refreshes the JWKS on their unknown `kid`) until
-//! `previous_published_until`, when the last of them has expired and the key leaves the JWKS.
+//! The new key is in the JWKS at once; tokens issued from `signs_from` on carry `kid`. With
+//! `authbench serve --key-prepublish SECS`, `signs_from` is that far ahead: verifiers pick the
+//! key up before any token needs it (rotation without a gap; a second request before then
+//! answers the same schedule). Without it, `signs_from` is now, and a verifier that fetched
+//! just before rejects new tokens until its refresh interval passes. Tokens signed with the
+//! previous key keep verifying until `previous_published_until`, when the last of them has
+//! expired and the key leaves the JWKS.
 
 use std::sync::Arc;
 
@@ -37,6 +41,8 @@ pub struct RotatedKey {
     pub previous_kid: String,
     /// Unix second from which the previous key leaves the JWKS.
     pub previous_published_until: u64,
+    /// Unix second from which the new key signs (now, or later when keys are pre-published).
+    pub signs_from: u64,
 }
 
 /// Rotates the signing key. Called on a blocking thread: generating an RSA key takes a while.

@@ -26,6 +26,7 @@ fn issuer_router(issuer: &Arc<JwtBackend>) -> Router {
             kid: r.kid,
             previous_kid: r.previous_kid,
             previous_published_until: r.previous_published_until,
+            signs_from: r.signs_from,
         })
     });
     app(state.clone()).merge(keys::router(state, rotate))

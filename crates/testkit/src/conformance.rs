@@ -29,8 +29,8 @@
 //! [`ConformanceOptions::revocation_delay`]); under [`RevocationModel::RefreshRotation`] the
 //! access token may live out its short life and the *refresh token* must stop working. In all
 //! models, revoking twice is `Ok`, revoking `""` is rejected, a revocation leaves other users
-//! (and for `revoke`, the user's other credentials) alone, and a user can log in again after
-//! `revoke_all`.
+//! (and for `revoke`, the user's other credentials) alone, and a user can log in again at once
+//! after `revoke_all` (same second, clock untouched) and use that credential immediately.
 //!
 //! The suite moves the [`ManualClock`] it is given (the same clock the backend was built with)
 //! and puts it back after each time-based check.
@@ -800,15 +800,17 @@ impl<A: Authenticator> Suite<'_, A> {
                 self.name
             );
         }
-        // The user can log in again. One second later, because a backend may compare
-        // whole-second timestamps (a per-user "not before"), which cannot order a login within
-        // the same second as the logout.
-        let start = self.clock.now();
-        self.clock.set(start + 1);
+        // The user can log in again **at once**: the clock does not move, so a backend that
+        // orders logins against a logout-all by whole-second timestamps (a per-user "not
+        // before" second) fails here, as its users would see a login dead on arrival. The
+        // login must also be usable immediately (no `revocation_delay` grace).
         let again = self.issue(C, &target).await;
-        self.verify_ok(C, "a login after revoke_all", &again.token)
-            .await;
-        self.clock.set(start);
+        self.verify_ok(
+            C,
+            "a login at once after revoke_all, in the same second",
+            &again.token,
+        )
+        .await;
         Ok(())
     }
 

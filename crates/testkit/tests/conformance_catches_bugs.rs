@@ -28,6 +28,9 @@ enum Bug {
     PanicsOnNonAscii,
     /// No size cap: 64 KiB is just "unknown".
     NoSizeCap,
+    /// `revoke_all` also records a whole-second "not before" and rejects every credential
+    /// issued at or before it: a login in the logout's second is dead on arrival.
+    SameSecondNotBefore,
 }
 
 struct Record {
@@ -43,6 +46,8 @@ struct Toy {
     salt: u64,
     next: AtomicU64,
     records: Mutex<HashMap<String, Record>>,
+    /// subject → the second of its last `revoke_all` (only under `SameSecondNotBefore`).
+    not_before: Mutex<HashMap<String, u64>>,
 }
 
 impl Toy {
@@ -53,6 +58,7 @@ impl Toy {
             salt,
             next: AtomicU64::new(1),
             records: Mutex::new(HashMap::new()),
+            not_before: Mutex::new(HashMap::new()),
         }
     }
 
@@ -78,6 +84,13 @@ impl Toy {
         let Some(r) = found else {
             return Err(ErrorKind::UnknownSession.into());
         };
+        let not_before = self.not_before.lock().expect("lock");
+        if not_before
+            .get(&r.who.subject)
+            .is_some_and(|&second| r.issued_at <= second)
+        {
+            return Err(ErrorKind::Revoked.into());
+        }
         let expires_at = r.issued_at + LIFETIME;
         if self.bug != Bug::NoExpiry && self.clock.now() >= expires_at {
             return Err(ErrorKind::Expired.into());
@@ -140,6 +153,12 @@ impl Authenticator for Toy {
     }
 
     async fn revoke_all(&self, subject: &str) -> Result<(), Error> {
+        if self.bug == Bug::SameSecondNotBefore {
+            self.not_before
+                .lock()
+                .expect("lock")
+                .insert(subject.to_owned(), self.clock.now());
+        }
         let mut records = self.records.lock().expect("lock");
         if self.bug == Bug::RevokeAllTooMuch {
             records.clear();
@@ -194,6 +213,7 @@ async fn each_planted_bug_is_caught_by_the_right_check() {
         (Bug::NoExpiry, "lifetime"),
         (Bug::RevokeNoop, "revoke"),
         (Bug::RevokeAllTooMuch, "revoke_all"),
+        (Bug::SameSecondNotBefore, "a login at once after revoke_all"),
         (Bug::PanicsOnNonAscii, "PANICKED"),
         (Bug::NoSizeCap, "TooLarge"),
     ] {

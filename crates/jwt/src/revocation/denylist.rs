@@ -4,9 +4,11 @@
 //! fill Redis with junk) and stores `<prefix>:jwt:deny:{T}:<jti>` (`T`: the owner's slot tag,
 //! so the entry shares a Redis Cluster slot with the owner's epoch) with a TTL equal to the token's
 //! remaining life plus the leeway: after that the token is expired anyway and the entry can go.
-//! `revoke_all(sub)` raises the user's epoch (see the [parent module](super)).
+//! `revoke_all(sub)` raises the user's epoch (see the [parent module](super)); `issue` reads it
+//! into the token's `epoch` claim (one script), so a login right after a logout-all works.
 //!
-//! Verify reads **both** keys with one `MGET`: one round trip whatever was revoked.
+//! Verify reads **both** keys with one `MGET`: one round trip whatever was revoked. It reads
+//! the epoch from Redis every time, so a raise bites on every instance at once.
 //!
 //! **Keyed on `jti`, never on a hash of the token.** ECDSA signatures are malleable: from a
 //! valid `(r, s)` anyone can compute `(r, n − s)`, the "high-S twin", which verifies too. A
@@ -17,7 +19,7 @@
 use authbench_core::{Error, ErrorKind, Principal};
 use authbench_store::{Store, StoreError, UserSlot, tagged_key};
 
-use super::{NotBefore, on_store_failure, parse_epoch, revoked_by_epoch};
+use super::{UserEpoch, on_store_failure, parse_epoch, revoked_by_epoch};
 
 /// The deny-list strategy's Redis side.
 #[derive(Debug)]
@@ -26,7 +28,7 @@ pub(crate) struct Denylist {
     /// `<prefix>:jwt:deny:`, followed by `{tag}:` and the `jti`.
     deny_prefix: String,
     /// The per-user epoch behind `revoke_all`.
-    not_before: NotBefore,
+    user_epoch: UserEpoch,
     /// Clock-skew leeway: a token is accepted until `exp + leeway`, so its entry must outlive
     /// that.
     leeway_secs: u64,
@@ -43,12 +45,12 @@ impl Denylist {
         fail_open: bool,
     ) -> Result<Self, StoreError> {
         authbench_store::check_key_prefix(prefix)?;
-        let not_before = NotBefore::new(prefix, token_ttl_secs, leeway_secs);
-        store.load_scripts(&not_before.scripts()).await?;
+        let user_epoch = UserEpoch::new(prefix, token_ttl_secs, leeway_secs);
+        store.load_scripts(&user_epoch.scripts()).await?;
         Ok(Self {
             store,
             deny_prefix: format!("{prefix}:jwt:deny:"),
-            not_before,
+            user_epoch,
             leeway_secs,
             fail_open,
         })
@@ -63,12 +65,13 @@ impl Denylist {
         tagged_key(&self.deny_prefix, user.tag(), jti)
     }
 
-    /// The one round trip of every verify: is this `jti` denied, and what is the user's epoch?
-    pub(crate) async fn check(&self, p: &Principal) -> Result<(), Error> {
+    /// The one round trip of every verify: is this `jti` denied, and what is the user's epoch
+    /// (which the token's `token_epoch` must not be below)?
+    pub(crate) async fn check(&self, p: &Principal, token_epoch: u64) -> Result<(), Error> {
         let user = UserSlot::of(&p.subject);
         let mut cmd = redis::cmd("MGET");
         cmd.arg(self.deny_key(&user, &p.credential_id))
-            .arg(self.not_before.key_of(&user));
+            .arg(self.user_epoch.key_of(&user));
         let (denied, epoch) = match self
             .store
             .query::<(Option<String>, Option<String>)>(&cmd)
@@ -80,7 +83,7 @@ impl Denylist {
         if denied.is_some() {
             return Err(Error::new(ErrorKind::Revoked, "token revoked (jti denied)"));
         }
-        match revoked_by_epoch(p.issued_at, parse_epoch(epoch.as_deref())?) {
+        match revoked_by_epoch(token_epoch, parse_epoch(epoch.as_deref())?) {
             Some(e) => Err(e),
             None => Ok(()),
         }
@@ -111,9 +114,15 @@ impl Denylist {
         Ok(())
     }
 
-    /// Raises `subject`'s epoch to `now`: every token issued at or before it is revoked.
+    /// The epoch a token of `subject` issued now carries: one round trip.
+    pub(crate) async fn epoch_for_issue(&self, subject: &str, now: u64) -> Result<u64, Error> {
+        self.user_epoch.read(&self.store, subject, now).await
+    }
+
+    /// Raises `subject`'s epoch: every token issued before (that read a lower epoch) is
+    /// revoked, every token issued after is not.
     pub(crate) async fn revoke_all(&self, subject: &str, now: u64) -> Result<(), Error> {
-        self.not_before
+        self.user_epoch
             .raise(&self.store, subject, now, None)
             .await?;
         Ok(())

@@ -5,6 +5,10 @@
 //!
 //! - `revoke_all(sub)` raises the user's epoch in Redis and publishes `"<epoch> <sub>"` on the
 //!   channel `<prefix>:jwt:epoch`, atomically (one script, one round trip).
+//! - `issue` reads the epoch **from Redis**, never from the cache (one script, one round
+//!   trip), and signs it into the token. The cache may lag a raise made elsewhere; a token
+//!   signed from a lagging cache would carry a lower epoch than Redis, and every verifier that
+//!   has heard of the raise would reject it on arrival.
 //! - Every backend instance runs a **subscriber task** on its own connection. Each message
 //!   raises the cached epoch of that subject.
 //! - `verify` looks the subject up in the local cache. A hit (an epoch, or a remembered "no
@@ -33,6 +37,11 @@
 //!
 //! # Races, and why the cache cannot go stale
 //!
+//! - A cached epoch is a value Redis held at some moment, so it is never above Redis's
+//!   current one. A token issued after a raise carries at least Redis's epoch, so a lagging
+//!   cache still accepts it: the lag can only let an *old* token through for the propagation
+//!   window, never refuse a new one. (A value Redis has since forgotten is below the floor
+//!   every later epoch starts from; see the parent module.)
 //! - A verify that asked Redis "no epoch" may store that answer *after* a message raised the
 //!   same subject's epoch. Entries are therefore merged by maximum (`Some(e)` beats "none" and
 //!   smaller epochs; epochs only grow), so the late answer cannot undo the message.
@@ -59,7 +68,7 @@ use authbench_store::{Store, StoreError};
 use futures_util::StreamExt as _;
 use tokio::sync::watch;
 
-use super::{NotBefore, on_store_failure, parse_epoch, revoked_by_epoch};
+use super::{UserEpoch, on_store_failure, parse_epoch, revoked_by_epoch};
 
 /// First pause before resubscribing after a lost subscription; doubled on each failure.
 const RESUBSCRIBE_MIN_BACKOFF: Duration = Duration::from_millis(50);
@@ -172,7 +181,7 @@ impl Cache {
 #[derive(Debug)]
 pub(crate) struct Epoch {
     store: Store,
-    not_before: NotBefore,
+    user_epoch: UserEpoch,
     /// `<prefix>:jwt:epoch`: where `revoke_all` publishes.
     channel: String,
     cache: Arc<Cache>,
@@ -199,8 +208,8 @@ impl Epoch {
         fail_open: bool,
     ) -> Result<Self, StoreError> {
         authbench_store::check_key_prefix(prefix)?;
-        let not_before = NotBefore::new(prefix, token_ttl_secs, leeway_secs);
-        store.load_scripts(&not_before.scripts()).await?;
+        let user_epoch = UserEpoch::new(prefix, token_ttl_secs, leeway_secs);
+        store.load_scripts(&user_epoch.scripts()).await?;
         let channel = format!("{prefix}:jwt:epoch");
         let (live_tx, mut live_rx) = watch::channel(false);
         let cache = Arc::new(Cache {
@@ -220,7 +229,7 @@ impl Epoch {
         ));
         let epoch = Self {
             store,
-            not_before,
+            user_epoch,
             channel,
             cache,
             subscriber,
@@ -243,9 +252,9 @@ impl Epoch {
         &self.store
     }
 
-    /// Rejects a token of `subject` issued at `iat` if the user's epoch covers it: from the
-    /// cache while the subscription is live, from Redis otherwise.
-    pub(crate) async fn check(&self, subject: &str, iat: u64) -> Result<(), Error> {
+    /// Rejects a token of `subject` that carries `token_epoch` if the user's epoch is now
+    /// higher: from the cache while the subscription is live, from Redis otherwise.
+    pub(crate) async fn check(&self, subject: &str, token_epoch: u64) -> Result<(), Error> {
         let trusted = self.cache.is_live();
         let epoch = match trusted.then(|| self.cache.get(subject)).flatten() {
             Some(cached) => cached,
@@ -253,32 +262,47 @@ impl Epoch {
                 let generation = self.cache.generation.load(Ordering::Acquire);
                 self.cache.redis_lookups.fetch_add(1, Ordering::Relaxed);
                 let mut cmd = redis::cmd("GET");
-                cmd.arg(self.not_before.key(subject));
+                cmd.arg(self.user_epoch.key(subject));
                 let stored = match self.store.query::<Option<String>>(&cmd).await {
                     Ok(stored) => stored,
                     Err(e) => return on_store_failure(e, self.fail_open, "epoch"),
                 };
                 let epoch = parse_epoch(stored.as_deref())?;
-                // Cache only an answer given within one live generation (see the module docs).
-                if trusted
-                    && self.cache.is_live()
-                    && self.cache.generation.load(Ordering::Acquire) == generation
-                {
-                    self.cache.merge(subject, epoch);
-                }
+                self.remember(subject, epoch, trusted, generation);
                 epoch
             }
         };
-        match revoked_by_epoch(iat, epoch) {
+        match revoked_by_epoch(token_epoch, epoch) {
             Some(e) => Err(e),
             None => Ok(()),
         }
     }
 
-    /// Raises `subject`'s epoch to `now` and publishes it: one round trip.
+    /// Caches an answer from Redis, but only one given within one live generation (see the
+    /// module docs): an answer from before a flush may predate a message we missed.
+    fn remember(&self, subject: &str, epoch: Option<u64>, trusted: bool, generation: u64) {
+        if trusted
+            && self.cache.is_live()
+            && self.cache.generation.load(Ordering::Acquire) == generation
+        {
+            self.cache.merge(subject, epoch);
+        }
+    }
+
+    /// The epoch a token of `subject` issued now carries, read from Redis (one round trip; see
+    /// the module docs for why never from the cache). The answer warms the cache.
+    pub(crate) async fn epoch_for_issue(&self, subject: &str, now: u64) -> Result<u64, Error> {
+        let trusted = self.cache.is_live();
+        let generation = self.cache.generation.load(Ordering::Acquire);
+        let epoch = self.user_epoch.read(&self.store, subject, now).await?;
+        self.remember(subject, Some(epoch), trusted, generation);
+        Ok(epoch)
+    }
+
+    /// Raises `subject`'s epoch and publishes it: one round trip.
     pub(crate) async fn revoke_all(&self, subject: &str, now: u64) -> Result<(), Error> {
         let epoch = self
-            .not_before
+            .user_epoch
             .raise(&self.store, subject, now, Some(&self.channel))
             .await?;
         // Our own subscriber will hear the message too; merging now saves this instance the

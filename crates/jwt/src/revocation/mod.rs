@@ -14,14 +14,59 @@
 //!
 //! # The per-user epoch ("log out everywhere")
 //!
-//! `revoke_all(sub)` at second `T` records `T` as the user's *epoch*: every token of the user
-//! **issued at or before second `T`** (`iat <= T`) is revoked. The same-second rule fails
-//! closed: `iat` has whole seconds, so a token issued in the very second of the logout cannot
-//! be ordered before or after it, and is treated as issued before. A user who logs in again
-//! within that second gets a token that is already revoked and must log in once more. Epochs
-//! only move forward (a Lua script keeps the larger), and the key expires once every token it
-//! could revoke has expired anyway (`ttl + leeway + 1` seconds after `T`). Keys hash the
-//! subject, so odd user names never shape key names.
+//! A user's *epoch* is a number in Redis (`<prefix>:jwt:epoch:{T}:<hash>`) that only grows, and
+//! every token carries the epoch it was issued under, signed, in the private claim `epoch`.
+//! The rule is one comparison with no clock in it:
+//!
+//! > a token is revoked by "log out everywhere" **iff its `epoch` is lower than the user's
+//! > epoch now** (no epoch stored: nothing is revoked).
+//!
+//! - `issue` reads the user's epoch (one script, one round trip) and signs it into the token.
+//!   When the user has none yet, the script first creates it at a floor (below), so the token
+//!   carries a value every later raise must exceed.
+//! - `revoke_all` raises it (one script, one round trip) to `max(current + 1, floor)`:
+//!   strictly above every value any token could have read before.
+//!
+//! **Why this is correct under concurrency.** Redis runs each script atomically, and both
+//! scripts touch only the user's epoch key, so every `issue` read and every raise of one user
+//! fall into one total order (on a cluster, the order of the slot's master). A raise makes
+//! the epoch strictly larger than every value read before it, and epochs never go down, so:
+//!
+//! - a token whose read came **before** a raise carries a lower number than the epoch from
+//!   then on: revoked, at once and for the rest of its life;
+//! - a token whose read came **after** the last raise carries exactly the current epoch: valid
+//!   at once, in the same millisecond, on every instance (nothing to round, nothing to wait
+//!   for);
+//! - a login racing a `revoke_all` read either before the raise or after it; there is no third
+//!   case, so it ends either revoked or valid-and-newer, never valid-but-older.
+//!
+//! The earlier design compared the token's `iat` with the second of the logout; whole seconds
+//! cannot order a login within the logout's second, so that login was dead on arrival (and so
+//! was the credential `POST /password` hands back). The read at issue is what a clock cannot
+//! give: a place in the same order as the revocation.
+//!
+//! **The floor, and letting Redis forget.** The key expires `ttl + leeway + 1` seconds after
+//! it was last raised or created: by then every token that read an older value has expired by
+//! itself. Tokens that read the last value may still be alive, so a later raise must go above
+//! it even though Redis has forgotten it: the floor is `now × 1000` (the issuer's clock, in
+//! seconds, times 1000), and the raise takes `max(current + 1, floor)`. A forgotten value was
+//! at most `(now − ttl − leeway − 1) × 1000` plus one per raise beyond 1,000 a second, so the
+//! floor is above it as long as the instances' clocks agree within the token lifetime (they
+//! must agree within the 5 s leeway anyway for `exp` to mean anything). The floor also keeps
+//! an `epoch` cache that remembers a forgotten value from rejecting tokens issued after Redis
+//! forgot it. Within one key's life the clock plays no part: ordering is Redis's. (A raise's
+//! floor is `now × 1000 + 1`, one above what a login creates in the same second.)
+//!
+//! **Not covered: a Redis that loses its data** (a restart without persistence, a failover to
+//! a replica that had not seen the write). Epochs then vanish before their time. A raise after
+//! the loss is still above every epoch read in an earlier second and every epoch a login
+//! created, but a token that read a *raise's* value in the very second of the loss can
+//! survive the next raise of that second, and the raises lost are lost: detecting the loss
+//! (and failing closed) is separate work.
+//!
+//! A token without the claim (minted elsewhere with our key) counts as epoch 0, the oldest:
+//! revoked as soon as the user has an epoch. Keys hash the subject, so odd user names never
+//! shape key names; epochs stay below 2^53, so they are exact in Lua and in JavaScript.
 //!
 //! # Redis Cluster
 //!
@@ -40,11 +85,13 @@
 //! (the `authbench-store` deadlines), never a success, unless the operator set
 //! [`JwtConfig::insecure_fail_open`](crate::JwtConfig::insecure_fail_open), which then accepts
 //! on the signature alone, logs a warning per request, and shows in the backend's name.
-//! `issue`, `revoke`, `revoke_all` and `refresh` always need Redis and always fail closed.
+//! `issue` (which reads the epoch under `denylist` and `epoch`), `revoke`, `revoke_all` and
+//! `refresh` always need Redis and always fail closed.
 //!
 //! # Layout
 //!
-//! - [`Revocation`] (here): the strategy names; `NotBefore`, the shared epoch key and script.
+//! - [`Revocation`] (here): the strategy names; `UserEpoch`, the shared epoch key and its two
+//!   scripts (read at issue, raise at revoke-all).
 //! - `denylist`: the `jti` deny-list.
 //! - `epoch`: the cached epoch and its pub/sub subscriber.
 //! - `refresh`: refresh-token families, rotation and reuse detection.
@@ -157,18 +204,33 @@ pub(crate) fn sha256_b64(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes))
 }
 
-/// Raises a user's epoch to `ARGV[1]` (never lowers it), keeps the key `ARGV[2]` seconds, and,
-/// when `ARGV[3]` names a channel, publishes `"<epoch> <subject>"` (`ARGV[4]` = subject) there,
-/// in the same atomic step, so no subscriber can see the key without the message following.
+/// How many epoch values one second of the issuer's clock spans in the floor (`now × 1000`):
+/// up to 1,000 raises a second for one user before the epoch runs ahead of the floor (it
+/// stays correct then too, see the module docs: only the forgetting margin shrinks).
+pub(crate) const EPOCH_FLOOR_PER_SECOND: u64 = 1_000;
+
+/// Raises a user's epoch to `max(current + 1, ARGV[1])` (ARGV[1] = the floor), keeps the key
+/// `ARGV[2]` seconds, and, when `ARGV[3]` names a channel, publishes `"<epoch> <subject>"`
+/// (`ARGV[4]` = subject) there, in the same atomic step, so no subscriber can see the key
+/// without the message following.
 ///
-/// KEYS[1] = epoch key. Returns the epoch now in force.
+/// The `+ 1` is the whole point: the new epoch is strictly above every value an `issue` has
+/// read before, so those tokens are revoked and any token read after is not. Numbers are
+/// compared with `tonumber` (exact below 2^53) and written by Redis itself (`INCR`) or as the
+/// caller's decimal string, never through Lua's `%.14g` number formatting, which would round
+/// a 16-digit epoch.
+///
+/// KEYS[1] = epoch key. Returns the epoch now in force, as a decimal string.
 const RAISE_EPOCH_LUA: &str = r#"
-local cur = tonumber(redis.call('GET', KEYS[1]) or '-1')
-local new = tonumber(ARGV[1])
-if new > cur then
+local cur = redis.call('GET', KEYS[1])
+local new
+if (not cur) or tonumber(cur) < tonumber(ARGV[1]) then
   redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+  new = ARGV[1]
 else
-  new = cur
+  redis.call('INCR', KEYS[1])
+  redis.call('EXPIRE', KEYS[1], ARGV[2])
+  new = redis.call('GET', KEYS[1])
 end
 if ARGV[3] ~= '' then
   redis.call('PUBLISH', ARGV[3], new .. ' ' .. ARGV[4])
@@ -176,24 +238,44 @@ end
 return new
 "#;
 
-/// The per-user epoch, shared by `denylist` and `epoch`: key names and the raise script.
+/// The read at issue: the user's epoch, created at the floor `ARGV[1]` (kept `ARGV[2]` seconds)
+/// when the user has none, so the token carries a value a later raise must exceed even after
+/// Redis has forgotten an older one. Existing keys are only read (no TTL change): tokens that
+/// read the current value need it to outlive them only if a raise follows, and a raise sets a
+/// fresh TTL.
+///
+/// KEYS[1] = epoch key. Returns the epoch in force, as a decimal string.
+const READ_EPOCH_LUA: &str = r#"
+local cur = redis.call('GET', KEYS[1])
+if cur then
+  return cur
+end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return ARGV[1]
+"#;
+
+/// The per-user epoch, shared by `denylist` and `epoch`: key names, the read at issue and the
+/// raise.
 #[derive(Debug)]
-pub(crate) struct NotBefore {
+pub(crate) struct UserEpoch {
     /// `<prefix>:jwt:epoch:`, followed by `{tag}:` and base64url(SHA-256(subject)): in the
     /// user's Redis Cluster slot (see `authbench_store::slot`), beside the user's denied `jti`s.
     key_prefix: String,
     /// The raise-and-publish script.
     raise: LuaScript,
+    /// The read-or-create script of `issue`.
+    read: LuaScript,
     /// `ttl + leeway + 1`, formatted once: after that long every token an epoch could revoke
     /// has expired by itself, so Redis may forget the epoch.
     key_ttl_arg: String,
 }
 
-impl NotBefore {
+impl UserEpoch {
     pub(crate) fn new(prefix: &str, token_ttl_secs: u64, leeway_secs: u64) -> Self {
         Self {
             key_prefix: format!("{prefix}:jwt:epoch:"),
             raise: LuaScript::new(RAISE_EPOCH_LUA),
+            read: LuaScript::new(READ_EPOCH_LUA),
             key_ttl_arg: (token_ttl_secs + leeway_secs + 1).to_string(),
         }
     }
@@ -208,45 +290,92 @@ impl NotBefore {
         tagged_key(&self.key_prefix, user.tag(), user.hash())
     }
 
-    pub(crate) fn scripts(&self) -> [&LuaScript; 1] {
-        [&self.raise]
+    pub(crate) fn scripts(&self) -> [&LuaScript; 2] {
+        [&self.raise, &self.read]
     }
 
-    /// Sets `subject`'s epoch to at least `now` (publishing on `channel` if given); one round
-    /// trip. Returns the epoch in force.
+    /// The floor an `issue` creates a missing epoch at: `now × 1000` (see the module docs).
+    fn created_floor(now: u64) -> String {
+        now.saturating_mul(EPOCH_FLOOR_PER_SECOND).to_string()
+    }
+
+    /// The floor of a raise: one above [`created_floor`](Self::created_floor) of the same
+    /// second, so a raise on a Redis that lost its data still revokes the tokens whose epoch a
+    /// login created in that very second.
+    fn raise_floor(now: u64) -> String {
+        now.saturating_mul(EPOCH_FLOOR_PER_SECOND)
+            .saturating_add(1)
+            .to_string()
+    }
+
+    /// The epoch a token issued now must carry: `subject`'s epoch, created at the floor if the
+    /// user has none; one round trip. Any Redis failure fails the issue (closed).
+    pub(crate) async fn read(&self, store: &Store, subject: &str, now: u64) -> Result<u64, Error> {
+        let key = self.key(subject);
+        let reply = store
+            .run(
+                &self.read,
+                &[&key],
+                &[&Self::created_floor(now), &self.key_ttl_arg],
+            )
+            .await?;
+        epoch_reply(&reply)
+    }
+
+    /// Raises `subject`'s epoch above every value read so far and to at least the floor at
+    /// `now` (publishing on `channel` if given); one round trip. Returns the epoch in force.
     pub(crate) async fn raise(
         &self,
         store: &Store,
         subject: &str,
         now: u64,
         channel: Option<&str>,
-    ) -> Result<u64, StoreError> {
+    ) -> Result<u64, Error> {
         let key = self.key(subject);
         let reply = store
             .run(
                 &self.raise,
                 &[&key],
                 &[
-                    &now.to_string(),
+                    &Self::raise_floor(now),
                     &self.key_ttl_arg,
                     channel.unwrap_or(""),
                     subject,
                 ],
             )
             .await?;
-        Ok(match reply {
-            redis::Value::Int(n) => u64::try_from(n).unwrap_or(now),
-            _ => now,
-        })
+        epoch_reply(&reply)
     }
 }
 
-/// The same-second rule, in one place: a token issued at or before the user's epoch is revoked.
-pub(crate) fn revoked_by_epoch(iat: u64, epoch: Option<u64>) -> Option<Error> {
+/// Reads a script's epoch answer (a decimal string; an integer from an older script).
+fn epoch_reply(reply: &redis::Value) -> Result<u64, Error> {
+    let parsed = match reply {
+        redis::Value::BulkString(bytes) => std::str::from_utf8(bytes)
+            .ok()
+            .and_then(|s| s.parse::<u64>().ok()),
+        redis::Value::SimpleString(s) => s.parse::<u64>().ok(),
+        redis::Value::Int(n) => u64::try_from(*n).ok(),
+        _ => None,
+    };
+    parsed.ok_or_else(|| {
+        Error::new(
+            ErrorKind::Internal,
+            "the revocation epoch script answered something that is not a number",
+        )
+    })
+}
+
+/// The rule, in one place: a token that read epoch `token_epoch` at issue is revoked iff the
+/// user's epoch is now higher (see the module docs for why that orders logins and revocations
+/// without ties).
+pub(crate) fn revoked_by_epoch(token_epoch: u64, epoch: Option<u64>) -> Option<Error> {
     match epoch {
-        Some(epoch) if iat <= epoch => Some(Error::new(
+        Some(epoch) if token_epoch < epoch => Some(Error::new(
             ErrorKind::Revoked,
-            format!("issued at {iat}, at or before the user's revocation epoch {epoch}"),
+            format!(
+                "issued under epoch {token_epoch}, before the user's revocation raised it to {epoch}"
+            ),
         )),
         _ => None,
     }
@@ -336,12 +465,28 @@ mod tests {
     }
 
     #[test]
-    fn same_second_is_revoked_fail_closed() {
-        assert!(revoked_by_epoch(99, Some(100)).is_some());
-        assert!(revoked_by_epoch(100, Some(100)).is_some(), "same second");
+    fn only_a_lower_epoch_is_revoked() {
+        assert!(
+            revoked_by_epoch(99, Some(100)).is_some(),
+            "read before the raise"
+        );
+        assert!(
+            revoked_by_epoch(100, Some(100)).is_none(),
+            "read after the raise: valid, however close in time"
+        );
         assert!(revoked_by_epoch(101, Some(100)).is_none());
         assert!(revoked_by_epoch(0, None).is_none());
+        assert!(revoked_by_epoch(0, Some(1)).is_some(), "no claim = oldest");
         assert!(parse_epoch(Some("x")).is_err());
         assert_eq!(parse_epoch(Some("7")).ok(), Some(Some(7)));
+    }
+
+    #[test]
+    fn epoch_replies_parse_and_junk_fails_closed() {
+        let bulk = redis::Value::BulkString(b"1764754000001".to_vec());
+        assert_eq!(epoch_reply(&bulk).ok(), Some(1_764_754_000_001));
+        assert_eq!(epoch_reply(&redis::Value::Int(5)).ok(), Some(5));
+        assert!(epoch_reply(&redis::Value::Nil).is_err());
+        assert!(epoch_reply(&redis::Value::BulkString(b"1.7e15".to_vec())).is_err());
     }
 }

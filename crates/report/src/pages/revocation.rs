@@ -6,7 +6,9 @@ use crate::chart::{DotChart, DotSeries, Mark, PALETTE};
 use crate::data::Run;
 use crate::format::{Align, MISSING, Table, caption, int, percent, ratio, short, sig3};
 use anyhow::Result;
-use authbench_compare::revocation::{PhaseResult, RevocationResult, StrategyResult};
+use authbench_compare::revocation::{
+    ImmediateResult, PhaseResult, RevocationResult, StrategyResult,
+};
 use std::collections::BTreeMap;
 
 /// User counts the cost table extrapolates Redis's memory to.
@@ -68,11 +70,13 @@ pub fn md(run: &Run) -> String {
     }
     let plan = &r.plan;
     let mut s = caption(&format!(
-        "Revocation windows under open-loop load ({} req/s on the other users' credentials), {} users per strategy, {} of them revoked per phase, each phase watched for {} s after the revoking call: window = the revoking call's return to the first answer reflecting it (401, or `/me` showing the new role), ms; {} where no credential reflected it within the phase; accepted after revoke = answers with the old facts after the return; the probe period is the window's resolution, ms",
+        "Revocation windows under open-loop load ({} req/s on the other users' credentials), {} users per strategy, {} of them revoked per phase, each phase watched for {} s after the revoking call: window = the revoking call's return to the first answer reflecting it (401, or `/me` showing the new role), ms; {} where no credential reflected it within the phase; accepted after revoke = answers with the old facts after the return; the probe period is the window's resolution, ms; next login (logout-all rows) = a logout-all followed at once by a login, {} rounds on an idle server: the logout-all's return to the fresh credential's first 200, p50 ms, and the rounds whose fresh credential was refused at first (must be 0); {} in runs recorded before it was measured",
         short(plan.background_rps),
         plan.users,
         percent(plan.revoke_fraction),
         short(after_s(r)),
+        MISSING,
+        authbench_compare::revocation::IMMEDIATE_ATTEMPTS,
         MISSING,
     ));
     s.push_str(&windows_table(r).markdown());
@@ -103,9 +107,16 @@ fn windows_table(r: &RevocationResult) -> Table {
         ("not reflected (of targets)", Align::Right),
         ("accepted after revoke", Align::Right),
         ("probe period (ms)", Align::Right),
+        ("next login usable p50 (ms)", Align::Right),
+        ("next login refused (of rounds)", Align::Right),
     ]);
     for st in &r.strategies {
         for p in &st.phases {
+            let next = match (p.phase.as_str(), &st.immediately_usable) {
+                ("logout-all", Some(n)) => next_login(n),
+                _ => [MISSING.to_owned(), MISSING.to_owned()],
+            };
+            let [usable, refused] = next;
             t.row(vec![
                 st.strategy.clone(),
                 p.phase.clone(),
@@ -116,6 +127,8 @@ fn windows_table(r: &RevocationResult) -> Table {
                 format!("{} of {}", p.not_reflected, p.targets),
                 p.accepted_after.to_string(),
                 sig3(p.probe_period_ms),
+                usable,
+                refused,
             ]);
         }
         if st.phases.is_empty() {
@@ -123,6 +136,20 @@ fn windows_table(r: &RevocationResult) -> Table {
         }
     }
     t
+}
+
+/// The two next-login cells: usable p50, and refused of rounds (bold when not 0: a login
+/// after "log out everywhere" must work at once).
+fn next_login(n: &ImmediateResult) -> [String; 2] {
+    let refused = if n.failures == 0 {
+        format!("0 of {}", n.attempts)
+    } else {
+        format!(
+            "**{} of {}: dead on arrival** ({} never within 2 s)",
+            n.failures, n.attempts, n.never_usable
+        )
+    };
+    [opt_ms(n.usable_ms_p50), refused]
 }
 
 fn cost_table(r: &RevocationResult) -> Table {
@@ -299,6 +326,25 @@ mod tests {
         assert_eq!(marks(&phase(None, 4)), [Mark::Beyond]);
         // Some reflected, some not: both.
         assert_eq!(marks(&phase(Some(1.0), 1)).len(), 2);
+    }
+
+    #[test]
+    fn next_login_failures_are_flagged() {
+        let mut n = ImmediateResult {
+            attempts: 50,
+            failures: 0,
+            never_usable: 0,
+            usable_ms_p50: Some(1.25),
+            usable_ms_p99: Some(2.0),
+            usable_ms_max: Some(3.0),
+        };
+        assert_eq!(next_login(&n), ["1.25".to_owned(), "0 of 50".to_owned()]);
+        n.failures = 50;
+        n.never_usable = 50;
+        n.usable_ms_p50 = None;
+        let [usable, refused] = next_login(&n);
+        assert_eq!(usable, MISSING);
+        assert!(refused.contains("50 of 50: dead on arrival"), "{refused}");
     }
 
     #[test]
