@@ -275,12 +275,14 @@ impl JweFixture {
     }
 
     /// The configurations `compare` and the benches measure: `dir`, `RSA-OAEP-256` and
-    /// `ECDH-ES+A256KW`, plain, and `ECDH-ES+A256KW` nested over ES256.
+    /// `ECDH-ES+A256KW`, plain, and `ECDH-ES+A256KW` nested over ES256. The plain public-key
+    /// modes are opted in as insecure (they authenticate nothing): measured for their cost,
+    /// never offered for credentials.
     pub fn standard_configs() -> Vec<JweConfig> {
         vec![
             JweConfig::new(KeyAlg::Dir),
-            JweConfig::new(KeyAlg::RsaOaep256),
-            JweConfig::new(KeyAlg::EcdhEsA256kw),
+            JweConfig::new(KeyAlg::RsaOaep256).insecure_unauthenticated(),
+            JweConfig::new(KeyAlg::EcdhEsA256kw).insecure_unauthenticated(),
             JweConfig::new(KeyAlg::EcdhEsA256kw).nested(authbench_jwt::Alg::ES256),
         ]
     }

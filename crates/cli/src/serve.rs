@@ -66,8 +66,15 @@ pub struct ServeArgs {
     #[arg(long, default_value = "dir", value_name = "ALG", value_parser = parse_jwe_alg)]
     jwe_alg: authbench_jwe::KeyAlg,
     /// Nested JWE (`--backend jwe`): sign the claims with this JWT algorithm, then encrypt.
+    /// Required with `RSA-OAEP-256` and `ECDH-ES+A256KW`, whose encryption key is public:
+    /// without a signature anyone holding it could mint any token, an admin's included.
     #[arg(long, value_name = "ALG", value_parser = parse_alg)]
     jwe_nested: Option<Alg>,
+    /// INSECURE: serve `RSA-OAEP-256` or `ECDH-ES+A256KW` without `--jwe-nested`. Such tokens
+    /// authenticate nothing (anyone with the public key mints any token). Only for measuring
+    /// the bare mode's cost; the backend's name says `+INSECURE-unauthenticated`.
+    #[arg(long)]
+    insecure_unauthenticated_jwe: bool,
     /// The JWE key (`--backend jwe`): a JWK (`dir`, ECDH) or PEM PKCS#8 (RSA), as written by
     /// `authbench token sign --write-jwe-key`. Without it a fresh key is generated.
     #[arg(long, value_name = "FILE")]
@@ -243,6 +250,20 @@ pub fn run(args: ServeArgs) -> Result<()> {
                 }
                 let mut config = authbench_jwe::JweConfig::new(args.jwe_alg);
                 config.nested = args.jwe_nested;
+                if args.insecure_unauthenticated_jwe {
+                    if !config.is_unauthenticated() {
+                        bail!(
+                            "--insecure-unauthenticated-jwe only applies to --jwe-alg RSA-OAEP-256 \
+                             or ECDH-ES+A256KW without --jwe-nested"
+                        );
+                    }
+                    config.insecure_unauthenticated = true;
+                    tracing::warn!(
+                        "INSECURE: --insecure-unauthenticated-jwe is on: anyone with the \
+                         {} public key can mint any token, admin included",
+                        args.jwe_alg
+                    );
+                }
                 if let Some(ttl) = args.access_ttl {
                     config.ttl_secs = ttl;
                 }

@@ -93,3 +93,63 @@ fn session_server_starts_a_private_redis() {
     assert!(resp.contains("\"tenant\":\"acme\""), "{resp}");
     server.terminate();
 }
+
+/// `serve --backend jwe` with a public-key mode and no signature is refused at start with an
+/// error that says why and what to do; `--jwe-nested` serves, and so does the explicit
+/// insecure opt-in, which warns. `dir` needs neither.
+#[test]
+fn jwe_public_key_modes_need_a_nested_signature_or_the_insecure_flag() {
+    for alg in ["RSA-OAEP-256", "ECDH-ES+A256KW"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_authbench"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--backend", "jwe"])
+            .args(["--jwe-alg", alg])
+            .output()
+            .expect("run authbench serve");
+        assert!(!out.status.success(), "{alg}: must not start");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("authenticates nothing") && stderr.contains("--jwe-nested"),
+            "{alg}: {stderr}"
+        );
+
+        let nested = Server::start(&[
+            "--backend",
+            "jwe",
+            "--jwe-alg",
+            alg,
+            "--jwe-nested",
+            "ES256",
+        ]);
+        let token = login(&nested);
+        assert!(
+            me(&nested, &token).contains("\"subject\":\"alice\""),
+            "{alg}"
+        );
+        nested.terminate();
+
+        let insecure = Server::start(&[
+            "--backend",
+            "jwe",
+            "--jwe-alg",
+            alg,
+            "--insecure-unauthenticated-jwe",
+        ]);
+        let token = login(&insecure);
+        assert!(
+            me(&insecure, &token).contains("\"subject\":\"alice\""),
+            "{alg}"
+        );
+        insecure.terminate();
+    }
+    // The flag where it means nothing is a mistake, said so.
+    let out = Command::new(env!("CARGO_BIN_EXE_authbench"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--backend", "jwe"])
+        .args(["--jwe-alg", "dir", "--insecure-unauthenticated-jwe"])
+        .output()
+        .expect("run authbench serve");
+    assert!(!out.status.success());
+    let dir = Server::start(&["--backend", "jwe", "--jwe-alg", "dir"]);
+    let token = login(&dir);
+    assert!(me(&dir, &token).contains("\"subject\":\"alice\""));
+    dir.terminate();
+}

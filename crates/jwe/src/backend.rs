@@ -44,7 +44,19 @@ pub struct JweConfig {
     pub leeway_secs: u64,
     /// Tokens longer than this are refused before decoding.
     pub max_token_bytes: usize,
+    /// INSECURE: allow a public-key mode (`RSA-OAEP-256`, `ECDH-ES+A256KW`) without
+    /// [`nested`](Self::nested). Such a token authenticates nothing: whoever holds the
+    /// encryption key, which is a *public* key, can encrypt `{"sub":"admin","roles":["admin"]}`
+    /// and it decrypts fine. So [`JweBackend`] refuses that configuration unless this is set,
+    /// and then says so in its name (`…+INSECURE-unauthenticated`) and in a warning. For
+    /// measuring the bare mode's cost only, never for credentials anyone relies on. `dir`
+    /// needs no such flag: its key is secret, and AES-GCM's tag authenticates the token.
+    pub insecure_unauthenticated: bool,
 }
+
+/// What [`JweBackend`]'s name ends with when [`JweConfig::insecure_unauthenticated`] let a
+/// public-key mode through without a signature.
+pub const INSECURE_NAME_SUFFIX: &str = "+INSECURE-unauthenticated";
 
 impl JweConfig {
     /// `alg`, not nested, and the JWT backend's defaults (`iss` `authbench`, `aud`
@@ -59,7 +71,22 @@ impl JweConfig {
             ttl_secs: authbench_jwt::DEFAULT_TTL_SECS,
             leeway_secs: authbench_jwt::DEFAULT_LEEWAY_SECS,
             max_token_bytes: authbench_jwt::DEFAULT_MAX_TOKEN_BYTES,
+            insecure_unauthenticated: false,
         }
+    }
+
+    /// The same, with [`insecure_unauthenticated`](Self::insecure_unauthenticated) set: a
+    /// public-key mode without a signature is accepted (and named as insecure).
+    #[must_use]
+    pub fn insecure_unauthenticated(mut self) -> Self {
+        self.insecure_unauthenticated = true;
+        self
+    }
+
+    /// Whether tokens of this configuration authenticate nothing: a public-key mode, not
+    /// nested. Only allowed with [`insecure_unauthenticated`](Self::insecure_unauthenticated).
+    pub fn is_unauthenticated(&self) -> bool {
+        self.alg.is_public_key() && self.nested.is_none()
     }
 
     /// The same, nested: signed with `inner` first, then encrypted.
@@ -69,7 +96,9 @@ impl JweConfig {
         self
     }
 
-    /// The backend's name, e.g. `jwe-dir-A256GCM` or `jwe-ECDH-ES+A256KW-A256GCM-ES256`.
+    /// The mode's name, e.g. `jwe-dir-A256GCM` or `jwe-ECDH-ES+A256KW-A256GCM-ES256` (benchmark
+    /// IDs and `compare` rows). The backend's own name ([`Authenticator::describe`]) adds
+    /// [`INSECURE_NAME_SUFFIX`] to it for an unauthenticated configuration.
     pub fn name(&self) -> String {
         match self.nested {
             None => format!("jwe-{}-{ENC_A256GCM}", self.alg),
@@ -124,7 +153,13 @@ impl JweBackend {
 
     /// A backend over `key`, which must be for `config.alg` and able to decrypt (every
     /// instance sharing the key accepts the others' tokens).
+    ///
+    /// A public-key mode without [`JweConfig::nested`] is refused
+    /// ([`JweError::Unauthenticated`]) unless [`JweConfig::insecure_unauthenticated`] is set.
     pub fn with_key(config: JweConfig, key: JweKey, clock: SharedClock) -> Result<Self, JweError> {
+        if config.is_unauthenticated() && !config.insecure_unauthenticated {
+            return Err(JweError::Unauthenticated(config.alg));
+        }
         if key.alg() != config.alg {
             return Err(JweError::InvalidKey(format!(
                 "the key is for {}, the configuration asks for {}",
@@ -184,8 +219,19 @@ impl JweBackend {
                 Some(JwtBackend::new(jwt, Arc::clone(&clock))?)
             }
         };
+        let name = if config.is_unauthenticated() {
+            tracing::warn!(
+                alg = %config.alg,
+                "INSECURE: non-nested {} JWE authenticates nothing: anyone with the public key \
+                 can mint any token, admin included",
+                config.alg
+            );
+            format!("{}{INSECURE_NAME_SUFFIX}", config.name())
+        } else {
+            config.name()
+        };
         Ok(Self {
-            name: config.name(),
+            name,
             config,
             decrypter,
             header_b64,

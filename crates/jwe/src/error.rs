@@ -17,6 +17,15 @@ pub enum JweError {
     /// The claims or header could not be serialised.
     #[error("serialising JSON: {0}")]
     Json(String),
+    /// A public-key key management without a signature: refused for credentials (see
+    /// [`JweConfig::insecure_unauthenticated`](crate::JweConfig::insecure_unauthenticated)).
+    #[error(
+        "{0} JWE without a signature authenticates nothing: anyone holding the public \
+         encryption key can mint any token (an admin's included). Sign then encrypt (nested: \
+         `--jwe-nested ES256`), use `dir`, or, to measure the bare mode only, opt in with \
+         `--insecure-unauthenticated-jwe`"
+    )]
+    Unauthenticated(crate::KeyAlg),
     /// The inner signing backend of a nested token could not be built.
     #[error("nested signing key: {0}")]
     Nested(#[from] authbench_jwt::JwtError),

@@ -95,6 +95,74 @@ struct JwkIn {
     y: Option<String>,
     #[serde(default)]
     d: Option<String>,
+    #[serde(default, rename = "use")]
+    key_use: Option<String>,
+    #[serde(default)]
+    key_ops: Option<Vec<String>>,
+}
+
+/// The `key_ops` values (RFC 7517 §4.3) of each side of a JWE key management: what the holder
+/// of the public (or shared) key does, and what the holder of the private key does.
+fn jwe_ops(alg: KeyAlg) -> (&'static [&'static str], &'static [&'static str]) {
+    match alg {
+        // The key *is* the CEK: it encrypts and decrypts the content.
+        KeyAlg::Dir => (&["encrypt"], &["decrypt"]),
+        KeyAlg::RsaOaep256 => (&["wrapKey", "encrypt"], &["unwrapKey", "decrypt"]),
+        // ECDH-ES derives the key-encryption key on both sides.
+        KeyAlg::EcdhEsA256kw => (&["deriveKey", "deriveBits"], &["deriveKey", "deriveBits"]),
+    }
+}
+
+impl JwkIn {
+    /// Honours `use` and `key_ops` (RFC 7517 §4.2, §4.3), which a JWK import must not ignore:
+    /// `use` must be `enc`, and `key_ops`, when present, must hold no duplicate, only
+    /// operations of this key management, and the one we need (decrypting when the JWK has
+    /// its private half or is a `dir` secret, encrypting otherwise). A signing key (`sig`,
+    /// `sign`/`verify`) is never used to encrypt: one key, one purpose (RFC 8725 §3.1).
+    fn check_use(&self, alg: KeyAlg) -> Result<(), JweError> {
+        let kid = match &self.kid {
+            Some(kid) => format!(" (kid \"{}\")", kid.chars().take(64).collect::<String>()),
+            None => String::new(),
+        };
+        if let Some(key_use) = &self.key_use
+            && key_use != "enc"
+        {
+            return Err(invalid(format!(
+                "the JWK{kid} has \"use\": \"{}\"; a JWE key must be \"enc\"",
+                key_use.chars().take(32).collect::<String>()
+            )));
+        }
+        let Some(ops) = &self.key_ops else {
+            return Ok(());
+        };
+        let (public_ops, private_ops) = jwe_ops(alg);
+        for (i, op) in ops.iter().enumerate() {
+            if ops[..i].contains(op) {
+                return Err(invalid(format!(
+                    "the JWK{kid} lists \"{op}\" twice in \"key_ops\""
+                )));
+            }
+            if !public_ops.contains(&op.as_str()) && !private_ops.contains(&op.as_str()) {
+                return Err(invalid(format!(
+                    "the JWK{kid} has \"key_ops\" \"{}\", not an operation of {alg}",
+                    op.chars().take(32).collect::<String>()
+                )));
+            }
+        }
+        let private = alg == KeyAlg::Dir || self.d.is_some();
+        let needed = if private { private_ops } else { public_ops };
+        if !ops.iter().any(|op| needed.contains(&op.as_str())) {
+            return Err(invalid(format!(
+                "the JWK{kid} has \"key_ops\" without {}",
+                needed
+                    .iter()
+                    .map(|op| format!("\"{op}\""))
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            )));
+        }
+        Ok(())
+    }
 }
 
 fn b64(field: &str, value: Option<&String>) -> Result<Vec<u8>, JweError> {
@@ -212,7 +280,9 @@ impl JweKey {
     }
 
     /// Reads a key for `alg` from a JWK (JSON, `dir` and `ECDH-ES+A256KW`) or PEM text
-    /// (`RSA-OAEP-256`). A JWK's `alg`, when present, must be `alg`.
+    /// (`RSA-OAEP-256`). A JWK's `alg`, when present, must be `alg`; its `use` and `key_ops`
+    /// must allow encryption (see `JwkIn::check_use`). A member named twice is refused (serde's
+    /// typed parse), so the document cannot mean two keys.
     pub fn from_text(alg: KeyAlg, text: &str) -> Result<Self, JweError> {
         let trimmed = text.trim_start();
         if trimmed.starts_with("-----BEGIN") {
@@ -228,6 +298,7 @@ impl JweKey {
         {
             return Err(invalid(format!("the JWK is for `{jwk_alg}`, not `{alg}`")));
         }
+        jwk.check_use(alg)?;
         match (alg, jwk.kty.as_str()) {
             (KeyAlg::Dir, "oct") => Self::dir(&b64("k", jwk.k.as_ref())?, jwk.kid),
             (KeyAlg::EcdhEsA256kw, "EC") => {
@@ -409,5 +480,65 @@ mod tests {
         );
         assert!(JweKey::from_text(KeyAlg::EcdhEsA256kw, &bad).is_err());
         assert!(JweKey::from_text(KeyAlg::RsaOaep256, "{}").is_err());
+    }
+
+    /// `use` and `key_ops` are honoured (they were ignored): a signing key, an operation of
+    /// another algorithm, a duplicate, or ops that lack the one we need are refused, naming
+    /// the key; what fits is accepted.
+    #[test]
+    fn use_and_key_ops_are_honoured() {
+        let with = |alg: KeyAlg, public_only: bool, name: &str, value: serde_json::Value| {
+            let key = JweKey::generate(alg).expect("generate");
+            let mut jwk: serde_json::Value =
+                serde_json::from_str(&key.to_text(public_only).expect("text")).expect("json");
+            jwk[name] = value;
+            jwk["kid"] = "k1".into();
+            JweKey::from_text(alg, &jwk.to_string())
+        };
+        let refused = |r: Result<JweKey, JweError>, why: &str| match r {
+            Err(e) => {
+                let message = e.to_string();
+                assert!(
+                    message.contains("kid \"k1\"") && message.contains(why),
+                    "{message}"
+                );
+            }
+            Ok(k) => panic!("accepted {k:?}; expected a refusal for {why}"),
+        };
+        use serde_json::json;
+        let (dir, ecdh) = (KeyAlg::Dir, KeyAlg::EcdhEsA256kw);
+        refused(with(dir, false, "use", json!("sig")), "\"use\": \"sig\"");
+        refused(with(ecdh, false, "use", json!("sig")), "\"use\": \"sig\"");
+        refused(
+            with(dir, false, "key_ops", json!(["sign"])),
+            "not an operation",
+        );
+        refused(
+            with(dir, false, "key_ops", json!(["encrypt"])),
+            "without \"decrypt\"",
+        );
+        refused(
+            with(dir, false, "key_ops", json!(["decrypt", "decrypt"])),
+            "twice",
+        );
+        refused(with(dir, false, "key_ops", json!([])), "without");
+        refused(
+            with(ecdh, false, "key_ops", json!(["unwrapKey"])),
+            "not an operation",
+        );
+        refused(
+            with(ecdh, false, "key_ops", json!(["verify"])),
+            "not an operation",
+        );
+        assert!(with(dir, false, "use", json!("enc")).is_ok());
+        assert!(with(dir, false, "key_ops", json!(["encrypt", "decrypt"])).is_ok());
+        assert!(with(ecdh, false, "key_ops", json!(["deriveKey"])).is_ok());
+        assert!(with(ecdh, true, "key_ops", json!(["deriveBits"])).is_ok());
+        // A member named twice: the typed parse refuses it.
+        let key = JweKey::generate(dir).expect("generate");
+        let text = key.to_text(false).expect("text");
+        let twice = text.replacen('{', r#"{"k":"AAAA","#, 1);
+        let err = JweKey::from_text(dir, &twice).expect_err("k twice");
+        assert!(err.to_string().contains("duplicate field"), "{err}");
     }
 }

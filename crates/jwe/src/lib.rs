@@ -24,8 +24,11 @@
 //! the backend's model is [`RevocationModel::None`](authbench_core::RevocationModel::None).
 //!
 //! **Public-key modes authenticate nothing by themselves**: anyone who has the encryption key
-//! can make a token that decrypts. Our backend never publishes it; to let others hold it,
-//! use nested tokens ([`JweConfig::nested`]): signed with the JWT backend, then encrypted.
+//! (a public key) can make a token that decrypts, `{"sub":"admin","roles":["admin"]}`
+//! included. So [`JweBackend`] refuses `RSA-OAEP-256` and `ECDH-ES+A256KW` unless nested
+//! ([`JweConfig::nested`]: signed with the JWT backend, then encrypted), or unless the
+//! configuration opts in with [`JweConfig::insecure_unauthenticated`], which shows in the
+//! backend's name. `dir` is allowed: its key is secret.
 //!
 //! # Layout
 //!
@@ -44,7 +47,7 @@ mod jwe;
 mod key;
 
 pub use alg::{ENC_A256GCM, KeyAlg};
-pub use backend::{JTI_BYTES, JweBackend, JweConfig, NESTED_CONTENT_TYPE};
+pub use backend::{INSECURE_NAME_SUFFIX, JTI_BYTES, JweBackend, JweConfig, NESTED_CONTENT_TYPE};
 pub use error::JweError;
 pub use jwe::{
     DecryptOptions, Decrypter, HeaderFields, IV_BYTES, MAX_HEADER_BYTES, Parts, TAG_BYTES,

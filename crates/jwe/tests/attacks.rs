@@ -30,7 +30,13 @@ struct Fixture {
 
 fn fixture(alg: KeyAlg) -> Fixture {
     let clock = ManualClock::at_system_time();
-    let backend = JweBackend::new(JweConfig::new(alg), Arc::new(clock.clone())).expect("backend");
+    // The plain public-key modes only as the insecure opt-in: these tests attack the codec,
+    // which is the same whether or not a signature is nested inside.
+    let backend = JweBackend::new(
+        JweConfig::new(alg).insecure_unauthenticated(),
+        Arc::new(clock.clone()),
+    )
+    .expect("backend");
     let key = JweKey::from_text(alg, &backend.key().to_text(false).expect("key text"))
         .expect("key reads back");
     Fixture {

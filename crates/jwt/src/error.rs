@@ -85,6 +85,28 @@ pub enum JwtError {
         /// The algorithms it would fit.
         candidates: String,
     },
+    /// A key refused by the strict import checks: an RSA modulus under 2048 bits, even, or
+    /// with the ROCA fingerprint; an RSA exponent even, below 65537 or of 2^256 and more; an
+    /// EC point off its curve.
+    #[error("key{} refused: {reason}", kid_suffix(.kid))]
+    WeakKey {
+        /// The key's `kid`, if any.
+        kid: Option<String>,
+        /// What is wrong with it (never the key itself).
+        reason: String,
+    },
+    /// A JWK Set mixes symmetric (`oct`) and asymmetric keys.
+    #[error(
+        "JWK Set mixes a symmetric key{} with asymmetric keys (such as{}): a published set never carries a secret, and one verifier holding both is one `alg` mix-up from key confusion",
+        kid_suffix(.symmetric),
+        kid_or_unnamed(.asymmetric)
+    )]
+    MixedKeySet {
+        /// The `kid` of a symmetric key in the set.
+        symmetric: Option<String>,
+        /// The `kid` of an asymmetric key in the set.
+        asymmetric: Option<String>,
+    },
     /// A JWK Set held no key usable with the allowed algorithms.
     #[error("no usable verification key: {0}")]
     NoUsableKey(String),
@@ -118,6 +140,13 @@ pub enum JwtError {
     /// Redis, needed by the `denylist`, `epoch` and `refresh` strategies, could not be set up.
     #[error(transparent)]
     Store(#[from] authbench_store::StoreError),
+}
+
+fn kid_or_unnamed(kid: &Option<String>) -> String {
+    match kid {
+        Some(kid) => format!(" kid \"{}\"", kid.chars().take(64).collect::<String>()),
+        None => " one without a kid".into(),
+    }
 }
 
 fn kid_suffix(kid: &Option<String>) -> String {

@@ -4,15 +4,27 @@
 //! argon2id run (tens of milliseconds of a core and 19 MiB at OWASP cost). Two independent
 //! defences live here:
 //!
-//! 1. **Failure budgets** ([`LoginLimiter::check`], [`LoginLimiter::failed`]): a token bucket
-//!    per client IP and one per account. A login is refused with 429 and `Retry-After` *before*
-//!    any hashing when either bucket is empty. Only **failed** logins spend budget: a user who
-//!    types the right password is never throttled, and a load test that logs thousands of
-//!    seeded users in from one address works, while password guessing (many failures from one
-//!    client) and credential stuffing against one account (many failures from many clients)
-//!    stop after the burst. The per-account bucket is a soft throttle, not a lockout: it refills,
-//!    so an attacker can slow a victim's logins down but not lock them out for good (the usual
-//!    trade-off, OWASP Authentication Cheat Sheet).
+//! 1. **Failure budgets** ([`LoginLimiter::reserve`]): a token bucket per client IP and one per
+//!    account. A login **takes** one token from each bucket *before* argon2 runs, atomically
+//!    (check and spend under the bucket's lock), and is refused with 429 and `Retry-After`
+//!    when either is empty. Taking the token first is what makes the budget hold under
+//!    concurrency: if it were spent only after a failed hash, N guesses sent in parallel would
+//!    all pass the check while the first were still hashing (N argon2 runs for a budget of B).
+//!    Now at most B attempts can be hashing or spent per bucket, whatever the concurrency.
+//!
+//!    A login that turns out right gives its tokens back ([`Reservation::refund`]), and so does
+//!    one shed by the hashing pool (no argon2 ran): so only **failed** guesses spend budget. A
+//!    user who types the right password is not throttled by their own successes, and a load
+//!    test that logs thousands of seeded users in from one address works. The refund cannot be
+//!    abused to multiply guesses: it follows only a correct password, which a guesser does not
+//!    have, and the token is held for the whole argon2 run. The price is that more than B
+//!    logins *in flight at once* for one account (or one address) are refused even when the
+//!    password is right; no human has ten logins of one account in flight, and behind a
+//!    flood of guesses the account is throttled anyway. Password guessing (many failures from
+//!    one client) and credential stuffing against one account (many failures from many
+//!    clients) stop after the burst. The per-account bucket is a soft throttle, not a
+//!    lockout: it refills, so an attacker can slow a victim's logins down but not lock them
+//!    out for good (the usual trade-off, OWASP Authentication Cheat Sheet).
 //! 2. **A bounded hashing pool** ([`LoginLimiter::hash`]): argon2 runs on tokio's blocking
 //!    pool, which grows to 512 threads. Without a bound, a flood of logins would start hundreds
 //!    of argon2 runs at once (gigabytes of memory, every core busy) and starve authenticated
@@ -22,15 +34,19 @@
 //!
 //! Memory is bounded too: each bucket map holds at most [`LoginLimits::max_keys`] entries (a
 //! 64-bit keyed hash and two numbers each, so tens of bytes). When a map is full, buckets that
-//! have refilled completely are dropped (they hold no information); if it is still full, every
-//! new key shares one overflow bucket, so an attacker rotating addresses or names gains one
-//! shared budget rather than a fresh one each time, and the map does not grow.
+//! have refilled completely are dropped (they hold no information), and a refund that fills a
+//! bucket again drops it at once; if the map is still full, every new key shares one overflow
+//! bucket, so an attacker rotating addresses or names gains one shared budget rather than a
+//! fresh one each time, and the map does not grow.
 //!
 //! The client is the TCP peer address (axum's `ConnectInfo`, which
-//! [`serve`](crate::serve) provides). Behind a reverse proxy every client has the proxy's
-//! address, and the per-IP budget must then key on the address the (trusted) proxy forwards:
-//! not done here, because this demo serves clients directly. Without a peer address (a
-//! `Router` driven in-process by tests) only the per-account budget applies.
+//! [`serve`](crate::serve) provides). An IPv6 client is keyed on its **/64** ([`ip_key`]): one
+//! customer is routinely given a whole /64 (RFC 6177), so keying on the full address would
+//! hand an attacker 2^64 fresh budgets; an IPv4-mapped IPv6 address counts as the IPv4 address
+//! it maps. Behind a reverse proxy every client has the proxy's address, and the per-IP budget
+//! must then key on the address the (trusted) proxy forwards: not done here, because this demo
+//! serves clients directly. Without a peer address (a `Router` driven in-process by tests)
+//! only the per-account budget applies.
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
@@ -39,7 +55,7 @@ use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -178,40 +194,46 @@ impl LoginLimiter {
         &self.limits
     }
 
-    /// Whether a login from `ip` for `username` may be attempted now: `Err` when either budget
-    /// is spent. Spends nothing: call [`failed`](Self::failed) when the attempt fails.
-    pub fn check(&self, ip: Option<IpAddr>, username: &str) -> Result<(), Refusal> {
-        self.check_at(Instant::now(), ip, username)
+    /// Takes one token from the budget of `ip` (its /64 for IPv6, see [`ip_key`]) and one
+    /// from the budget of `username`, before any hashing: `Err` (and nothing taken) when
+    /// either is empty. Keep the [`Reservation`] while argon2 runs; dropping it leaves the
+    /// tokens spent (a failed guess, or a request cancelled mid-hash: argon2 still ran), and
+    /// [`Reservation::refund`] gives them back (a right password, a login shed before
+    /// hashing).
+    pub fn reserve(&self, ip: Option<IpAddr>, username: &str) -> Result<Reservation<'_>, Refusal> {
+        self.reserve_at(Instant::now(), ip, username)
     }
 
-    /// [`check`](Self::check) at a given instant (tests).
-    pub fn check_at(
+    /// [`reserve`](Self::reserve) at a given instant (tests).
+    pub fn reserve_at(
         &self,
         now: Instant,
         ip: Option<IpAddr>,
         username: &str,
-    ) -> Result<(), Refusal> {
-        if let Some(ip) = ip {
-            self.per_ip
-                .check(now, self.hasher.hash_one(ip))
-                .map_err(Refusal::Ip)?;
-        }
-        self.per_account
-            .check(now, self.hasher.hash_one(username))
-            .map_err(Refusal::Account)
-    }
-
-    /// Records a failed login: one unit off both budgets.
-    pub fn failed(&self, ip: Option<IpAddr>, username: &str) {
-        self.failed_at(Instant::now(), ip, username);
-    }
-
-    /// [`failed`](Self::failed) at a given instant (tests).
-    pub fn failed_at(&self, now: Instant, ip: Option<IpAddr>, username: &str) {
-        if let Some(ip) = ip {
-            self.per_ip.spend(now, self.hasher.hash_one(ip));
-        }
-        self.per_account.spend(now, self.hasher.hash_one(username));
+    ) -> Result<Reservation<'_>, Refusal> {
+        let ip_taken = match ip {
+            Some(ip) => {
+                let key = self.hasher.hash_one(ip_key(ip));
+                Some((key, self.per_ip.take(now, key).map_err(Refusal::Ip)?))
+            }
+            None => None,
+        };
+        let account_key = self.hasher.hash_one(username);
+        let account_taken = match self.per_account.take(now, account_key) {
+            Ok(slot) => slot,
+            Err(wait) => {
+                // All or nothing: the IP's token goes back, this attempt never ran.
+                if let Some((key, slot)) = ip_taken {
+                    self.per_ip.give_back(now, key, slot);
+                }
+                return Err(Refusal::Account(wait));
+            }
+        };
+        Ok(Reservation {
+            limiter: self,
+            ip: ip_taken,
+            account: (account_key, account_taken),
+        })
     }
 
     /// Keys tracked now, per IP and per account (for tests and the soak: must stay bounded).
@@ -245,6 +267,44 @@ impl LoginLimiter {
         .await;
         Ok(joined.ok())
     }
+}
+
+/// The tokens a login took from its budgets ([`LoginLimiter::reserve`]). Dropped, they stay
+/// spent; [`refund`](Self::refund) gives them back.
+#[derive(Debug)]
+#[must_use = "dropping a reservation spends it; refund it when the login succeeded"]
+pub struct Reservation<'a> {
+    limiter: &'a LoginLimiter,
+    ip: Option<(u64, Slot)>,
+    account: (u64, Slot),
+}
+
+impl Reservation<'_> {
+    /// Gives both tokens back: for a login whose password was right, or that was shed before
+    /// argon2 ran (see the module docs for why that cannot multiply guesses).
+    pub fn refund(self) {
+        self.refund_at(Instant::now());
+    }
+
+    /// [`refund`](Self::refund) at a given instant (tests).
+    pub fn refund_at(self, now: Instant) {
+        if let Some((key, slot)) = self.ip {
+            self.limiter.per_ip.give_back(now, key, slot);
+        }
+        let (key, slot) = self.account;
+        self.limiter.per_account.give_back(now, key, slot);
+    }
+}
+
+/// Where a taken token came from, so a refund goes back to the same bucket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    /// The budget is disabled: nothing was taken.
+    Unlimited,
+    /// The key's own bucket in the map.
+    Own,
+    /// The shared overflow bucket (the map was full).
+    Overflow,
 }
 
 /// A place in the waiting line, given back on drop (also when the request is cancelled).
@@ -318,35 +378,12 @@ impl Buckets {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// `Err(wait)` when the key's bucket has less than one token.
-    fn check(&self, now: Instant, key: u64) -> Result<(), Duration> {
+    /// Takes one token from the key's bucket, or `Err(wait)` (and nothing taken) when it
+    /// has less than one. Check and spend happen under one lock: two concurrent logins can
+    /// never both take the last token.
+    fn take(&self, now: Instant, key: u64) -> Result<Slot, Duration> {
         let Some(rate) = self.rate else {
-            return Ok(());
-        };
-        let inner = self.lock();
-        let bucket = match inner.map.get(&key) {
-            Some(bucket) => *bucket,
-            // A key never seen has a full bucket, unless the map is full: then it shares the
-            // overflow bucket.
-            None if inner.map.len() < self.max_keys => return Ok(()),
-            None => match inner.overflow {
-                Some(bucket) => bucket,
-                None => return Ok(()),
-            },
-        };
-        let tokens = refilled(bucket, now, rate);
-        if tokens >= 1.0 {
-            Ok(())
-        } else {
-            let secs = (1.0 - tokens) * rate.refill_every.as_secs_f64();
-            Err(Duration::from_secs_f64(secs))
-        }
-    }
-
-    /// Takes one token from the key's bucket (down to zero).
-    fn spend(&self, now: Instant, key: u64) {
-        let Some(rate) = self.rate else {
-            return;
+            return Ok(Slot::Unlimited);
         };
         let mut inner = self.lock();
         let full = Bucket {
@@ -364,16 +401,62 @@ impl Buckets {
                     .retain(|_, b| refilled(*b, now, rate) < f64::from(rate.burst));
             }
         }
-        let bucket = if inner.map.contains_key(&key) || inner.map.len() < self.max_keys {
-            inner.map.entry(key).or_insert(full)
+        let (bucket, slot) = if inner.map.contains_key(&key) || inner.map.len() < self.max_keys {
+            (inner.map.entry(key).or_insert(full), Slot::Own)
         } else {
-            inner.overflow.get_or_insert(full)
+            (inner.overflow.get_or_insert(full), Slot::Overflow)
         };
         let tokens = refilled(*bucket, now, rate);
+        if tokens < 1.0 {
+            let secs = (1.0 - tokens) * rate.refill_every.as_secs_f64();
+            return Err(Duration::from_secs_f64(secs));
+        }
         *bucket = Bucket {
-            tokens: (tokens - 1.0).max(0.0),
+            tokens: tokens - 1.0,
             at: now,
         };
+        Ok(slot)
+    }
+
+    /// Puts back a token [`take`](Self::take) took (up to the burst). A bucket that is full
+    /// again holds no information and leaves the map, so successful logins do not fill it.
+    fn give_back(&self, now: Instant, key: u64, slot: Slot) {
+        let Some(rate) = self.rate else {
+            return;
+        };
+        let burst = f64::from(rate.burst);
+        let mut inner = self.lock();
+        let bucket = match slot {
+            Slot::Unlimited => return,
+            Slot::Own => inner.map.get_mut(&key),
+            Slot::Overflow => inner.overflow.as_mut(),
+        };
+        let Some(bucket) = bucket else {
+            // Swept meanwhile: it had refilled, nothing to give back.
+            return;
+        };
+        let tokens = (refilled(*bucket, now, rate) + 1.0).min(burst);
+        *bucket = Bucket { tokens, at: now };
+        if slot == Slot::Own && tokens >= burst {
+            inner.map.remove(&key);
+        }
+    }
+}
+
+/// The key of `ip`'s budget: an IPv4 address as is; an IPv6 address cut to its /64 (the
+/// smallest block one customer is given, RFC 6177: keying on the full address would give an
+/// attacker with one /64 2^64 fresh budgets); an IPv4-mapped IPv6 address (`::ffff:a.b.c.d`,
+/// what a dual-stack socket reports for an IPv4 client) as the IPv4 address it maps.
+pub fn ip_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let prefix = u128::from(v6) & !((1u128 << 64) - 1);
+                IpAddr::V6(Ipv6Addr::from(prefix))
+            }
+        },
     }
 }
 
@@ -423,24 +506,28 @@ mod tests {
 
     const IP: Option<IpAddr> = Some(IpAddr::V4(std::net::Ipv4Addr::new(203, 0, 113, 7)));
 
+    /// A failed attempt: reserved, then dropped (spent).
+    fn fail(l: &LoginLimiter, now: Instant, ip: Option<IpAddr>, user: &str) {
+        drop(l.reserve_at(now, ip, user).expect("budget left"));
+    }
+
     #[test]
     fn failures_spend_the_ip_budget_and_it_refills() {
         let l = LoginLimiter::new(limits(3, 100, 1000));
         let t0 = Instant::now();
         for i in 0..3 {
-            assert_eq!(l.check_at(t0, IP, &format!("u{i}")), Ok(()));
-            l.failed_at(t0, IP, &format!("u{i}"));
+            fail(&l, t0, IP, &format!("u{i}"));
         }
-        match l.check_at(t0, IP, "someone") {
+        match l.reserve_at(t0, IP, "someone") {
             Err(Refusal::Ip(wait)) => assert!(wait > Duration::from_millis(900), "{wait:?}"),
             other => panic!("expected an IP refusal, got {other:?}"),
         }
         // Other clients are unaffected; after one refill period one more try is allowed.
         let other = Some(IpAddr::V4(std::net::Ipv4Addr::new(198, 51, 100, 1)));
-        assert_eq!(l.check_at(t0, other, "someone"), Ok(()));
-        assert_eq!(
-            l.check_at(t0 + Duration::from_secs(1), IP, "someone"),
-            Ok(())
+        assert!(l.reserve_at(t0, other, "someone").is_ok());
+        assert!(
+            l.reserve_at(t0 + Duration::from_secs(1), IP, "someone")
+                .is_ok()
         );
     }
 
@@ -450,25 +537,70 @@ mod tests {
         let t0 = Instant::now();
         for i in 0..2u8 {
             let ip = Some(IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, i)));
-            l.failed_at(t0, ip, "alice");
+            fail(&l, t0, ip, "alice");
         }
+        let ip9 = Some(IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 9)));
         assert!(matches!(
-            l.check_at(
-                t0,
-                Some(IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 9))),
-                "alice"
-            ),
+            l.reserve_at(t0, ip9, "alice"),
             Err(Refusal::Account(_))
         ));
         assert!(matches!(
-            l.check_at(t0, None, "alice"),
+            l.reserve_at(t0, None, "alice"),
             Err(Refusal::Account(_))
         ));
-        assert_eq!(l.check_at(t0, None, "bob"), Ok(()));
-        assert_eq!(
-            l.check_at(t0 + Duration::from_secs(10), None, "alice"),
-            Ok(())
+        assert!(l.reserve_at(t0, None, "bob").is_ok());
+        assert!(
+            l.reserve_at(t0 + Duration::from_secs(10), None, "alice")
+                .is_ok()
         );
+    }
+
+    /// Reservations are taken, not merely checked: with a burst of 2, two attempts in flight
+    /// (neither finished) leave nothing for a third; refunds give the tokens back.
+    #[test]
+    fn reservations_in_flight_count_and_refunds_give_them_back() {
+        let l = LoginLimiter::new(limits(100, 2, 1000));
+        let t0 = Instant::now();
+        let first = l.reserve_at(t0, IP, "alice").expect("first");
+        let second = l.reserve_at(t0, IP, "alice").expect("second");
+        assert!(matches!(
+            l.reserve_at(t0, IP, "alice"),
+            Err(Refusal::Account(_))
+        ));
+        first.refund_at(t0);
+        second.refund_at(t0);
+        // Both back, and the refilled bucket left the map.
+        assert_eq!(l.tracked_keys(), (0, 0));
+        assert!(l.reserve_at(t0, IP, "alice").is_ok());
+    }
+
+    /// A refusal by the account budget takes nothing from the IP budget.
+    #[test]
+    fn a_refused_login_takes_nothing() {
+        let l = LoginLimiter::new(limits(2, 1, 1000));
+        let t0 = Instant::now();
+        fail(&l, t0, IP, "alice");
+        for _ in 0..10 {
+            assert!(matches!(
+                l.reserve_at(t0, IP, "alice"),
+                Err(Refusal::Account(_))
+            ));
+        }
+        // One IP token is left for another account.
+        assert!(l.reserve_at(t0, IP, "bob").is_ok());
+    }
+
+    #[test]
+    fn ipv6_clients_share_their_64_and_mapped_ipv4_is_ipv4() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().expect("ip");
+        let b: IpAddr = "2001:db8:1:2:ffff:ffff:ffff:ffff".parse().expect("ip");
+        let other: IpAddr = "2001:db8:1:3::1".parse().expect("ip");
+        assert_eq!(ip_key(a), ip_key(b));
+        assert_eq!(ip_key(a), "2001:db8:1:2::".parse::<IpAddr>().expect("ip"));
+        assert_ne!(ip_key(a), ip_key(other));
+        let mapped: IpAddr = "::ffff:203.0.113.7".parse().expect("ip");
+        assert_eq!(ip_key(mapped), IP.expect("ip"));
+        assert_eq!(ip_key(IP.expect("ip")), IP.expect("ip"));
     }
 
     #[test]
@@ -476,18 +608,17 @@ mod tests {
         let l = LoginLimiter::new(limits(2, 2, 10));
         let t0 = Instant::now();
         for i in 0..10_000 {
-            l.failed_at(t0, None, &format!("name{i}"));
+            let _ = l.reserve_at(t0, None, &format!("name{i}"));
         }
         assert_eq!(l.tracked_keys().1, 10);
         // The overflow bucket was spent by the names past the cap: a fresh name is refused.
         assert!(matches!(
-            l.check_at(t0, None, "fresh name"),
+            l.reserve_at(t0, None, "fresh name"),
             Err(Refusal::Account(_))
         ));
         // Much later every bucket has refilled: a sweep frees the map for new keys.
         let later = t0 + Duration::from_secs(60);
-        assert_eq!(l.check_at(later, None, "fresh name"), Ok(()));
-        l.failed_at(later, None, "fresh name");
+        fail(&l, later, None, "fresh name");
         assert_eq!(l.tracked_keys().1, 1);
     }
 
@@ -500,9 +631,9 @@ mod tests {
         });
         let t0 = Instant::now();
         for _ in 0..100 {
-            l.failed_at(t0, IP, "alice");
+            fail(&l, t0, IP, "alice");
         }
-        assert_eq!(l.check_at(t0, IP, "alice"), Ok(()));
+        assert!(l.reserve_at(t0, IP, "alice").is_ok());
         assert_eq!(l.tracked_keys(), (0, 0));
     }
 

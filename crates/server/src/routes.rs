@@ -175,8 +175,14 @@ pub(crate) fn credential_response_with(
     Ok(response)
 }
 
-/// `POST /login`: the failure budgets first (429 before any hashing), argon2 on the bounded
-/// pool, then the session the client presented (if any) ended, then a fresh credential.
+/// `POST /login`: the failure budgets first (a token taken from each, or 429, before any
+/// hashing), argon2 on the bounded pool, then the session the client presented (if any)
+/// ended, then a fresh credential.
+///
+/// The tokens are taken before argon2, not spent after it: spent after, N guesses sent at
+/// once would all pass the check while the first was still hashing (see
+/// [`ratelimit`](crate::ratelimit)). A right password, or a login shed before hashing, gives
+/// them back.
 async fn login<A: Authenticator>(
     State(state): State<AppState<A>>,
     ClientIp(ip): ClientIp,
@@ -187,25 +193,34 @@ async fn login<A: Authenticator>(
     if username.len() > MAX_LOGIN_FIELD || password.len() > MAX_LOGIN_FIELD {
         return Err(ApiError::BadRequest("login_field_too_long"));
     }
-    if let Err(refusal) = state.login.check(ip, &username) {
-        // Never the username: people type their password into it.
-        tracing::info!(reason = refusal.as_str(), "login refused before hashing");
-        return Ok(refusal.into_response());
-    }
+    let reservation = match state.login.reserve(ip, &username) {
+        Ok(reservation) => reservation,
+        Err(refusal) => {
+            // Never the username: people type their password into it.
+            tracing::info!(reason = refusal.as_str(), "login refused before hashing");
+            return Ok(refusal.into_response());
+        }
+    };
     let users = Arc::clone(&state.users);
-    let name = username.clone();
+    let name = username;
     let identity = match state
         .login
         .hash(move || users.check_password(&name, &password))
         .await
     {
-        Ok(Some(Some(identity))) => identity,
+        Ok(Some(Some(identity))) => {
+            reservation.refund();
+            identity
+        }
+        // A failed guess: the reservation stays spent.
         Ok(Some(None)) => {
-            state.login.failed(ip, &username);
+            drop(reservation);
             return Err(ApiError::BadLogin);
         }
         Ok(None) => return Err(ApiError::Auth(ErrorKind::Internal.into())),
         Err(refusal) => {
+            // Shed before argon2 ran: nothing was tried, nothing is spent.
+            reservation.refund();
             tracing::warn!(reason = refusal.as_str(), "login shed: hashing pool full");
             return Ok(refusal.into_response());
         }

@@ -143,6 +143,134 @@ async fn successful_logins_spend_no_budget() {
     }
 }
 
+/// Sends `n` wrong guesses at once through the router (`request(i)` builds the i-th, all
+/// released together by a barrier) and returns how many were answered 401 and 429, and how
+/// many argon2 runs they cost. Any other answer fails the test.
+async fn concurrent_guesses(
+    users: &Arc<UserStore>,
+    app: &Router,
+    n: usize,
+    request: impl Fn(usize) -> Request<Body>,
+) -> (usize, usize, u64) {
+    let before = users.verifications();
+    let barrier = Arc::new(tokio::sync::Barrier::new(n));
+    let mut tasks = Vec::with_capacity(n);
+    for i in 0..n {
+        let (app, barrier, req) = (app.clone(), Arc::clone(&barrier), request(i));
+        tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
+            send(&app, req).await.status()
+        }));
+    }
+    let (mut unauthorized, mut limited) = (0, 0);
+    for t in tasks {
+        match t.await.expect("task") {
+            StatusCode::UNAUTHORIZED => unauthorized += 1,
+            StatusCode::TOO_MANY_REQUESTS => limited += 1,
+            other => panic!("unexpected answer {other}"),
+        }
+    }
+    (unauthorized, limited, users.verifications() - before)
+}
+
+/// The budget is taken before argon2 runs, so guesses sent in parallel cannot all pass the
+/// check while the first ones hash: N concurrent wrong passwords for one account against a
+/// burst of B cost exactly B argon2 runs, and N − B are 429. (When the budget was only
+/// checked before hashing and spent after, 40 guesses with a burst of 2 got 40 × 401.) Real
+/// OWASP-cost hashing, so each run takes long enough for every request to arrive meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_guesses_against_one_account_cost_at_most_the_burst() {
+    for (n, burst) in [(10, 2), (40, 2), (200, 5)] {
+        let users = users(HashCost::Owasp);
+        let limits = LoginLimits {
+            per_ip: None,
+            per_account: rate(burst, 60),
+            ..LoginLimits::default()
+        };
+        let app = abuse_app(Arc::clone(&users), limits);
+        let (unauthorized, limited, hashed) = concurrent_guesses(&users, &app, n, |i| {
+            login_from([10, 0, (i / 250) as u8, (i % 250) as u8], "alice", "guess")
+        })
+        .await;
+        let b = burst as usize;
+        assert_eq!(hashed, b as u64, "N = {n}: argon2 runs");
+        assert_eq!(unauthorized, b, "N = {n}: 401s");
+        assert_eq!(limited, n - b, "N = {n}: 429s");
+        // The budget is spent: even the right password waits.
+        assert_429(&app, login_from(ATTACKER, "alice", PASSWORD)).await;
+    }
+}
+
+/// The same for the per-IP budget, with every guess for another account: one client cannot
+/// multiply its rate by sending in parallel.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_guesses_from_one_ip_cost_at_most_the_burst() {
+    for (n, burst) in [(50, 3), (200, 3)] {
+        let users = users(HashCost::Owasp);
+        let limits = LoginLimits {
+            per_ip: rate(burst, 60),
+            per_account: None,
+            ..LoginLimits::default()
+        };
+        let app = abuse_app(Arc::clone(&users), limits);
+        let (unauthorized, limited, hashed) = concurrent_guesses(&users, &app, n, |i| {
+            login_from(ATTACKER, &format!("user-{i}"), "guess")
+        })
+        .await;
+        let b = burst as usize;
+        assert_eq!(
+            (hashed, unauthorized, limited),
+            (b as u64, b, n - b),
+            "N = {n}"
+        );
+    }
+}
+
+/// `/login` as `user` from an IPv6 `ip`.
+fn login_from_v6(ip: &str, user: &str, password: &str) -> Request<Body> {
+    let mut req = login_req(user, password);
+    let ip: std::net::Ipv6Addr = ip.parse().expect("IPv6 address");
+    req.extensions_mut()
+        .insert(ConnectInfo(SocketAddr::from((ip, 40_000))));
+    req
+}
+
+/// An IPv6 client is budgeted per /64: a new address for every guess inside one /64 shares
+/// one budget (concurrently too), while the neighbouring /64 has its own. (Keyed on the full
+/// address, each of these 200 guesses had a fresh bucket.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ipv6_guesses_share_one_budget_per_64() {
+    let users = users(HashCost::Owasp);
+    let burst = 3;
+    let limits = LoginLimits {
+        per_ip: rate(burst, 60),
+        per_account: None,
+        ..LoginLimits::default()
+    };
+    let app = abuse_app(Arc::clone(&users), limits);
+    let n = 200;
+    let (unauthorized, limited, hashed) = concurrent_guesses(&users, &app, n, |i| {
+        login_from_v6(
+            &format!("2001:db8:7:42:{:x}:{:x}::1", (i * 7919) % 65_536, i),
+            &format!("user-{i}"),
+            "guess",
+        )
+    })
+    .await;
+    let b = burst as usize;
+    assert_eq!((hashed, unauthorized, limited), (b as u64, b, n - b));
+    // Sequentially, the same: a fresh interface identifier gains nothing.
+    let resp = send(
+        &app,
+        login_from_v6("2001:db8:7:42:ffff:ffff:ffff:fffe", "alice", PASSWORD),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    // The next /64 is another client.
+    let resp = send(&app, login_from_v6("2001:db8:7:43::1", "alice", PASSWORD)).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+}
+
 /// A flood beyond the pool and its waiting line is shed with 503 and `Retry-After`, without
 /// hashing; what is admitted runs argon2 exactly once each.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
