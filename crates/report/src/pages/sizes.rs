@@ -68,8 +68,8 @@ pub fn svg(run: &Run) -> Result<String> {
         title: "Credential size and bytes on the wire".into(),
         x_desc: "configuration".into(),
         categories: sizes.iter().map(|z| z.configuration.clone()).collect(),
-        y_desc: "bytes".into(),
-        log: false,
+        y_desc: "bytes (log scale)".into(),
+        log: true,
         series: vec![
             series("token", PALETTE[1], |z| z.token_bytes as f64),
             series("authorization line", PALETTE[2], |z| {
