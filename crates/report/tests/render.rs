@@ -13,6 +13,7 @@ const EXPECTED: &[&str] = &[
     "targets.md",
     "sizes.md",
     "sizes.svg",
+    "facts.md",
     "verify.md",
     "verify.svg",
     "issue.md",

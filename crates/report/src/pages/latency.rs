@@ -158,6 +158,12 @@ pub fn svg(run: &Run, scenario: &str) -> Result<String> {
     if !left_out.is_empty() {
         title.push_str(&format!(" ({} overloaded, left out)", left_out.len()));
     }
+    if lines.is_empty() && !left_out.is_empty() {
+        return crate::chart::empty(
+            &format!("Latency by percentile: {}", short_scenario(scenario)),
+            "every target was overloaded (more than 1 % of requests sent late): no latency result",
+        );
+    }
     if lines.is_empty() {
         return crate::chart::empty(&title, "no raw latency histogram in the run folder");
     }

@@ -31,6 +31,7 @@ pub fn all(run: &Run) -> Result<Vec<File>> {
     add("targets.md", context::targets_md(run));
     add("sizes.md", sizes::md(run));
     add("sizes.svg", sizes::svg(run).context("sizes.svg")?);
+    add("facts.md", sizes::facts_md(run));
     add("verify.md", cost::verify_md(run));
     add("verify.svg", cost::verify_svg(run).context("verify.svg")?);
     add("issue.md", cost::issue_md(run));
