@@ -13,10 +13,15 @@
 //! # Theme
 //!
 //! The book has light and dark themes and the SVGs are shown as images, so they cannot inherit
-//! the page's text colour. They use a transparent background, text and axes in a neutral grey
-//! ([`TEXT`]) that reads on white and on near-black, and mid-tone series colours (the
-//! Okabe–Ito palette without its yellow, which vanishes on white). The same configuration has
-//! the same colour in every chart ([`target_color`]).
+//! the page's text colour, and no single grey reads well on both white and near-black. Every
+//! chart is therefore drawn on its own white card ([`BACKGROUND`]) with near-black text
+//! ([`TEXT`], contrast above 12:1) at sizes that stay readable when the image is scaled to the
+//! content column. Series colours are the Okabe–Ito palette (colour-blind safe; its yellow,
+//! which vanishes on white, left out) followed by two colours of Paul Tol's muted scheme, so ten
+//! configurations get ten different colours; every configuration also has its own marker shape
+//! and the encrypted (JWE) ones a dashed line, so no two series look alike even to a reader who
+//! cannot tell two of the colours apart. The same configuration has the same style in every
+//! chart ([`target_style`]).
 
 use anyhow::{Result, anyhow};
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
@@ -24,54 +29,234 @@ use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-/// Chart size in pixels: a little wider than an mdBook content column (the image scales down).
-pub const SIZE: (u32, u32) = (900, 460);
+/// Chart size in pixels: a little wider than an mdBook content column (the image scales down,
+/// so the fonts below are sized for about 0.8 of their nominal size on the page).
+pub const SIZE: (u32, u32) = (960, 520);
 
 /// The legend's column, right of the plot: a legend inside the plot hides data whichever
-/// corner it takes, and an opaque legend box cannot suit both themes.
-const LEGEND_WIDTH: u32 = 220;
+/// corner it takes.
+const LEGEND_WIDTH: u32 = 250;
 
-/// Text, axes, error bars and reference lines: a grey readable on light and dark backgrounds.
-pub const TEXT: RGBColor = RGBColor(0x88, 0x88, 0x88);
+/// The card every chart is drawn on.
+pub const BACKGROUND: RGBColor = RGBColor(0xFF, 0xFF, 0xFF);
 
-/// Grid lines: the text grey, faint.
-const GRID: RGBAColor = RGBAColor(0x88, 0x88, 0x88, 0.25);
+/// Text, axes, error bars and reference lines: near-black on the white card.
+pub const TEXT: RGBColor = RGBColor(0x22, 0x22, 0x22);
+
+/// The no-auth baseline's line and bars: a mid grey, clearly not a series colour.
+pub const BASELINE_GREY: RGBColor = RGBColor(0x77, 0x77, 0x77);
+
+/// Grid lines: faint grey.
+const GRID: RGBColor = RGBColor(0xDD, 0xDD, 0xDD);
 
 /// Font family: the browser picks its sans-serif (SVG text is drawn by the viewer, so no font
 /// is embedded and none is needed to render).
 const FONT: &str = "sans-serif";
 
-/// Series colours, mid-tone (Okabe–Ito, with a lighter blue and an olive in place of the dark
-/// blue and the yellow).
-pub const PALETTE: [RGBColor; 7] = [
+/// Font sizes, pixels of the 960-pixel-wide chart.
+const TITLE_PX: f64 = 24.0;
+const LABEL_PX: f64 = 17.0;
+const DESC_PX: f64 = 18.0;
+const LEGEND_PX: f64 = 16.0;
+const NOTE_PX: f64 = 15.0;
+
+/// Series colours: Okabe–Ito (orange, sky blue, bluish green, reddish purple, vermillion, blue,
+/// black) without its yellow, then Paul Tol's olive and wine. No two are the same.
+pub const PALETTE: [RGBColor; 9] = [
     RGBColor(0xE6, 0x9F, 0x00), // orange
     RGBColor(0x56, 0xB4, 0xE9), // sky blue
     RGBColor(0x00, 0x9E, 0x73), // bluish green
     RGBColor(0xCC, 0x79, 0xA7), // reddish purple
     RGBColor(0xD5, 0x5E, 0x00), // vermillion
-    RGBColor(0x3D, 0x8F, 0xD6), // blue
-    RGBColor(0xA6, 0xA0, 0x2A), // olive
+    RGBColor(0x00, 0x72, 0xB2), // blue
+    RGBColor(0x00, 0x00, 0x00), // black
+    RGBColor(0x99, 0x99, 0x33), // olive (Tol)
+    RGBColor(0x88, 0x22, 0x55), // wine (Tol)
 ];
 
-/// The colour of a configuration or target, the same in every chart: grey for the no-auth
-/// baseline, orange for sessions, one colour per JWT algorithm. Names not listed take a palette
-/// colour by `fallback_index`.
-pub fn target_color(name: &str, fallback_index: usize) -> RGBColor {
-    match name {
-        "healthz" => TEXT,
-        "session" => PALETTE[0],
-        "jwt-HS256" => PALETTE[1],
-        "jwt-ES256" => PALETTE[2],
-        "jwt-EdDSA" => PALETTE[3],
-        "jwt-RS256" => PALETTE[4],
-        "jwt-PS256" => PALETTE[5],
-        "jwt-ES384" => PALETTE[6],
-        _ => PALETTE[fallback_index % PALETTE.len()],
+/// How a line is stroked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dash {
+    /// Solid.
+    Solid,
+    /// Long dashes.
+    Long,
+    /// Short dashes.
+    Short,
+}
+
+/// A marker shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Marker {
+    /// A filled circle.
+    Circle,
+    /// A filled square.
+    Square,
+    /// A filled triangle, point up.
+    Triangle,
+    /// A filled diamond.
+    Diamond,
+    /// A filled triangle, point down.
+    TriangleDown,
+    /// An X.
+    Cross,
+}
+
+/// The marker shapes in the order styles take them.
+pub const MARKERS: [Marker; 6] = [
+    Marker::Circle,
+    Marker::Square,
+    Marker::Triangle,
+    Marker::Diamond,
+    Marker::TriangleDown,
+    Marker::Cross,
+];
+
+/// Colour, dash and marker of one series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Style {
+    /// Colour.
+    pub color: RGBColor,
+    /// Stroke.
+    pub dash: Dash,
+    /// Marker shape.
+    pub marker: Marker,
+}
+
+impl Style {
+    /// A solid line with circles, in `color`.
+    pub fn plain(color: RGBColor) -> Self {
+        Self {
+            color,
+            dash: Dash::Solid,
+            marker: Marker::Circle,
+        }
     }
+
+    /// The same style, dashed.
+    pub fn dashed(self, dash: Dash) -> Self {
+        Self { dash, ..self }
+    }
+
+    /// The same style with another marker.
+    pub fn with_marker(self, marker: Marker) -> Self {
+        Self { marker, ..self }
+    }
+}
+
+/// The style of a configuration or target, the same in every chart: grey and long dashes for
+/// the no-auth baseline, orange for sessions, one colour per JWT algorithm, dashed lines for
+/// JWE. Names not listed take the palette in order of `fallback_index`, with the dash changing
+/// each time the palette wraps, so two series never share a style.
+pub fn target_style(name: &str, fallback_index: usize) -> Style {
+    let known = [
+        "session",
+        "jwt-HS256",
+        "jwt-ES256",
+        "jwt-EdDSA",
+        "jwt-RS256",
+        "jwt-PS256",
+        "jwt-ES384",
+        "jwe-dir",
+        "jwe-ECDH-ES+A256KW",
+    ];
+    if name == "healthz" {
+        return Style {
+            color: BASELINE_GREY,
+            dash: Dash::Long,
+            marker: Marker::Cross,
+        };
+    }
+    let i = known
+        .iter()
+        .position(|k| *k == name)
+        .unwrap_or(known.len() + fallback_index);
+    let dash = match ((i / PALETTE.len()) % 3, name.starts_with("jwe-")) {
+        (0, false) => Dash::Solid,
+        (0, true) | (2, _) => Dash::Short,
+        _ => Dash::Long,
+    };
+    Style {
+        color: PALETTE[i % PALETTE.len()],
+        dash,
+        marker: MARKERS[i % MARKERS.len()],
+    }
+}
+
+/// The colour of a configuration or target, [`target_style`]'s.
+pub fn target_color(name: &str, fallback_index: usize) -> RGBColor {
+    target_style(name, fallback_index).color
 }
 
 fn font(size: f64) -> TextStyle<'static> {
     (FONT, size).into_font().color(&TEXT)
+}
+
+type Root<'a> = DrawingArea<SVGBackend<'a>, plotters::coord::Shift>;
+
+/// Draws a marker of `shape` centred on pixel `(x, y)` of the root area, `r` pixels in radius,
+/// with a thin white rim so that overlapping markers stay distinct.
+fn draw_marker(
+    root: &Root<'_>,
+    (x, y): (i32, i32),
+    shape: Marker,
+    color: RGBColor,
+    r: i32,
+) -> Result<()> {
+    let rim = BACKGROUND.stroke_width(1);
+    let poly = |pts: Vec<(i32, i32)>| -> Result<()> {
+        root.draw(&Polygon::new(pts.clone(), color.filled()))
+            .map_err(err)?;
+        let mut closed = pts;
+        closed.push(closed[0]);
+        root.draw(&PathElement::new(closed, rim)).map_err(err)
+    };
+    match shape {
+        Marker::Circle => {
+            root.draw(&Circle::new((x, y), r, color.filled()))
+                .map_err(err)?;
+            root.draw(&Circle::new((x, y), r, rim)).map_err(err)
+        }
+        Marker::Square => {
+            let q = r * 9 / 10;
+            poly(vec![
+                (x - q, y - q),
+                (x + q, y - q),
+                (x + q, y + q),
+                (x - q, y + q),
+            ])
+        }
+        Marker::Triangle => poly(vec![(x, y - r - 1), (x + r + 1, y + r), (x - r - 1, y + r)]),
+        Marker::TriangleDown => poly(vec![(x, y + r + 1), (x + r + 1, y - r), (x - r - 1, y - r)]),
+        Marker::Diamond => poly(vec![
+            (x, y - r - 1),
+            (x + r + 1, y),
+            (x, y + r + 1),
+            (x - r - 1, y),
+        ]),
+        Marker::Cross => {
+            let style = color.stroke_width(3);
+            root.draw(&PathElement::new(
+                vec![(x - r, y - r), (x + r, y + r)],
+                style,
+            ))
+            .map_err(err)?;
+            root.draw(&PathElement::new(
+                vec![(x - r, y + r), (x + r, y - r)],
+                style,
+            ))
+            .map_err(err)
+        }
+    }
+}
+
+/// Dash and gap lengths of a dashed stroke, pixels.
+fn dash_pattern(dash: Dash) -> Option<(u32, u32)> {
+    match dash {
+        Dash::Solid => None,
+        Dash::Long => Some((10, 5)),
+        Dash::Short => Some((4, 4)),
+    }
 }
 
 /// One axis in plotting space: its range, its labelled ticks, and its description (with unit).
@@ -83,6 +268,19 @@ pub struct Axis {
     pub range: (f64, f64),
     /// Ticks: position in plotting space, label.
     pub ticks: Vec<(f64, String)>,
+}
+
+/// Values in microseconds above this are shown in milliseconds.
+pub const MS_FROM_US: f64 = 10_000.0;
+
+/// The unit of a time axis whose largest value is `hi_us` microseconds: `("µs", 1)`, or
+/// `("ms", 1000)` beyond [`MS_FROM_US`]. Divide the values by the second member.
+pub fn time_unit(hi_us: f64) -> (&'static str, f64) {
+    if hi_us > MS_FROM_US {
+        ("ms", 1e3)
+    } else {
+        ("µs", 1.0)
+    }
 }
 
 /// `1, 2, 5, 10, 20, 50 …`: the "nice" numbers ticks and log ranges snap to.
@@ -259,6 +457,36 @@ pub struct BarChart {
     pub value_labels: Option<fn(f64) -> String>,
 }
 
+/// Characters per line of a category label under a bar chart's axis.
+const CATEGORY_CHARS: usize = 10;
+
+/// `name` cut into lines of at most about `width` characters, after a `-` or `+` where it can
+/// (`jwe-ECDH-ES+A256KW` → `jwe-ECDH-`, `ES+A256KW`), so that neighbouring labels do not run
+/// into each other.
+pub fn category_lines(name: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    let mut piece = String::new();
+    let flush_piece = |line: &mut String, piece: &mut String, lines: &mut Vec<String>| {
+        if !line.is_empty() && line.chars().count() + piece.chars().count() > width {
+            lines.push(std::mem::take(line));
+        }
+        line.push_str(piece);
+        piece.clear();
+    };
+    for ch in name.chars() {
+        piece.push(ch);
+        if ch == '-' {
+            flush_piece(&mut line, &mut piece, &mut lines);
+        }
+    }
+    flush_piece(&mut line, &mut piece, &mut lines);
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
 /// Fraction of a category's width the bars fill.
 const GROUP_WIDTH: f64 = 0.8;
 
@@ -271,16 +499,17 @@ pub fn empty(title: &str, message: &str) -> Result<String> {
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+        root.fill(&BACKGROUND).map_err(err)?;
         root.draw(&Text::new(
             title.to_owned(),
             (SIZE.0 as i32 / 2, 20),
-            font(20.0).pos(Pos::new(HPos::Center, VPos::Top)),
+            font(TITLE_PX).pos(Pos::new(HPos::Center, VPos::Top)),
         ))
         .map_err(err)?;
         root.draw(&Text::new(
             message.to_owned(),
             (SIZE.0 as i32 / 2, SIZE.1 as i32 / 2),
-            font(15.0).pos(Pos::new(HPos::Center, VPos::Center)),
+            font(LEGEND_PX).pos(Pos::new(HPos::Center, VPos::Center)),
         ))
         .map_err(err)?;
         root.present().map_err(err)?;
@@ -288,77 +517,102 @@ pub fn empty(title: &str, message: &str) -> Result<String> {
     Ok(svg)
 }
 
+/// A new chart's root area, filled with the card colour.
+fn card(svg: &mut String) -> Result<Root<'_>> {
+    let root = SVGBackend::with_string(svg, SIZE).into_drawing_area();
+    root.fill(&BACKGROUND).map_err(err)?;
+    Ok(root)
+}
+
 /// The mark before a legend entry.
 #[derive(Debug, Clone, Copy)]
 enum Swatch {
     /// A filled square: a bar series.
     Box(RGBColor),
-    /// A line, solid or dashed.
-    Line(RGBColor, bool),
-    /// A vertical grey stroke: the error bars.
+    /// A line in its dash, with its marker in the middle (or none).
+    Line(Style, bool),
+    /// A vertical stroke: the error bars.
     Whisker,
-    /// A filled dot: a dot series.
-    Dot(RGBColor),
-    /// A grey dot on a line with a tick: a dot chart's p50, range and extra tick.
+    /// A marker alone: a dot series.
+    Dot(Style),
+    /// A dot on a line with a tick: a dot chart's p50, range and extra tick.
     DotRange,
-    /// A grey triangle pointing right: a dot chart's "beyond the axis".
+    /// A triangle pointing right: a dot chart's "beyond the axis".
     Beyond,
 }
 
 /// Height of one legend row, pixels.
-const LEGEND_ROW: i32 = 20;
+const LEGEND_ROW: i32 = 24;
+
+/// A horizontal stroke from `from` to `to` (pixels) in `style`'s dash.
+fn stroke(
+    root: &Root<'_>,
+    from: (i32, i32),
+    to: (i32, i32),
+    style: Style,
+    width: u32,
+) -> Result<()> {
+    let s = style.color.stroke_width(width);
+    match dash_pattern(style.dash) {
+        None => root.draw(&PathElement::new(vec![from, to], s)),
+        Some((d, g)) => root.draw(&DashedPathElement::new(vec![from, to], d, g, s)),
+    }
+    .map_err(err)
+}
 
 /// Draws the legend in the column right of the plot, on the root area (the plotting area
 /// clamps everything to its own bounds).
 fn legend(
-    root: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
+    root: &Root<'_>,
     chart: &ChartContext<'_, SVGBackend<'_>, Cartesian2d<Ticked, Ticked>>,
     entries: &[(Swatch, String)],
 ) -> Result<()> {
     let (xs, ys) = chart.plotting_area().get_pixel_range();
-    let x = xs.end + 16;
+    let x = xs.end + 14;
     for (i, (swatch, label)) in entries.iter().enumerate() {
-        let y = ys.start + 8 + i as i32 * LEGEND_ROW;
+        let y = ys.start + 10 + i as i32 * LEGEND_ROW;
         match *swatch {
-            Swatch::Box(c) => root.draw(&Rectangle::new([(x, y - 6), (x + 14, y + 6)], c.filled())),
-            Swatch::Line(c, false) => root.draw(&PathElement::new(
-                vec![(x, y), (x + 20, y)],
-                c.stroke_width(2),
-            )),
-            Swatch::Line(c, true) => root.draw(&DashedPathElement::new(
-                vec![(x, y), (x + 22, y)],
-                5,
-                3,
-                c.stroke_width(2),
-            )),
-            Swatch::Whisker => root.draw(&PathElement::new(
-                vec![(x + 7, y - 7), (x + 7, y + 7)],
-                TEXT.stroke_width(2),
-            )),
-            Swatch::Dot(c) => root.draw(&Circle::new((x + 7, y), 5, c.filled())),
+            Swatch::Box(c) => root
+                .draw(&Rectangle::new([(x, y - 7), (x + 16, y + 7)], c.filled()))
+                .map_err(err)?,
+            Swatch::Line(style, marker) => {
+                stroke(root, (x, y), (x + 28, y), style, 3)?;
+                if marker {
+                    draw_marker(root, (x + 14, y), style.marker, style.color, 5)?;
+                }
+            }
+            Swatch::Whisker => root
+                .draw(&PathElement::new(
+                    vec![(x + 8, y - 8), (x + 8, y + 8)],
+                    TEXT.stroke_width(2),
+                ))
+                .map_err(err)?,
+            Swatch::Dot(style) => draw_marker(root, (x + 10, y), style.marker, style.color, 6)?,
             Swatch::DotRange => {
                 root.draw(&PathElement::new(
-                    vec![(x, y), (x + 22, y)],
+                    vec![(x, y), (x + 26, y)],
                     TEXT.stroke_width(2),
                 ))
                 .map_err(err)?;
                 root.draw(&PathElement::new(
-                    vec![(x + 15, y - 5), (x + 15, y + 5)],
+                    vec![(x + 18, y - 6), (x + 18, y + 6)],
                     TEXT.stroke_width(2),
                 ))
                 .map_err(err)?;
-                root.draw(&Circle::new((x + 3, y), 5, TEXT.filled()))
+                root.draw(&Circle::new((x + 4, y), 5, TEXT.filled()))
+                    .map_err(err)?;
             }
-            Swatch::Beyond => root.draw(&Polygon::new(
-                vec![(x + 1, y - 6), (x + 13, y), (x + 1, y + 6)],
-                TEXT.filled(),
-            )),
+            Swatch::Beyond => root
+                .draw(&Polygon::new(
+                    vec![(x + 2, y - 7), (x + 16, y), (x + 2, y + 7)],
+                    TEXT.filled(),
+                ))
+                .map_err(err)?,
         }
-        .map_err(err)?;
         root.draw(&Text::new(
             label.clone(),
-            (x + 28, y),
-            font(13.0).pos(Pos::new(HPos::Left, VPos::Center)),
+            (x + 36, y),
+            font(LEGEND_PX).pos(Pos::new(HPos::Left, VPos::Center)),
         ))
         .map_err(err)?;
     }
@@ -392,28 +646,22 @@ impl BarChart {
         let n = self.categories.len().max(1);
         let mut svg = String::new();
         {
-            let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+            let root = card(&mut svg)?;
             let x_range = Ticked {
                 range: (-0.5, n as f64 - 0.5),
                 ticks: (0..n).map(|i| i as f64).collect(),
             };
             let y_range = Ticked::of(&y_axis);
             let mut chart = ChartBuilder::on(&root)
-                .caption(&self.title, font(20.0))
+                .caption(&self.title, font(TITLE_PX))
                 .margin(12)
                 .margin_right(LEGEND_WIDTH)
-                .x_label_area_size(48)
-                .y_label_area_size(72)
+                .x_label_area_size(84)
+                .y_label_area_size(86)
                 .build_cartesian_2d(x_range, y_range)
                 .map_err(err)?;
-            let x_label = |v: &f64| {
-                let i = v.round();
-                if i >= 0.0 && (i as usize) < self.categories.len() {
-                    self.categories[i as usize].clone()
-                } else {
-                    String::new()
-                }
-            };
+            // Category names are drawn below the axis by hand, on as many lines as they need.
+            let x_label = |_: &f64| String::new();
             let y_label = |v: &f64| y_axis.label_of(*v);
             chart
                 .configure_mesh()
@@ -425,8 +673,8 @@ impl BarChart {
                 .axis_style(TEXT)
                 .bold_line_style(GRID)
                 .light_line_style(TRANSPARENT)
-                .label_style(font(13.0))
-                .axis_desc_style(font(14.0))
+                .label_style(font(LABEL_PX))
+                .axis_desc_style(font(DESC_PX))
                 .draw()
                 .map_err(err)?;
 
@@ -508,7 +756,7 @@ impl BarChart {
                                     + Text::new(
                                         f(b.value),
                                         (0, -3),
-                                        font(11.0).pos(Pos::new(HPos::Center, VPos::Bottom)),
+                                        font(NOTE_PX).pos(Pos::new(HPos::Center, VPos::Bottom)),
                                     ),
                             );
                         }
@@ -534,10 +782,21 @@ impl BarChart {
                             + Text::new(
                                 line.label.clone(),
                                 (-4, -4),
-                                font(12.0).pos(Pos::new(HPos::Right, VPos::Bottom)),
+                                font(NOTE_PX).pos(Pos::new(HPos::Right, VPos::Bottom)),
                             ),
                     ))
                     .map_err(err)?;
+            }
+            for (c, name) in self.categories.iter().enumerate() {
+                let (x, y) = chart.backend_coord(&(c as f64, bottom));
+                for (k, line) in category_lines(name, CATEGORY_CHARS).iter().enumerate() {
+                    root.draw(&Text::new(
+                        line.clone(),
+                        (x, y + 8 + k as i32 * (LABEL_PX as i32 + 2)),
+                        font(LABEL_PX - 1.0).pos(Pos::new(HPos::Center, VPos::Top)),
+                    ))
+                    .map_err(err)?;
+                }
             }
             legend(&root, &chart, &entries)?;
             root.present().map_err(err)?;
@@ -551,14 +810,13 @@ impl BarChart {
 pub struct Line {
     /// Legend text.
     pub name: String,
-    /// Colour.
-    pub color: RGBColor,
-    /// Dashed instead of solid.
-    pub dashed: bool,
-    /// Draw a marker at every point (for lines with few points).
-    pub markers: bool,
+    /// Colour, dash and marker.
+    pub style: Style,
     /// The points.
     pub points: Vec<(f64, f64)>,
+    /// Where to draw the style's marker (for a line with few points, every point; for a
+    /// dense one, a few landmarks); the legend shows the marker when there is any.
+    pub marks: Vec<(f64, f64)>,
     /// Error bars: x, low, high.
     pub errors: Vec<(f64, f64, f64)>,
 }
@@ -583,15 +841,15 @@ impl LineChart {
     pub fn svg(&self) -> Result<String> {
         let mut svg = String::new();
         {
-            let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+            let root = card(&mut svg)?;
             let x_range = Ticked::of(&self.x);
             let y_range = Ticked::of(&self.y);
             let mut chart = ChartBuilder::on(&root)
-                .caption(&self.title, font(20.0))
+                .caption(&self.title, font(TITLE_PX))
                 .margin(12)
                 .margin_right(LEGEND_WIDTH)
-                .x_label_area_size(48)
-                .y_label_area_size(72)
+                .x_label_area_size(60)
+                .y_label_area_size(86)
                 .build_cartesian_2d(x_range, y_range)
                 .map_err(err)?;
             let x_label = |v: &f64| self.x.label_of(*v);
@@ -605,40 +863,43 @@ impl LineChart {
                 .axis_style(TEXT)
                 .bold_line_style(GRID)
                 .light_line_style(TRANSPARENT)
-                .label_style(font(13.0))
-                .axis_desc_style(font(14.0))
+                .label_style(font(LABEL_PX))
+                .axis_desc_style(font(DESC_PX))
                 .draw()
                 .map_err(err)?;
             let mut entries = Vec::new();
             for line in &self.lines {
-                let style = line.color.stroke_width(2);
-                let color = line.color;
-                if line.dashed {
-                    chart.draw_series(DashedLineSeries::new(
-                        line.points.iter().copied(),
-                        8,
-                        5,
-                        style,
-                    ))
-                } else {
-                    chart.draw_series(LineSeries::new(line.points.iter().copied(), style))
+                let stroke = line.style.color.stroke_width(3);
+                match dash_pattern(line.style.dash) {
+                    None => chart
+                        .draw_series(LineSeries::new(line.points.iter().copied(), stroke))
+                        .map(|_| ()),
+                    Some((d, g)) => chart
+                        .draw_series(DashedLineSeries::new(
+                            line.points.iter().copied(),
+                            d,
+                            g,
+                            stroke,
+                        ))
+                        .map(|_| ()),
                 }
                 .map_err(err)?;
-                entries.push((Swatch::Line(color, line.dashed), line.name.clone()));
-                if line.markers {
-                    chart
-                        .draw_series(
-                            line.points
-                                .iter()
-                                .map(|p| Circle::new(*p, 4, color.filled())),
-                        )
-                        .map_err(err)?;
-                }
+                entries.push((
+                    Swatch::Line(line.style, !line.marks.is_empty()),
+                    line.name.clone(),
+                ));
+                let whisker = line.style.color.stroke_width(2);
                 let mut whiskers = Vec::new();
                 for (x, lo, hi) in &line.errors {
-                    whiskers.push(PathElement::new(vec![(*x, *lo), (*x, *hi)], style));
+                    whiskers.push(PathElement::new(vec![(*x, *lo), (*x, *hi)], whisker));
                 }
                 chart.draw_series(whiskers).map_err(err)?;
+            }
+            for line in &self.lines {
+                for p in &line.marks {
+                    let at = chart.backend_coord(p);
+                    draw_marker(&root, at, line.style.marker, line.style.color, 5)?;
+                }
             }
             if let Some(label) = &self.error_label {
                 entries.push((Swatch::Whisker, label.clone()));
@@ -750,13 +1011,13 @@ impl DotChart {
         };
         let mut svg = String::new();
         {
-            let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+            let root = card(&mut svg)?;
             let mut chart = ChartBuilder::on(&root)
-                .caption(&self.title, font(20.0))
+                .caption(&self.title, font(TITLE_PX))
                 .margin(12)
                 .margin_right(LEGEND_WIDTH)
-                .x_label_area_size(48)
-                .y_label_area_size(150)
+                .x_label_area_size(60)
+                .y_label_area_size(170)
                 .build_cartesian_2d(Ticked::of(&x_axis), Ticked::of(&y_axis))
                 .map_err(err)?;
             let x_label = |v: &f64| x_axis.label_of(*v);
@@ -771,8 +1032,8 @@ impl DotChart {
                 .axis_style(TEXT)
                 .bold_line_style(GRID)
                 .light_line_style(TRANSPARENT)
-                .label_style(font(13.0))
-                .axis_desc_style(font(14.0))
+                .label_style(font(LABEL_PX))
+                .axis_desc_style(font(DESC_PX))
                 .draw()
                 .map_err(err)?;
             // Row separators, and the boundary of the beyond column.
@@ -829,7 +1090,7 @@ impl DotChart {
                 chart.draw_series(ticks).map_err(err)?;
                 chart.draw_series(dots).map_err(err)?;
                 chart.draw_series(beyonds).map_err(err)?;
-                entries.push((Swatch::Dot(series.color), series.name.clone()));
+                entries.push((Swatch::Dot(Style::plain(series.color)), series.name.clone()));
             }
             if let Some(label) = &self.range_label {
                 entries.push((Swatch::DotRange, label.clone()));
@@ -855,6 +1116,55 @@ mod tests {
         assert_eq!(labels, ["20", "50", "100", "200", "500"]);
         let wide = Axis::log("x", 0.5, 600_000.0);
         assert!(wide.ticks.iter().all(|t| (t.0 - t.0.round()).abs() < 1e-9));
+    }
+
+    #[test]
+    fn category_labels_break_after_dashes() {
+        assert_eq!(category_lines("session", 10), ["session"]);
+        assert_eq!(category_lines("jwt-HS256", 10), ["jwt-HS256"]);
+        assert_eq!(
+            category_lines("jwe-ECDH-ES+A256KW", 10),
+            ["jwe-ECDH-", "ES+A256KW"]
+        );
+        assert_eq!(
+            category_lines("jwt-ES256-denylist", 10),
+            ["jwt-ES256-", "denylist"]
+        );
+    }
+
+    #[test]
+    fn every_configuration_has_its_own_style() {
+        let names = [
+            "healthz",
+            "session",
+            "jwt-HS256",
+            "jwt-ES256",
+            "jwt-EdDSA",
+            "jwt-RS256",
+            "jwt-PS256",
+            "jwt-ES384",
+            "jwe-dir",
+            "jwe-ECDH-ES+A256KW",
+        ];
+        let colors: Vec<RGBColor> = names.iter().map(|n| target_color(n, 0)).collect();
+        for (i, a) in colors.iter().enumerate() {
+            for b in &colors[i + 1..] {
+                assert_ne!(a, b, "two configurations share a colour");
+            }
+        }
+        // Unknown names beyond the palette still differ from each other in style.
+        let styles: Vec<Style> = (0..30).map(|i| target_style("other", i)).collect();
+        for (i, a) in styles.iter().enumerate() {
+            for b in &styles[i + 1..] {
+                assert_ne!(a, b, "two series share a style");
+            }
+        }
+    }
+
+    #[test]
+    fn long_times_switch_to_milliseconds() {
+        assert_eq!(time_unit(9_000.0), ("µs", 1.0));
+        assert_eq!(time_unit(1_000_000.0), ("ms", 1e3));
     }
 
     #[test]

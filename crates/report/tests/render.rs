@@ -13,6 +13,7 @@ const EXPECTED: &[&str] = &[
     "targets.md",
     "sizes.md",
     "sizes.svg",
+    "facts.md",
     "verify.md",
     "verify.svg",
     "issue.md",
@@ -24,7 +25,8 @@ const EXPECTED: &[&str] = &[
     "latency-closed-c8.svg",
     "latency-open-50pct.svg",
     "distance.md",
-    "distance.svg",
+    "distance-closed-c1.svg",
+    "distance-closed-c8.svg",
     "floors.md",
     "loadgen.md",
     "logins.md",
@@ -37,6 +39,13 @@ const EXPECTED: &[&str] = &[
     "scale-rotation.md",
     "scale-failover.md",
     "jwe.md",
+    "verdict-sizes.md",
+    "verdict-verify.md",
+    "verdict-http.md",
+    "verdict-distance.md",
+    "verdict-revocation.md",
+    "verdict-failure.md",
+    "verdict-choosing.md",
 ];
 
 fn read(dir: &Path, name: &str) -> String {
@@ -127,8 +136,16 @@ fn charts_are_svg_with_titles_axis_labels_and_legends() {
             ][..],
         ),
         (
-            "distance.svg",
-            &["one-way delay", "(ms", "latency (µs)", "p50", "p99"][..],
+            "distance-closed-c8.svg",
+            &[
+                "round trip added",
+                "(ms",
+                ", log scale)",
+                "session p50",
+                "session p99",
+                "jwt-HS256 p50",
+                "8 connections",
+            ][..],
         ),
         (
             "revocation.svg",
@@ -154,9 +171,13 @@ fn charts_are_svg_with_titles_axis_labels_and_legends() {
             svg.matches("</text>").count(),
             "{name}: unbalanced text elements"
         );
-        // Transparent background (no full-size fill), grey text for light and dark themes.
-        assert!(!svg.contains("fill=\"#FFFFFF\""), "{name} has a white fill");
-        assert!(svg.contains("#888888"), "{name} has no grey text");
+        // A white card with near-black text, readable in light and dark themes alike.
+        assert!(svg.contains("fill=\"#FFFFFF\""), "{name} has no white card");
+        assert!(svg.contains("#222222"), "{name} has no dark text");
+        assert!(
+            !svg.contains("#888888"),
+            "{name} still has the old pale grey"
+        );
         for n in needles {
             assert!(svg.contains(n), "{name} lacks {n:?}");
         }

@@ -1,9 +1,9 @@
 //! `distance.md` and `distance.svg`: session `/me` latency as Redis moves away (a latency proxy
 //! between the server and Redis adds a one-way delay in each direction).
 
-use crate::chart::{Axis, Line, LineChart, PALETTE};
-use crate::data::{self, Run, describe_scenario, distance_ms, short_scenario};
-use crate::format::{Align, MISSING, Table, caption, int, ms, short, spread};
+use crate::chart::{Axis, Dash, Line, LineChart, Marker, target_style};
+use crate::data::{self, Run, distance_ms, short_scenario};
+use crate::format::{Align, MISSING, Table, caption, int, ms, short, spread, us};
 use anyhow::Result;
 use authbench_compare::record::{HttpSummary, ProxyRecord};
 use authbench_compare::stats::Spread;
@@ -74,13 +74,23 @@ pub fn md(run: &Run) -> String {
     );
     s.push_str(&p.markdown());
 
+    let connections = |scenario: &str| {
+        data::closed_connections(scenario).map_or_else(|| scenario.to_owned(), |c| c.to_string())
+    };
     let mut t = Table::new(&[
         ("one-way delay (ms)", Align::Right),
-        ("scenario", Align::Left),
+        ("connections", Align::Right),
         ("req/s", Align::Right),
         ("p50 (µs)", Align::Right),
         ("p99 (µs)", Align::Right),
         ("p99.9 (µs)", Align::Right),
+    ]);
+    let mut c = Table::new(&[
+        ("one-way delay (ms)", Align::Right),
+        ("connections", Align::Right),
+        ("server CPU (µs/req)", Align::Right),
+        ("Redis CPU (µs/req)", Align::Right),
+        ("server + Redis (µs/req)", Align::Right),
         ("errors", Align::Right),
     ]);
     for scenario in data::scenarios(rows) {
@@ -90,75 +100,149 @@ pub fn md(run: &Run) -> String {
             };
             t.row(vec![
                 short(d),
-                describe_scenario(scenario, run.record.plan.open_connections),
+                connections(scenario),
                 spread(&h.throughput_rps, int),
                 spread(&h.p50_us, int),
                 spread(&h.p99_us, int),
                 spread(&h.p99_9_us, int),
+            ]);
+            c.row(vec![
+                short(d),
+                connections(scenario),
+                spread(&h.server_cpu_us, us),
+                spread(&h.redis_cpu_us, us),
+                us(h.server_cpu_us.median + h.redis_cpu_us.median),
                 h.errors.to_string(),
             ]);
         }
     }
     s.push('\n');
     s.push_str(&caption(&format!(
-        "Session `GET /me` with Redis behind the proxy: median [min–max] of {} runs",
+        "Session `GET /me` with Redis behind the proxy, closed loop: median [min–max] of {} runs",
         run.record.plan.reps
     )));
     s.push_str(&t.markdown());
+    s.push('\n');
+    s.push_str(&caption(&format!(
+        "CPU time per request of the same runs, by process, µs (user + system from /proc over the measured window, divided by the requests): median [min–max] of {} runs; the sum is of the medians",
+        run.record.plan.reps
+    )));
+    s.push_str(&c.markdown());
     s
 }
 
-/// `distance.svg`: p50 (solid) and p99 (dashed) against the applied delay, one colour per
-/// scenario, min–max error bars.
-pub fn svg(run: &Run) -> Result<String> {
+/// The closed-loop scenarios of the distance section, one chart each.
+pub fn chart_scenarios(run: &Run) -> Vec<&str> {
+    data::scenarios(&run.record.redis_distance)
+        .into_iter()
+        .filter(|s| data::closed_connections(s).is_some())
+        .collect()
+}
+
+/// File name of a scenario's distance chart.
+pub fn svg_name(scenario: &str) -> String {
+    format!("distance-{scenario}.svg")
+}
+
+/// `distance-<scenario>.svg`: the session's p50 (solid) and p99 (dashed) against the round trip
+/// the proxy added, min–max error bars, with each token's p50 at the same connections (no Redis
+/// at all) as a horizontal reference line; log latency axis.
+pub fn svg(run: &Run, scenario: &str) -> Result<String> {
     let rows = &run.record.redis_distance;
-    let title = "Session /me latency vs Redis distance";
+    let title = format!(
+        "Session /me latency vs Redis distance, {}",
+        legend_scenario(scenario)
+    );
     let delays = delays(run);
     if delays.is_empty() {
-        return crate::chart::empty(title, "no Redis distance measurement in this run");
+        return crate::chart::empty(&title, "no Redis distance measurement in this run");
     }
-    let colors = [PALETTE[1], PALETTE[4], PALETTE[2], PALETTE[3]];
+    let session = target_style("session", 0);
     let mut lines = Vec::new();
-    for (i, scenario) in data::scenarios(rows).into_iter().enumerate() {
-        let p50: fn(&HttpSummary) -> Spread = |h| h.p50_us;
-        let p99: fn(&HttpSummary) -> Spread = |h| h.p99_us;
-        for (q, dashed, pick) in [("p50", false, p50), ("p99", true, p99)] {
-            let mut points = Vec::new();
-            let mut errors = Vec::new();
-            for (target, d) in &delays {
-                if let Some(h) = data::summary(rows, target, scenario) {
-                    let x = applied_ms(run, *d);
-                    let s = pick(h);
-                    points.push((x, s.median));
-                    errors.push((x, s.min, s.max));
-                }
+    let p50: fn(&HttpSummary) -> Spread = |h| h.p50_us;
+    let p99: fn(&HttpSummary) -> Spread = |h| h.p99_us;
+    let styles = [
+        session,
+        session.dashed(Dash::Long).with_marker(Marker::Square),
+    ];
+    for ((q, pick), style) in [("p50", p50), ("p99", p99)].into_iter().zip(styles) {
+        let mut points = Vec::new();
+        let mut errors = Vec::new();
+        for (target, d) in &delays {
+            if let Some(h) = data::summary(rows, target, scenario) {
+                let x = 2.0 * applied_ms(run, *d);
+                let s = pick(h);
+                points.push((x, s.median));
+                errors.push((x, s.min, s.max));
             }
-            lines.push(Line {
-                name: format!("{q}, {}", legend_scenario(scenario)),
-                color: colors[i % colors.len()],
-                dashed,
-                markers: true,
-                points,
-                errors,
-            });
         }
+        lines.push(Line {
+            name: format!("session {q}"),
+            style,
+            marks: points.clone(),
+            points,
+            errors,
+        });
     }
     let x_hi = lines
         .iter()
         .flat_map(|l| l.points.iter().map(|p| p.0))
         .fold(0.0f64, f64::max);
-    let y_hi = lines
+    let x = Axis::linear(
+        "round trip added by the proxy (ms: 2 × the mean one-way delay applied)",
+        0.0,
+        x_hi,
+    );
+    // The tokens at the same connections, from the HTTP section: they make no Redis round
+    // trip, so distance leaves them where they are.
+    let http = &run.record.http;
+    for (i, target) in data::targets(http).into_iter().enumerate() {
+        if target == crate::pages::http::BASELINE || crate::pages::http::uses_redis(run, target) {
+            continue;
+        }
+        let Some(h) = data::summary(http, target, scenario) else {
+            continue;
+        };
+        let y = h.p50_us.median;
+        lines.push(Line {
+            name: format!("{target} p50"),
+            style: target_style(target, i).dashed(Dash::Short),
+            points: vec![(x.range.0, y), (x.range.1, y)],
+            marks: Vec::new(),
+            errors: Vec::new(),
+        });
+    }
+    let values = lines
         .iter()
-        .flat_map(|l| l.errors.iter().map(|e| e.2))
-        .fold(0.0f64, f64::max);
+        .flat_map(|l| {
+            l.points
+                .iter()
+                .map(|p| p.1)
+                .chain(l.errors.iter().flat_map(|e| [e.1, e.2]))
+        })
+        .filter(|v| *v > 0.0 && v.is_finite());
+    let (lo, hi) = values.fold((f64::INFINITY, 0.0f64), |(lo, hi), v| {
+        (lo.min(v), hi.max(v))
+    });
+    let (unit, scale) = crate::chart::time_unit(hi);
+    let y = Axis::log(
+        format!("latency ({unit}, log scale)"),
+        lo / scale,
+        hi / scale,
+    );
+    for l in &mut lines {
+        for p in l.points.iter_mut().chain(l.marks.iter_mut()) {
+            p.1 = Axis::to_log(p.1 / scale);
+        }
+        for e in &mut l.errors {
+            e.1 = Axis::to_log(e.1 / scale);
+            e.2 = Axis::to_log(e.2 / scale);
+        }
+    }
     LineChart {
-        title: title.into(),
-        x: Axis::linear(
-            "Redis one-way delay applied by the proxy (ms, mean)",
-            0.0,
-            x_hi,
-        ),
-        y: Axis::linear("latency (µs)", 0.0, y_hi),
+        title,
+        x,
+        y,
         lines,
         error_label: Some(format!("min–max of {} runs", run.record.plan.reps)),
     }

@@ -1,9 +1,9 @@
 //! `latency.md` and `latency-<scenario>.svg`: percentiles per target, and the whole latency
 //! spectrum from the raw HDR histograms (the chart HdrHistogram's own plotter draws).
 
-use crate::chart::{Axis, Line, LineChart, TEXT, target_color};
+use crate::chart::{Axis, Line, LineChart, target_style};
 use crate::data::{self, Run, describe_scenario, is_closed, short_scenario};
-use crate::format::{Align, Table, caption, int, spread};
+use crate::format::{Align, Table, caption, div, int, percent, spread};
 use anyhow::Result;
 
 /// The percentile ticks of the x axis, as `log10(1 / (1 − q))`: 50 %, 90 %, 99 %, 99.9 %,
@@ -44,15 +44,25 @@ pub fn md(run: &Run) -> String {
         ];
         if open {
             columns.push(("sent late (> 1 ms)", Align::Right));
+            columns.push(("share late", Align::Right));
         }
         let mut t = Table::new(&columns);
         let mut missing = Vec::new();
+        let mut overloaded = Vec::new();
         for target in data::targets(rows) {
             let Some(h) = data::summary(rows, target, scenario) else {
                 continue;
             };
+            let over = open && crate::pages::verdict::overloaded(run, target, scenario);
+            if over {
+                overloaded.push(target);
+            }
             let mut row = vec![
-                target.to_owned(),
+                if over {
+                    format!("{target} (overloaded)")
+                } else {
+                    target.to_owned()
+                },
                 spread(&h.throughput_rps, int),
                 spread(&h.p50_us, int),
                 spread(&h.p99_us, int),
@@ -61,7 +71,9 @@ pub fn md(run: &Run) -> String {
             ];
             if open {
                 let late: u64 = run.runs(target, scenario).filter_map(|r| r.late).sum();
+                let sent: u64 = run.runs(target, scenario).map(|r| r.requests).sum();
                 row.push(late.to_string());
+                row.push(percent(div(late as f64, sent as f64)));
             }
             t.row(row);
             if run
@@ -80,6 +92,14 @@ pub fn md(run: &Run) -> String {
             describe_scenario(scenario, run.record.plan.open_connections)
         )));
         s.push_str(&t.markdown());
+        if !overloaded.is_empty() {
+            s.push('\n');
+            s.push_str(&caption(&format!(
+                "Overloaded: more than {} of the requests of {} went out late, so the generator's schedule ran ahead of the server and these latencies measure the queue, not the service; they are not latency results, and the chart leaves them out",
+                percent(crate::pages::verdict::LATE_SHARE),
+                overloaded.join(", ")
+            )));
+        }
         if !missing.is_empty() {
             s.push('\n');
             s.push_str(&caption(&format!(
@@ -95,7 +115,12 @@ pub fn md(run: &Run) -> String {
 pub fn svg(run: &Run, scenario: &str) -> Result<String> {
     let rows = &run.record.http;
     let mut lines = Vec::new();
+    let mut left_out = Vec::new();
     for (i, target) in data::targets(rows).into_iter().enumerate() {
+        if !is_closed(scenario) && crate::pages::verdict::overloaded(run, target, scenario) {
+            left_out.push(target);
+            continue;
+        }
         let Some(h) = run
             .median_run(target, scenario)
             .and_then(|r| run.histogram(r))
@@ -115,21 +140,30 @@ pub fn svg(run: &Run, scenario: &str) -> Result<String> {
                 (x, h.value_at_quantile(q).max(1) as f64)
             })
             .collect();
-        let color = if target == crate::pages::http::BASELINE {
-            TEXT
-        } else {
-            target_color(target, i)
-        };
+        // Markers at the labelled percentiles, so that a line can be told by its shape too.
+        let marks = PERCENTILE_TICKS
+            .iter()
+            .filter(|(x, _)| *x <= end)
+            .map(|(x, _)| (*x, h.value_at_quantile(1.0 - 10f64.powf(-x)).max(1) as f64))
+            .collect();
         lines.push(Line {
             name: target.to_owned(),
-            color,
-            dashed: target == crate::pages::http::BASELINE,
-            markers: false,
+            style: target_style(target, i),
             points,
+            marks,
             errors: Vec::new(),
         });
     }
-    let title = format!("Latency by percentile: {}", short_scenario(scenario));
+    let mut title = format!("Latency by percentile: {}", short_scenario(scenario));
+    if !left_out.is_empty() {
+        title.push_str(&format!(" ({} overloaded, left out)", left_out.len()));
+    }
+    if lines.is_empty() && !left_out.is_empty() {
+        return crate::chart::empty(
+            &format!("Latency by percentile: {}", short_scenario(scenario)),
+            "every target was overloaded (more than 1 % of requests sent late): no latency result",
+        );
+    }
     if lines.is_empty() {
         return crate::chart::empty(&title, "no raw latency histogram in the run folder");
     }
@@ -139,10 +173,15 @@ pub fn svg(run: &Run, scenario: &str) -> Result<String> {
         .fold((f64::INFINITY, 0.0f64), |(lo, hi), v| {
             (lo.min(v), hi.max(v))
         });
-    let y = Axis::log("latency (µs, log scale)", lo, hi);
+    let (unit, scale) = crate::chart::time_unit(hi);
+    let y = Axis::log(
+        format!("latency ({unit}, log scale)"),
+        lo / scale,
+        hi / scale,
+    );
     for l in &mut lines {
-        for p in &mut l.points {
-            p.1 = Axis::to_log(p.1);
+        for p in l.points.iter_mut().chain(l.marks.iter_mut()) {
+            p.1 = Axis::to_log(p.1 / scale);
         }
     }
     let x = Axis {

@@ -13,6 +13,7 @@ pub mod revocation;
 pub mod scale;
 pub mod sizes;
 pub mod tenancy;
+pub mod verdict;
 
 use crate::File;
 use crate::data::{self, Run};
@@ -31,6 +32,7 @@ pub fn all(run: &Run) -> Result<Vec<File>> {
     add("targets.md", context::targets_md(run));
     add("sizes.md", sizes::md(run));
     add("sizes.svg", sizes::svg(run).context("sizes.svg")?);
+    add("facts.md", sizes::facts_md(run));
     add("verify.md", cost::verify_md(run));
     add("verify.svg", cost::verify_svg(run).context("verify.svg")?);
     add("issue.md", cost::issue_md(run));
@@ -48,7 +50,11 @@ pub fn all(run: &Run) -> Result<Vec<File>> {
         add(&name, svg);
     }
     add("distance.md", distance::md(run));
-    add("distance.svg", distance::svg(run).context("distance.svg")?);
+    for scenario in distance::chart_scenarios(run) {
+        let name = distance::svg_name(scenario);
+        let svg = distance::svg(run, scenario).with_context(|| name.clone())?;
+        add(&name, svg);
+    }
     add("floors.md", cost::floors_md(run));
     add("loadgen.md", cost::loadgen_md(run));
     add("logins.md", cost::logins_md(run));
@@ -64,5 +70,8 @@ pub fn all(run: &Run) -> Result<Vec<File>> {
     add("scale-rotation.md", scale::rotation_page(run));
     add("scale-failover.md", scale::failover_md(run));
     add("jwe.md", jwe::md(run));
+    for (page, sentences) in verdict::all(run) {
+        add(&format!("verdict-{page}.md"), verdict::md(&sentences));
+    }
     Ok(files)
 }

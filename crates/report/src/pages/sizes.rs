@@ -68,14 +68,12 @@ pub fn svg(run: &Run) -> Result<String> {
         title: "Credential size and bytes on the wire".into(),
         x_desc: "configuration".into(),
         categories: sizes.iter().map(|z| z.configuration.clone()).collect(),
-        y_desc: "bytes".into(),
-        log: false,
+        y_desc: "bytes (log scale)".into(),
+        log: true,
         series: vec![
+            // The header and cookie lines are the token plus a fixed name (the table has
+            // them); two bars per configuration keep every value label readable.
             series("token", PALETTE[1], |z| z.token_bytes as f64),
-            series("authorization line", PALETTE[2], |z| {
-                z.header_line_bytes as f64
-            }),
-            series("cookie line", PALETTE[0], |z| z.cookie_line_bytes as f64),
             series("GET /me request head", PALETTE[3], |z| z.request_head_bytes),
         ],
         error_label: None,
@@ -92,4 +90,30 @@ pub fn svg(run: &Run) -> Result<String> {
         value_labels: Some(int),
     }
     .svg()
+}
+
+/// `facts.md`: single figures of the run that hand-written chapters quote inline, each between
+/// mdBook anchor lines so that a chapter includes just the figure
+/// (`results/facts.md:session_id_chars`), with no line break around it. A figure the run lacks
+/// is [`MISSING`](crate::format::MISSING).
+pub fn facts_md(run: &Run) -> String {
+    let size = |name: &str| {
+        run.record
+            .sizes
+            .iter()
+            .find(|z| z.configuration == name)
+            .map_or_else(|| crate::format::MISSING.to_owned(), |z| z.token_bytes.to_string())
+    };
+    let mut s = String::from(
+        "Figures of the run quoted inline by the hand-written chapters (mdBook anchors), written by `authbench report`.\n",
+    );
+    for (anchor, value) in [
+        ("session_id_chars", size("session")),
+        ("jwt_hs256_chars", size("jwt-HS256")),
+        ("jwt_es256_chars", size("jwt-ES256")),
+        ("jwt_rs256_chars", size("jwt-RS256")),
+    ] {
+        s.push_str(&format!("ANCHOR: {anchor}\n{value}\nANCHOR_END: {anchor}\n"));
+    }
+    s
 }
