@@ -520,7 +520,7 @@ fn outage(
         std::thread::sleep(plan.outage);
         redis.resume().context("resuming Redis")?;
         let thawed_at = Instant::now();
-        std::thread::sleep(Duration::from_secs(1));
+        std::thread::sleep(steady_window(plan));
         stop.store(true, Ordering::Relaxed);
         Ok((
             l.join().unwrap_or_default(),
@@ -558,6 +558,24 @@ fn outage(
     })
 }
 
+/// The shortest warm-up before the commands per request are counted (it is otherwise the
+/// time to present every credential once at the background rate).
+const MIN_WARMUP: Duration = Duration::from_millis(200);
+
+/// How long the steady background run whose Redis commands are counted lasts, and how long
+/// probes go on after a frozen Redis thaws: one second, or the plan's watch window where that
+/// is shorter (the quick profile), since both only need enough requests to see the pattern.
+fn steady_window(plan: &RevocationPlan) -> Duration {
+    plan.after.min(Duration::from_secs(1))
+}
+
+/// Strategies the experiment runs (session, then the JWT ones).
+const STRATEGY_COUNT: usize = 5;
+
+/// Progress steps [`run`] reports: per strategy, the phases, the next login after
+/// logout-all, and the frozen Redis.
+pub const STEPS: u64 = STRATEGY_COUNT as u64 * 3;
+
 /// Runs the whole experiment for every strategy.
 pub fn run(
     binary: &Path,
@@ -566,7 +584,7 @@ pub fn run(
 ) -> Result<RevocationResult> {
     let users: Vec<String> = (0..plan.users).map(|i| format!("user{i}")).collect();
     let k = ((plan.users as f64 * plan.revoke_fraction).round() as usize).max(2);
-    let strategies: [(&str, &[&str]); 5] = [
+    let strategies: [(&str, &[&str]); STRATEGY_COUNT] = [
         ("session", &["--backend", "session"]),
         (
             "jwt-ES256-none",
@@ -640,14 +658,14 @@ pub fn run(
             &server,
             tokens.clone(),
             plan.background_rps,
-            Duration::from_secs_f64((plan.users as f64 / plan.background_rps).max(1.0)),
+            Duration::from_secs_f64(plan.users as f64 / plan.background_rps).max(MIN_WARMUP),
         )?;
         let before = inspector.command_calls()?;
         let bg = background(
             &server,
             tokens.clone(),
             plan.background_rps,
-            Duration::from_secs(1),
+            steady_window(plan),
         )?;
         let after = inspector.command_calls()?;
         let requests = bg.requests.max(1) as f64;

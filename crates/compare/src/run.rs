@@ -256,8 +256,8 @@ pub fn run(opts: CompareOptions) -> Result<(PathBuf, RunRecord)> {
     let distance_steps = plan.reps * plan.redis_delays_ms.len() * plan.closed_connections.len();
     // Steps, in order: start each server and log its users in (or share the session's
     // credentials), the login-cost server, redis-benchmark, the in-process measurements (one
-    // per algorithm, the session, and "done"), every HTTP run, wrk and ours per repetition, and
-    // two per revocation strategy.
+    // per algorithm, the session, and "done"), every HTTP run, wrk and ours per repetition, the
+    // revocation experiment's, the tenancy and scale sections'.
     let total = configs.len() as u64 * 2
         + 1
         + 1
@@ -265,7 +265,7 @@ pub fn run(opts: CompareOptions) -> Result<(PathBuf, RunRecord)> {
         + 2
         + (http_steps + distance_steps) as u64
         + plan.reps as u64 * 2
-        + 10
+        + crate::revocation::STEPS
         + crate::tenancy::TenancyPlan::for_profile(plan.profile).steps()
         + crate::scale::ScalePlan::for_profile(plan.profile).steps()
         + 2;

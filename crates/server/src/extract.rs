@@ -20,8 +20,7 @@ pub fn credential(headers: &HeaderMap) -> Result<&str, ErrorKind> {
         if auth.next().is_some() {
             return Err(ErrorKind::Malformed);
         }
-        let value = value.to_str().map_err(|_| ErrorKind::Malformed)?;
-        return bearer_token(value).ok_or(ErrorKind::Malformed);
+        return bearer_token(value.as_bytes()).ok_or(ErrorKind::Malformed);
     }
     let mut found = None;
     for value in headers.get_all(header::COOKIE) {
@@ -50,15 +49,25 @@ pub fn credential(headers: &HeaderMap) -> Result<&str, ErrorKind> {
 /// The scheme is case-insensitive (RFC 9110 §11.1) and separated by one or more spaces; the
 /// token must be non-empty and use only the b64token alphabet, so stray whitespace, quotes,
 /// or a second token are rejected here rather than handed to a backend.
-fn bearer_token(value: &str) -> Option<&str> {
-    let (scheme, rest) = value.split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("bearer") {
+fn bearer_token(value: &[u8]) -> Option<&str> {
+    // Bytes, not `HeaderValue::to_str`: the alphabet check below admits ASCII only, so a
+    // separate UTF-8/visible-ASCII pass over a token of several hundred bytes would be a
+    // second scan for nothing.
+    let space = value.iter().position(|&b| b == b' ')?;
+    let (scheme, rest) = (&value[..space], &value[space + 1..]);
+    if !scheme.eq_ignore_ascii_case(b"bearer") {
         return None;
     }
-    let token = rest.trim_start_matches(' ');
-    let body = token.trim_end_matches('=');
-    let valid = !body.is_empty() && body.bytes().all(|b| B64TOKEN[usize::from(b)]);
-    valid.then_some(token)
+    let start = rest.iter().position(|&b| b != b' ').unwrap_or(rest.len());
+    let token = &rest[start..];
+    let end = token.iter().rposition(|&b| b != b'=').map_or(0, |i| i + 1);
+    let body = &token[..end];
+    let valid = !body.is_empty() && body.iter().all(|&b| B64TOKEN[usize::from(b)]);
+    if !valid {
+        return None;
+    }
+    // Every byte is in the alphabet or `=`: ASCII, so this cannot fail.
+    std::str::from_utf8(token).ok()
 }
 
 /// The b64token alphabet of RFC 6750 §2.1 (`ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" /
