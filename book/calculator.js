@@ -128,33 +128,32 @@
   function render(data) {
     var inp = readInputs();
     var out = evaluate(data, inp);
-    var body = el("calc-body");
-    body.textContent = "";
+    var cost = el("calc-cost");
+    var revocation = el("calc-revocation");
+    cost.textContent = "";
+    revocation.textContent = "";
     DESIGNS.forEach(function (d) {
-      var tr = document.createElement("tr");
-      var name = document.createElement("td");
-      name.textContent = LABELS[d];
-      tr.appendChild(name);
       var k = function (o) {
         return d + "." + o;
       };
-      tr.appendChild(cell(k("app_cores"), out[k("app_cores")], fmt(out[k("app_cores")])));
-      tr.appendChild(cell(k("redis_cores"), out[k("redis_cores")], fmt(out[k("redis_cores")])));
-      tr.appendChild(cell(k("total_cores"), out[k("total_cores")], fmt(out[k("total_cores")])));
-      tr.appendChild(cell(k("p50_us"), out[k("p50_us")], fmt(out[k("p50_us")])));
-      tr.appendChild(cell(k("redis_mib"), out[k("redis_mib")], fmt(out[k("redis_mib")])));
-      tr.appendChild(
-        cell(k("logout_window_s"), out[k("logout_window_s")], duration(out[k("logout_window_s")]))
-      );
-      tr.appendChild(
-        cell(
-          k("logout_all_window_s"),
-          out[k("logout_all_window_s")],
-          duration(out[k("logout_all_window_s")])
-        )
-      );
+      var row = function () {
+        var tr = document.createElement("tr");
+        var name = document.createElement("td");
+        name.textContent = LABELS[d];
+        tr.appendChild(name);
+        return tr;
+      };
+      var tr = row();
+      ["app_cores", "redis_cores", "total_cores", "p50_us", "redis_mib"].forEach(function (o) {
+        tr.appendChild(cell(k(o), out[k(o)], fmt(out[k(o)])));
+      });
+      cost.appendChild(tr);
+      tr = row();
+      ["logout_window_s", "logout_all_window_s"].forEach(function (o) {
+        tr.appendChild(cell(k(o), out[k(o)], duration(out[k(o)])));
+      });
       tr.appendChild(cell(k("meets"), out[k("meets")], out[k("meets")] === 1 ? "yes" : "no"));
-      body.appendChild(tr);
+      revocation.appendChild(tr);
     });
     el("calc-summary").textContent = "";
     summary(data, inp, out).forEach(function (line) {
