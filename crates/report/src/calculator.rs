@@ -11,7 +11,8 @@
 //!
 //! - **CPU scales linearly.** Cores needed = verifies per second × CPU per request, where
 //!   verifies per second = peak requests per second × services that verify each request. The
-//!   CPU per request is the run's closed loop at [`COST_SCENARIO`] (a busy server).
+//!   CPU per request is the run's closed loop with the most connections ([`cost_scenario`]: a
+//!   busy server).
 //! - **Latency is a single request's.** The p50 is the run's closed loop at
 //!   [`LATENCY_SCENARIO`] (one request at a time, no queueing), plus, for each Redis round trip,
 //!   the reader's round-trip time scaled by the slope the distance runs measured (µs of p50 per
@@ -30,8 +31,15 @@ use crate::data::{self, Run};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 
-/// The HTTP scenario whose CPU per request the model uses: a loaded server.
-pub const COST_SCENARIO: &str = "closed-c32";
+/// The HTTP scenario whose CPU per request the model uses, a loaded server: the closed loop
+/// with the most connections the run measured (`closed-c32` in the full profile).
+pub fn cost_scenario(run: &Run) -> Option<&str> {
+    data::scenarios(&run.record.http)
+        .into_iter()
+        .filter_map(|s| Some((data::closed_connections(s)?, s)))
+        .max_by_key(|(c, _)| *c)
+        .map(|(_, s)| s)
+}
 
 /// The HTTP scenario whose p50 the model uses: one request at a time.
 pub const LATENCY_SCENARIO: &str = "closed-c1";
@@ -85,7 +93,8 @@ pub fn data(run: &Run) -> Value {
         .filter(|c| c.stateful && c.round_trips_per_verify > 0)
         .map(|c| c.name.as_str())
         .find(|n| data::targets(http).contains(n));
-    let cost = |t: &str| data::summary(http, t, COST_SCENARIO);
+    let cost_scenario = cost_scenario(run).unwrap_or("closed-c32");
+    let cost = |t: &str| data::summary(http, t, cost_scenario);
     let lat = |t: &str| data::summary(http, t, LATENCY_SCENARIO);
 
     let mut algorithms = Vec::new();
@@ -173,7 +182,7 @@ pub fn data(run: &Run) -> Value {
 
     json!({
         "run": { "started_at": rec.started_at, "commit": rec.git.get("commit").cloned().unwrap_or(Value::Null) },
-        "cost_scenario": COST_SCENARIO,
+        "cost_scenario": cost_scenario,
         "latency_scenario": LATENCY_SCENARIO,
         "algorithms": algorithms,
         "jwt": jwt,
