@@ -9,6 +9,12 @@
 //! mdBook is required, never skipped: `scripts/setup` installs it
 //! (`cargo install mdbook --locked --version ^0.5`). Set `MDBOOK` to use a binary outside
 //! `PATH`.
+//!
+//! The decision calculator (`book/src/calculator.md`, `book/calculator.js`) is run in headless
+//! Chromium (a fresh profile, background networking off) on the built book, and every output it
+//! shows is checked against `authbench_report::calculator::evaluate` on the same data file.
+//! Chromium is required too (`scripts/setup` installs Debian's `chromium`); set `CHROMIUM` to
+//! use another binary.
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Component, Path, PathBuf};
@@ -516,4 +522,159 @@ fn results_placeholders_or_pages_exist_for_every_include() {
             );
         }
     }
+}
+
+/// How to get Chromium, printed whenever it is missing.
+const CHROMIUM_HINT: &str = "install Chromium with `scripts/setup` (Debian package `chromium`), \
+     or point CHROMIUM at a Chromium or Chrome binary";
+
+/// Chromium: `$CHROMIUM`, else `chromium`, `chromium-browser` or `google-chrome` on `PATH`.
+fn chromium() -> PathBuf {
+    let candidates = std::env::var_os("CHROMIUM")
+        .map(PathBuf::from)
+        .into_iter()
+        .chain(["chromium", "chromium-browser", "google-chrome"].map(PathBuf::from));
+    for candidate in candidates {
+        if Command::new(&candidate)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+        {
+            return candidate;
+        }
+    }
+    panic!("Chromium not found: {CHROMIUM_HINT}");
+}
+
+/// The DOM of `page` (a file of the built book) after its scripts ran, with `query` as the
+/// URL's query string: headless Chromium, a fresh profile, nothing reaching the network.
+fn dump_dom(page: &Path, query: &str) -> String {
+    let profile = tempfile::tempdir().expect("profile dir");
+    let url = format!("file://{}?{query}", page.display());
+    let out = Command::new(chromium())
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--virtual-time-budget=5000",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg("--dump-dom")
+        .arg(&url)
+        .output()
+        .expect("run chromium");
+    assert!(
+        out.status.success(),
+        "chromium failed on {url}:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("DOM is UTF-8")
+}
+
+/// `data-output="k" data-value="v"` pairs of a DOM dump.
+fn outputs_in(dom: &str) -> std::collections::BTreeMap<String, String> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut rest = dom;
+    while let Some(at) = rest.find("data-output=\"") {
+        let after = &rest[at + "data-output=\"".len()..];
+        let key_end = after.find('"').expect("closing quote");
+        let key = after[..key_end].to_owned();
+        let tail = &after[key_end..];
+        let v = tail
+            .find("data-value=\"")
+            .expect("data-value after data-output")
+            + 12;
+        let v_end = tail[v..].find('"').expect("closing quote") + v;
+        out.insert(key, tail[v..v_end].to_owned());
+        rest = &tail[v_end..];
+    }
+    out
+}
+
+/// JavaScript's `String(x)` of a double parsed back ("NaN" included).
+fn js_number(s: &str) -> f64 {
+    if s == "NaN" {
+        f64::NAN
+    } else {
+        s.parse()
+            .unwrap_or_else(|e| panic!("`{s}` is not a number: {e}"))
+    }
+}
+
+#[test]
+fn the_calculator_computes_in_chromium_what_the_model_computes_in_rust() {
+    use authbench_report::calculator::{Inputs, evaluate_json, json_of_js};
+    let out = built_book();
+    let page = out.join("calculator.html");
+    let js = std::fs::read_to_string(out.join("results/calculator-data.js"))
+        .expect("the built book carries results/calculator-data.js");
+    let json = json_of_js(&js).expect("calculator-data.js assigns the data");
+    // Two readers: one whose requirement only the stateful designs meet, one for whom every
+    // design with a short enough lifetime does, with several services and another algorithm.
+    let cases = [
+        (
+            "rate=5000&rtt=1&alg=ES256&revoke=1&services=3&users=250000&lifetime=900&refresh_lifetime=300",
+            Inputs {
+                rate: 5000.0,
+                rtt_ms: 1.0,
+                alg: "ES256".into(),
+                revoke_s: 1.0,
+                services: 3.0,
+                users: 250000.0,
+                lifetime_s: 900.0,
+                refresh_lifetime_s: 300.0,
+            },
+        ),
+        (
+            "rate=120&rtt=0.25&alg=HS256&revoke=600&services=1&users=1000&lifetime=300&refresh_lifetime=60",
+            Inputs {
+                rate: 120.0,
+                rtt_ms: 0.25,
+                alg: "HS256".into(),
+                revoke_s: 600.0,
+                services: 1.0,
+                users: 1000.0,
+                lifetime_s: 300.0,
+                refresh_lifetime_s: 60.0,
+            },
+        ),
+    ];
+    let mut meets_seen = std::collections::BTreeSet::new();
+    for (query, inputs) in cases {
+        let dom = dump_dom(&page, query);
+        assert!(
+            dom.contains("data-computed=\"yes\""),
+            "the calculator did not run for ?{query}"
+        );
+        let shown = outputs_in(&dom);
+        let expected = evaluate_json(json, &inputs).expect("the data parses");
+        assert_eq!(
+            shown.keys().collect::<Vec<_>>(),
+            expected.keys().collect::<Vec<_>>(),
+            "the page and the model have different outputs for ?{query}"
+        );
+        for (key, want) in &expected {
+            let got = js_number(&shown[key]);
+            let same = (got.is_nan() && want.is_nan())
+                || (got - want).abs() <= 1e-9 * want.abs().max(1e-9);
+            assert!(same, "?{query}: {key} is {got} in Chromium, {want} in Rust");
+            assert!(
+                !want.is_nan(),
+                "?{query}: {key} is not computed from this run's data"
+            );
+        }
+        meets_seen.insert(
+            ["session", "none", "denylist", "epoch", "refresh"]
+                .map(|d| expected[&format!("{d}.meets")] as u8),
+        );
+    }
+    assert_eq!(
+        meets_seen.len(),
+        2,
+        "the two readers should get different verdicts on revocation"
+    );
 }

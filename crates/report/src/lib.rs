@@ -19,11 +19,14 @@
 //! - [`data`]: reading `run.json` and the raw load reports; which repetition stands for a
 //!   measurement in the charts.
 //! - [`format`]: number formats and the markdown table builder.
+//! - [`calculator`]: the decision calculator's model: the run's numbers it embeds in
+//!   `calculator-data.js` and the formulas the book's calculator page evaluates.
 //! - [`chart`]: bar, line and dot charts on plotters' SVG backend, themed for light and dark
 //!   pages.
 //! - `pages`: one module per group of pages (context, sizes, cost, http, latency, distance,
 //!   revocation, anatomy).
 
+pub mod calculator;
 pub mod chart;
 pub mod data;
 pub mod format;
@@ -46,7 +49,7 @@ pub struct File {
 /// The files are those listed in the crate README: `run.md`, `targets.md`, `sizes.md`,
 /// `sizes.svg`, `verify.md`, `verify.svg`, `issue.md`, `http.md`, `throughput.svg`, `cpu.svg`,
 /// `latency.md`, one `latency-<scenario>.svg` per HTTP scenario of the run, `distance.md`,
-/// `distance.svg`, `floors.md`, `loadgen.md`, `logins.md`, `revocation.md`, `revocation.svg`,
+/// `distance-<scenario>.svg`, `floors.md`, `loadgen.md`, `logins.md`, `revocation.md`, `revocation.svg`,
 /// `anatomy.md`.
 pub fn render_files(run_dir: &Path) -> Result<Vec<File>> {
     let run = data::Run::load(run_dir)?;

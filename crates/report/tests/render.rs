@@ -20,6 +20,7 @@ const EXPECTED: &[&str] = &[
     "http.md",
     "throughput.svg",
     "cpu.svg",
+    "peers.md",
     "latency.md",
     "latency-closed-c1.svg",
     "latency-closed-c8.svg",
@@ -39,6 +40,7 @@ const EXPECTED: &[&str] = &[
     "scale-rotation.md",
     "scale-failover.md",
     "jwe.md",
+    "calculator-data.js",
     "verdict-sizes.md",
     "verdict-verify.md",
     "verdict-http.md",
@@ -305,11 +307,21 @@ fn revocation_tables_list_the_five_strategies_with_units() {
     authbench_report::render(&fixture(), out.path()).unwrap();
     let md = read(out.path(), "revocation.md");
     let t = tables(&md);
-    assert_eq!(t.len(), 3, "windows, cost and outage tables:\n{md}");
-    let (windows, cost, outage) = (&t[0], &t[1], &t[2]);
+    assert_eq!(
+        t.len(),
+        5,
+        "windows, their continuation, cost, moving parts and outage tables:\n{md}"
+    );
+    let (windows, after, cost, parts, outage) = (&t[0], &t[1], &t[2], &t[3], &t[4]);
     for s in STRATEGIES {
         let row = format!("| {s} |");
-        for (name, table) in [("windows", windows), ("cost", cost), ("outage", outage)] {
+        for (name, table) in [
+            ("windows", windows),
+            ("after", after),
+            ("cost", cost),
+            ("moving parts", parts),
+            ("outage", outage),
+        ] {
             assert!(
                 table.iter().any(|l| l.starts_with(&row)),
                 "the {name} table lacks {s}"
@@ -326,42 +338,42 @@ fn revocation_tables_list_the_five_strategies_with_units() {
         }
     }
     assert_eq!(windows.len(), 2 + 15);
+    assert_eq!(after.len(), 2 + 15);
     assert_eq!(cost.len(), 2 + 5);
     assert_eq!(outage.len(), 2 + 5);
+    for unit in ["window p50 (ms)", "not reflected (of targets)"] {
+        assert!(windows[0].contains(unit), "windows header lacks {unit}");
+    }
     for unit in [
-        "window p50 (ms)",
         "probe period (ms)",
-        "not reflected (of targets)",
         "next login usable p50 (ms)",
         "next login refused (of rounds)",
     ] {
-        assert!(windows[0].contains(unit), "windows header lacks {unit}");
+        assert!(after[0].contains(unit), "continuation header lacks {unit}");
     }
     // The next-login cells sit on the logout-all rows, and every strategy's is 0 of 50.
     for s in STRATEGIES {
-        let row = windows
+        let row = after
             .iter()
             .find(|l| l.starts_with(&format!("| {s} | logout-all |")))
             .expect("logout-all row");
         assert!(row.ends_with("| 0 of 50 |"), "{row}");
-        let logout = windows
+        let logout = after
             .iter()
             .find(|l| l.starts_with(&format!("| {s} | logout |")))
             .expect("logout row");
         assert!(logout.ends_with("| — | — |"), "{logout}");
     }
-    for unit in [
-        "(MiB)",
-        "round trips per request",
-        "bytes per revoked credential",
-    ] {
+    for unit in ["(MiB)", "bytes per revoked credential"] {
         assert!(cost[0].contains(unit), "cost header lacks {unit}");
     }
+    assert!(parts[0].contains("round trips per request"));
     assert!(md.contains("linear extrapolation"));
     // The smoke run: a plain JWT never reflects a logout; the session does, at once.
     assert!(md.contains("| jwt-ES256-none | logout | not-revoked | — | — | — | 2 of 2 |"));
     assert!(md.contains("| session | logout | revoked | 2.24 |"));
-    assert!(md.contains("| session | 1.00 | 3.25 | 392 | 2.04 | -200 | 3.74 | 37.4 |"));
+    assert!(md.contains("| session | 392 | 2.04 | -200 | 3.74 | 37.4 |"));
+    assert!(md.contains("| session | 1.00 | 3.25 |"));
     // Revoked credentials accepted while Redis was frozen: a plain 0 for every strategy.
     for row in &outage[2..] {
         let cells: Vec<&str> = row.split(" | ").collect();

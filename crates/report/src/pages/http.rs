@@ -80,15 +80,16 @@ pub fn md(run: &Run) -> String {
         s.push_str(&t.markdown());
     }
 
-    let mut t = Table::new(&[
-        ("target", Align::Left),
-        ("scenario", Align::Left),
-        ("server (µs/req)", Align::Right),
-        ("Redis (µs/req)", Align::Right),
-        ("server + Redis (µs/req)", Align::Right),
-        ("load generator (µs/req)", Align::Right),
-    ]);
+    // One CPU table per scenario: without a scenario column, each `median [min–max]` cell
+    // stays on one line at 1280 px.
     for scenario in data::scenarios(rows) {
+        let mut t = Table::new(&[
+            ("target", Align::Left),
+            ("server (µs/req)", Align::Right),
+            ("Redis (µs/req)", Align::Right),
+            ("server + Redis (µs/req)", Align::Right),
+            ("load generator (µs/req)", Align::Right),
+        ]);
         for target in data::targets(rows) {
             let Some(h) = data::summary(rows, target, scenario) else {
                 continue;
@@ -96,7 +97,6 @@ pub fn md(run: &Run) -> String {
             let redis = uses_redis(run, target);
             t.row(vec![
                 target.to_owned(),
-                scenario.to_owned(),
                 spread(&h.server_cpu_us, us),
                 if redis {
                     spread(&h.redis_cpu_us, us)
@@ -107,15 +107,16 @@ pub fn md(run: &Run) -> String {
                 spread(&loadgen_cpu(run, target, scenario), us),
             ]);
         }
+        if !s.is_empty() {
+            s.push('\n');
+        }
+        s.push_str(&caption(&format!(
+            "CPU time per request by process, {}, µs (user + system from /proc over the measured window, 10 ms resolution, divided by the requests): median [min–max] of {} runs; the sum is of the medians; — where the target uses no Redis",
+            describe_scenario(scenario, run.record.plan.open_connections),
+            reps(run)
+        )));
+        s.push_str(&t.markdown());
     }
-    if !s.is_empty() {
-        s.push('\n');
-    }
-    s.push_str(&caption(&format!(
-        "CPU time per request by process, µs (user + system from /proc over the measured window, 10 ms resolution, divided by the requests): median [min–max] of {} runs; the sum is of the medians; — where the target uses no Redis",
-        reps(run)
-    )));
-    s.push_str(&t.markdown());
     s
 }
 

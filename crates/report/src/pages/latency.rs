@@ -34,19 +34,24 @@ pub fn md(run: &Run) -> String {
     let mut s = String::new();
     for scenario in data::scenarios(rows) {
         let open = !is_closed(scenario);
-        let mut columns = vec![
+        // Two narrow tables rather than one wide one (none scrolls sideways at 1280 px): the
+        // latencies, then the load that produced them.
+        let mut t = Table::new(&[
             ("target", Align::Left),
-            ("req/s", Align::Right),
             ("p50 (µs)", Align::Right),
             ("p99 (µs)", Align::Right),
             ("p99.9 (µs)", Align::Right),
+        ]);
+        let mut columns = vec![
+            ("target", Align::Left),
+            ("req/s", Align::Right),
             ("errors", Align::Right),
         ];
         if open {
             columns.push(("sent late (> 1 ms)", Align::Right));
             columns.push(("share late", Align::Right));
         }
-        let mut t = Table::new(&columns);
+        let mut load = Table::new(&columns);
         let mut missing = Vec::new();
         let mut overloaded = Vec::new();
         for target in data::targets(rows) {
@@ -57,25 +62,25 @@ pub fn md(run: &Run) -> String {
             if over {
                 overloaded.push(target);
             }
-            let mut row = vec![
-                if over {
-                    format!("{target} (overloaded)")
-                } else {
-                    target.to_owned()
-                },
-                spread(&h.throughput_rps, int),
+            let name = if over {
+                format!("{target} (overloaded)")
+            } else {
+                target.to_owned()
+            };
+            t.row(vec![
+                name.clone(),
                 spread(&h.p50_us, int),
                 spread(&h.p99_us, int),
                 spread(&h.p99_9_us, int),
-                h.errors.to_string(),
-            ];
+            ]);
+            let mut row = vec![name, spread(&h.throughput_rps, int), h.errors.to_string()];
             if open {
                 let late: u64 = run.runs(target, scenario).filter_map(|r| r.late).sum();
                 let sent: u64 = run.runs(target, scenario).map(|r| r.requests).sum();
                 row.push(late.to_string());
                 row.push(percent(div(late as f64, sent as f64)));
             }
-            t.row(row);
+            load.row(row);
             if run
                 .median_run(target, scenario)
                 .and_then(|r| run.histogram(r))
@@ -92,6 +97,17 @@ pub fn md(run: &Run) -> String {
             describe_scenario(scenario, run.record.plan.open_connections)
         )));
         s.push_str(&t.markdown());
+        s.push('\n');
+        s.push_str(&caption(&format!(
+            "The load behind those latencies, {}: requests per second (median [min–max] of {reps} runs) and errors{}",
+            describe_scenario(scenario, run.record.plan.open_connections),
+            if open {
+                ", and the requests the generator sent more than 1 ms after their intended time"
+            } else {
+                ""
+            }
+        )));
+        s.push_str(&load.markdown());
         if !overloaded.is_empty() {
             s.push('\n');
             s.push_str(&caption(&format!(

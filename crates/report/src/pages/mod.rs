@@ -70,6 +70,7 @@ pub fn all(run: &Run) -> Result<Vec<File>> {
     add("scale-rotation.md", scale::rotation_page(run));
     add("scale-failover.md", scale::failover_md(run));
     add("jwe.md", jwe::md(run));
+    add("calculator-data.js", crate::calculator::js(run));
     for (page, sentences) in verdict::all(run) {
         add(&format!("verdict-{page}.md"), verdict::md(&sentences));
     }

@@ -79,14 +79,26 @@ pub fn md(run: &Run) -> String {
         authbench_compare::revocation::IMMEDIATE_ATTEMPTS,
         MISSING,
     ));
-    s.push_str(&windows_table(r).markdown());
+    let (windows, after) = windows_tables(r);
+    s.push_str(&windows.markdown());
+    s.push('\n');
+    s.push_str(&caption(
+        "The same phases, continued: answers with the old facts after the revoking call returned, the probe period (ms), and on the logout-all rows the next login's usable p50 (ms) and refused rounds",
+    ));
+    s.push_str(&after.markdown());
 
     s.push('\n');
     s.push_str(&caption(&format!(
-        "Redis cost per strategy: round trips (commands the server sent) and commands (including those run inside scripts) per request of a steady background run; `MEMORY USAGE` bytes and keys per logged-in user; change in bytes per credential revoked by logout (negative = freed); totals in MiB at {} and {} users are bytes per user × users, a linear extrapolation from the {} users measured",
+        "Redis memory per strategy, measured during a steady background run: `MEMORY USAGE` bytes and keys per logged-in user; change in bytes per credential revoked by logout (negative = freed); totals in MiB at {} and {} users are bytes per user × users, a linear extrapolation from the {} users measured",
         EXTRAPOLATE_USERS[0], EXTRAPOLATE_USERS[1], plan.users
     )));
-    s.push_str(&cost_table(r).markdown());
+    let (cost, parts) = cost_tables(r);
+    s.push_str(&cost.markdown());
+    s.push('\n');
+    s.push_str(&caption(
+        "Redis work per request of the same steady background run: round trips (commands the server sent) and commands (including those run inside scripts), and what each strategy keeps running besides the server",
+    ));
+    s.push_str(&parts.markdown());
 
     s.push('\n');
     s.push_str(&caption(
@@ -108,7 +120,9 @@ fn said(answer: &str, not_reflected: usize) -> String {
     }
 }
 
-fn windows_table(r: &RevocationResult) -> Table {
+/// The windows table (what was reflected, how fast) and its continuation (what got through,
+/// the resolution, the next login), split so that neither scrolls sideways at 1280 px.
+fn windows_tables(r: &RevocationResult) -> (Table, Table) {
     let mut t = Table::new(&[
         ("strategy", Align::Left),
         ("phase", Align::Left),
@@ -117,6 +131,10 @@ fn windows_table(r: &RevocationResult) -> Table {
         ("window p99 (ms)", Align::Right),
         ("window max (ms)", Align::Right),
         ("not reflected (of targets)", Align::Right),
+    ]);
+    let mut u = Table::new(&[
+        ("strategy", Align::Left),
+        ("phase", Align::Left),
         ("accepted after revoke", Align::Right),
         ("probe period (ms)", Align::Right),
         ("next login usable p50 (ms)", Align::Right),
@@ -137,6 +155,10 @@ fn windows_table(r: &RevocationResult) -> Table {
                 opt_ms(p.window_ms_p99),
                 opt_ms(p.window_ms_max),
                 format!("{} of {}", p.not_reflected, p.targets),
+            ]);
+            u.row(vec![
+                st.strategy.clone(),
+                p.phase.clone(),
                 p.accepted_after.to_string(),
                 sig3(p.probe_period_ms),
                 usable,
@@ -145,9 +167,10 @@ fn windows_table(r: &RevocationResult) -> Table {
         }
         if st.phases.is_empty() {
             t.row(vec![st.strategy.clone(), "no phase recorded".into()]);
+            u.row(vec![st.strategy.clone(), "no phase recorded".into()]);
         }
     }
-    t
+    (t, u)
 }
 
 /// The two next-login cells: usable p50, and refused of rounds (bold when not 0: a login
@@ -164,25 +187,28 @@ fn next_login(n: &ImmediateResult) -> [String; 2] {
     [opt_ms(n.usable_ms_p50), refused]
 }
 
-fn cost_table(r: &RevocationResult) -> Table {
+/// Redis memory per strategy, and the per-request cost with each strategy's moving parts (split
+/// so that neither scrolls sideways at 1280 px).
+fn cost_tables(r: &RevocationResult) -> (Table, Table) {
     let total = |users: u64| format!("Redis at {users} users (MiB)");
     let (t10, t100) = (total(EXTRAPOLATE_USERS[0]), total(EXTRAPOLATE_USERS[1]));
     let mut t = Table::new(&[
         ("strategy", Align::Left),
-        ("Redis round trips per request", Align::Right),
-        ("Redis commands per request", Align::Right),
         ("Redis bytes per user", Align::Right),
         ("Redis keys per user", Align::Right),
         ("bytes per revoked credential", Align::Right),
         (t10.as_str(), Align::Right),
         (t100.as_str(), Align::Right),
+    ]);
+    let mut parts = Table::new(&[
+        ("strategy", Align::Left),
+        ("Redis round trips per request", Align::Right),
+        ("Redis commands per request", Align::Right),
         ("moving parts", Align::Left),
     ]);
     for st in &r.strategies {
         let mut row = vec![
             st.strategy.clone(),
-            ratio(st.redis_round_trips_per_request),
-            ratio(st.redis_commands_per_request),
             int(st.redis_bytes_per_user),
             ratio(st.redis_keys_per_user),
             int(st.redis_bytes_per_revoked),
@@ -190,10 +216,15 @@ fn cost_table(r: &RevocationResult) -> Table {
         for users in EXTRAPOLATE_USERS {
             row.push(sig3(st.redis_bytes_per_user * users as f64 / MIB));
         }
-        row.push(st.moving_parts.clone());
         t.row(row);
+        parts.row(vec![
+            st.strategy.clone(),
+            ratio(st.redis_round_trips_per_request),
+            ratio(st.redis_commands_per_request),
+            st.moving_parts.clone(),
+        ]);
     }
-    t
+    (t, parts)
 }
 
 fn outage_table(r: &RevocationResult) -> Table {

@@ -536,7 +536,10 @@ pub fn http(run: &Run) -> Vec<String> {
 
 /// One point of the session's latency against the added Redis round trip: (round trip ms,
 /// p50 µs).
-fn distance_points<'a>(run: &'a Run, scenario: &str) -> Vec<(f64, f64, &'a HttpSummary)> {
+pub(crate) fn distance_points<'a>(
+    run: &'a Run,
+    scenario: &str,
+) -> Vec<(f64, f64, &'a HttpSummary)> {
     let rows = &run.record.redis_distance;
     let mut points: Vec<(f64, f64, &HttpSummary)> = data::targets(rows)
         .into_iter()
