@@ -104,12 +104,11 @@ impl Denylist {
             .saturating_sub(now)
             .max(1)
             + 1;
+        let key = self.deny_key(&UserSlot::of(&p.subject), &p.credential_id);
         let mut cmd = redis::cmd("SET");
-        cmd.arg(self.deny_key(&UserSlot::of(&p.subject), &p.credential_id))
-            .arg("1")
-            .arg("EX")
-            .arg(ttl);
-        self.store.query::<()>(&cmd).await?;
+        cmd.arg(&key).arg("1").arg("EX").arg(ttl);
+        // Confirmed by a replica first under `revocation_durability = replica`.
+        self.store.write::<()>(&cmd, &key).await?;
         tracing::debug!(jti = %p.credential_id, ttl, "jti denied");
         Ok(())
     }

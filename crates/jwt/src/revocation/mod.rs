@@ -332,8 +332,9 @@ impl UserEpoch {
         channel: Option<&str>,
     ) -> Result<u64, Error> {
         let key = self.key(subject);
+        // A revocation: confirmed by a replica first under `revocation_durability = replica`.
         let reply = store
-            .run(
+            .run_write(
                 &self.raise,
                 &[&key],
                 &[

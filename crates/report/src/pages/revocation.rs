@@ -100,9 +100,7 @@ pub fn md(run: &Run) -> String {
 /// logout revokes the refresh family and says `revoked`, while the access token it left behind
 /// keeps working until `exp`.
 fn said(answer: &str, not_reflected: usize) -> String {
-    let claims_done = answer
-        .split('+')
-        .any(|a| a == "revoked" || a == "updated");
+    let claims_done = answer.split('+').any(|a| a == "revoked" || a == "updated");
     if claims_done && not_reflected > 0 {
         format!("{answer}, yet not reflected")
     } else {

@@ -102,7 +102,10 @@ pub fn facts_md(run: &Run) -> String {
             .sizes
             .iter()
             .find(|z| z.configuration == name)
-            .map_or_else(|| crate::format::MISSING.to_owned(), |z| z.token_bytes.to_string())
+            .map_or_else(
+                || crate::format::MISSING.to_owned(),
+                |z| z.token_bytes.to_string(),
+            )
     };
     let mut s = String::from(
         "Figures of the run quoted inline by the hand-written chapters (mdBook anchors), written by `authbench report`.\n",
@@ -113,7 +116,9 @@ pub fn facts_md(run: &Run) -> String {
         ("jwt_es256_chars", size("jwt-ES256")),
         ("jwt_rs256_chars", size("jwt-RS256")),
     ] {
-        s.push_str(&format!("ANCHOR: {anchor}\n{value}\nANCHOR_END: {anchor}\n"));
+        s.push_str(&format!(
+            "ANCHOR: {anchor}\n{value}\nANCHOR_END: {anchor}\n"
+        ));
     }
     s
 }
