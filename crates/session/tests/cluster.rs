@@ -184,6 +184,7 @@ async fn failover_experiment_accounts_for_every_logout() {
         kill_after: 150,
         failover_timeout: Duration::from_secs(30),
         slot_key: Some(|subject| format!("{{{}}}", authbench_store::UserSlot::of(subject).tag())),
+        restart_killed: true,
     };
     let report = failover_experiment(Arc::clone(&sessions), &mut cluster, &options)
         .await

@@ -516,6 +516,11 @@ pub struct FailoverOptions {
     ///
     /// Defaults to `None`.
     pub slot_key: Option<fn(&str) -> String>,
+    /// Restart the killed node once the failover is over (it rejoins, empty, as a replica of
+    /// its successor), so the promoted master has a replica again.
+    ///
+    /// Defaults to `true`.
+    pub restart_killed: bool,
 }
 
 impl Default for FailoverOptions {
@@ -527,6 +532,7 @@ impl Default for FailoverOptions {
             kill_after: 500,
             failover_timeout: Duration::from_secs(30),
             slot_key: None,
+            restart_killed: true,
         }
     }
 }
@@ -853,6 +859,13 @@ pub async fn failover_experiment<A: Authenticator>(
         } else {
             tokio::time::sleep(POLL_INTERVAL).await;
         }
+    }
+
+    // Bring the killed node back (empty: persistence is off): it rejoins as a replica of its
+    // successor, as an operator would restart it, so the promoted master has a replica again
+    // and logouts that wait for one (`--revocation-durability replica`) can be acknowledged.
+    if options.restart_killed {
+        cluster.restart_node(killed.port)?;
     }
 
     let mut acked_all = Vec::new();
