@@ -78,6 +78,11 @@ pub fn failover_md(run: &Run) -> String {
     out
 }
 
+/// `—` for a latency a run did not record (0).
+fn ms_or_dash(ms: f64) -> String {
+    if ms > 0.0 { sig3(ms) } else { "—".to_owned() }
+}
+
 /// `—` for a missing number.
 fn opt(v: Option<u64>) -> String {
     v.map_or_else(|| "—".to_owned(), |n| n.to_string())
@@ -289,8 +294,9 @@ fn failover_table(s: &ScaleResult) -> Table {
         t.row(vec![
             f.backend.clone(),
             f.durability.clone(),
-            sig3(f.logout_p50_ms),
-            sig3(f.logout_p99_ms),
+            // Runs before the latency was recorded have 0: not measured.
+            ms_or_dash(f.logout_p50_ms),
+            ms_or_dash(f.logout_p99_ms),
             sig3(f.failover_ms),
             sig3(f.unavailable_window_ms),
             f.attempted.to_string(),
