@@ -966,6 +966,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn parses_info_replication() {
+        let master = "# Replication\r\nrole:master\r\nconnected_slaves:1\r\n\
+slave0:ip=127.0.0.1,port=7003,state=online,offset=1180,lag=0\r\n\
+master_repl_offset:1234\r\n";
+        let m = parse_replication(7000, master, -2.0);
+        assert_eq!(m.role, "master");
+        assert_eq!(m.master_repl_offset, 1234);
+        assert_eq!(m.replica_acked_offsets, vec![(7003, 1180)]);
+        assert_eq!(m.slave_repl_offset, None);
+        let replica = "role:slave\r\nmaster_host:127.0.0.1\r\nmaster_port:7000\r\n\
+slave_read_repl_offset:0\r\nslave_repl_offset:0\r\nmaster_repl_offset:0\r\n";
+        let r = parse_replication(7003, replica, 1.0);
+        assert_eq!(r.master_port, Some(7000));
+        assert_eq!(r.slave_repl_offset, Some(0));
+        assert!(r.replica_acked_offsets.is_empty());
+    }
+
+    #[test]
     fn parses_cluster_nodes() {
         let text = "\
 07c37dfeb235213a872192d90877d0cd55635b91 127.0.0.1:30004@40004 slave e7d1eecce10fd6bb5eb35b9f99a514335d9ba9ca 0 1426238317239 4 connected
