@@ -143,6 +143,12 @@ pub struct ServeArgs {
     /// Redis is unreachable (revoked tokens work again), instead of answering 503.
     #[arg(long)]
     insecure_fail_open: bool,
+    /// How a logout must be confirmed before it answers 204 (`--backend session`, and
+    /// `--revocation denylist|epoch`): `none` (the Redis master's OK; a failover can lose it)
+    /// or `replica` (wait up to 250 ms for a replica, `WAIT 1`; when none confirms, 503: the
+    /// logout is not acknowledged).
+    #[arg(long, default_value = "none", value_name = "none|replica")]
+    revocation_durability: authbench_session::Durability,
     /// Session idle timeout in seconds.
     #[arg(long, default_value_t = 1800)]
     idle_timeout: u64,
@@ -239,6 +245,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
                     SessionConfig::for_target(redis.context("the session backend needs Redis")?);
                 config.idle_timeout_secs = args.idle_timeout;
                 config.absolute_timeout_secs = args.absolute_timeout;
+                config.revocation_durability = args.revocation_durability;
                 let backend = SessionBackend::connect(config, clock)
                     .await
                     .context("connecting to Redis")?;
@@ -289,6 +296,15 @@ pub fn run(args: ServeArgs) -> Result<()> {
                 config.refresh_ttl_secs = args.refresh_ttl;
                 config.insecure_fail_open = args.insecure_fail_open;
                 config.key_prepublish_secs = args.key_prepublish;
+                config.revocation_durability = args.revocation_durability;
+                if args.revocation_durability != authbench_session::Durability::None
+                    && !matches!(args.revocation, Revocation::Denylist | Revocation::Epoch)
+                {
+                    bail!(
+                        "--revocation-durability only applies to --backend session and \
+                         --revocation denylist or epoch (the revocations written to Redis)"
+                    );
+                }
                 if args.insecure_fail_open
                     && !matches!(args.revocation, Revocation::Denylist | Revocation::Epoch)
                 {

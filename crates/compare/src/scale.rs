@@ -15,7 +15,11 @@
 //!    and must work on verifiers that have never seen it (they refetch the JWKS once).
 //! 4. **Failover.** A 3 + 3 Redis Cluster; under a stream of revocations (logouts) one master
 //!    is killed, its replica promoted; revocations acknowledged but lost (replication is
-//!    asynchronous) are counted. In process, through the backends' own `revoke`/`verify`.
+//!    asynchronous) are counted. In process, through the backends' own `revoke`/`verify`. Each
+//!    backend runs twice: `--revocation-durability none` (the master's OK) and `replica`
+//!    (`WAIT 1` before the acknowledgement). The record keeps the evidence of each loss: every
+//!    node's replication offsets at the kill, and for every lost revocation the node that
+//!    acknowledged it and when, relative to the kill.
 
 use crate::http::{HttpRun, Target};
 use crate::plan::Profile;
@@ -24,9 +28,9 @@ use crate::section::{Rounds, Section, redact_args};
 use crate::services::{HttpClient, ServerProcess, login_all};
 use anyhow::{Context, Result, bail};
 use authbench_core::SystemClock;
-use authbench_jwt::{Alg, JwtBackend, JwtConfig, RedisTarget, Revocation};
+use authbench_jwt::{Alg, Durability, JwtBackend, JwtConfig, RedisTarget, Revocation};
 use authbench_session::{SessionBackend, SessionConfig};
-use authbench_testkit::{FailoverOptions, RedisCluster};
+use authbench_testkit::{FailoverOptions, FailoverReport, RedisCluster, ReplicationSnapshot};
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -121,7 +125,7 @@ impl ScalePlan {
             + (self.reps * self.connections.len() * 2) as u64
             + (self.reps * 4) as u64
             + 1
-            + self.failover_backends.len() as u64
+            + self.failover_backends.len() as u64 * FAILOVER_DURABILITIES.len() as u64
     }
 }
 
@@ -156,11 +160,81 @@ pub struct RotationRecord {
     pub later_new_kid_ms: Vec<(String, f64)>,
 }
 
+/// The revocation durabilities every failover backend runs under, in this order.
+pub const FAILOVER_DURABILITIES: [&str; 2] = ["none", "replica"];
+
+/// One node's `INFO replication`, around the kill.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OffsetRecord {
+    /// The node's port.
+    pub port: u16,
+    /// `master` or `slave`.
+    pub role: String,
+    /// A replica's master.
+    pub master_port: Option<u16>,
+    /// `master_repl_offset`.
+    pub master_repl_offset: u64,
+    /// `slave_repl_offset` (replicas).
+    pub slave_repl_offset: Option<u64>,
+    /// A master's view of each replica's acknowledged offset: `(replica port, offset)`.
+    pub replica_acked_offsets: Vec<(u16, u64)>,
+    /// When it was read, ms relative to the kill (negative: before).
+    pub at_ms: f64,
+}
+
+impl From<&ReplicationSnapshot> for OffsetRecord {
+    fn from(s: &ReplicationSnapshot) -> Self {
+        Self {
+            port: s.port,
+            role: s.role.clone(),
+            master_port: s.master_port,
+            master_repl_offset: s.master_repl_offset,
+            slave_repl_offset: s.slave_repl_offset,
+            replica_acked_offsets: s.replica_acked_offsets.clone(),
+            at_ms: s.at_ms,
+        }
+    }
+}
+
+/// One acknowledged revocation that the failover lost.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LostRecord {
+    /// Position in the stream of logouts.
+    pub index: usize,
+    /// The credential's subject.
+    pub subject: String,
+    /// The hash slot of the subject's keys.
+    pub slot: Option<u16>,
+    /// The master that served the slot (and acknowledged the write).
+    pub acked_by_port: Option<u16>,
+    /// When it was acknowledged, ms relative to the kill (negative: before).
+    pub acked_at_ms: f64,
+}
+
+/// Acknowledged revocations per master.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NodeAcksRecord {
+    /// The master's port.
+    pub port: u16,
+    /// Whether it is the master that was killed.
+    pub killed: bool,
+    /// Acknowledged before the kill.
+    pub before_kill: u64,
+    /// Of those, in the last 100 ms before the kill.
+    pub recent: u64,
+    /// Of those, lost.
+    pub lost: u64,
+}
+
 /// One failover experiment, as `authbench_testkit::failover_experiment` reported it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FailoverRecord {
     /// `session` or `jwt-denylist`.
     pub backend: String,
+    /// `--revocation-durability`: `none` or `replica` (absent in runs before it existed:
+    /// `none`).
+    #[serde(default = "durability_none")]
+    pub durability: String,
     /// Masters and replicas per master.
     pub masters: usize,
     /// Replicas per master.
@@ -185,6 +259,36 @@ pub struct FailoverRecord {
     pub unverified: u64,
     /// Fresh credentials issued, verified and revoked on every user after the failover.
     pub serves_after: bool,
+    /// Median latency of an acknowledged revocation (the backend's `revoke`, what `/logout`
+    /// waits for), ms.
+    #[serde(default)]
+    pub logout_p50_ms: f64,
+    /// 99th percentile of the same, ms.
+    #[serde(default)]
+    pub logout_p99_ms: f64,
+    /// Port of the killed master.
+    #[serde(default)]
+    pub killed_port: u16,
+    /// The killed master's last `master_repl_offset` minus its replica's offset after the
+    /// kill: replication stream bytes the promoted replica never got (a lower bound).
+    #[serde(default)]
+    pub replica_behind_bytes: Option<u64>,
+    /// Every node's replication offsets just before the kill (the victim's read last).
+    #[serde(default)]
+    pub offsets_before: Vec<OffsetRecord>,
+    /// The survivors' offsets just after the kill.
+    #[serde(default)]
+    pub offsets_after: Vec<OffsetRecord>,
+    /// Every lost revocation: which node acknowledged it, and when.
+    #[serde(default)]
+    pub lost_detail: Vec<LostRecord>,
+    /// Acknowledged revocations per master, before the kill.
+    #[serde(default)]
+    pub per_node: Vec<NodeAcksRecord>,
+}
+
+fn durability_none() -> String {
+    "none".to_owned()
 }
 
 /// The section's result.
@@ -395,8 +499,12 @@ pub fn run(ctx: &mut Section<'_>, cluster_seeds: Option<&str>) -> Result<ScaleRe
     // --- Failover. ---
     let mut failover = Vec::new();
     for backend in &plan.failover_backends {
-        ctx.step(format!("Redis Cluster failover under logouts: {backend}"));
-        failover.push(failover_one(backend, &plan)?);
+        for durability in FAILOVER_DURABILITIES {
+            ctx.step(format!(
+                "Redis Cluster failover under logouts: {backend}, durability {durability}"
+            ));
+            failover.push(failover_one(backend, durability, &plan)?);
+        }
     }
 
     drop(cluster_targets);
@@ -534,7 +642,19 @@ fn rotate(
     })
 }
 
-fn failover_one(backend: &str, plan: &ScalePlan) -> Result<FailoverRecord> {
+/// A key in the Redis Cluster slot of `subject`'s keys: the backends' per-user hash tag.
+fn slot_key(subject: &str) -> String {
+    format!("{{{}}}", authbench_store::UserSlot::of(subject).tag())
+}
+
+/// One failover experiment: `backend` (`session`, `jwt-denylist`) under `durability`
+/// (`none`, `replica`) on a fresh 3 + 3 cluster.
+///
+/// # Errors
+///
+/// When the cluster or the backend cannot start, or the experiment fails.
+pub fn failover_one(backend: &str, durability: &str, plan: &ScalePlan) -> Result<FailoverRecord> {
+    let durability_mode: Durability = durability.parse().map_err(|e: String| anyhow::anyhow!(e))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -546,17 +666,17 @@ fn failover_one(backend: &str, plan: &ScalePlan) -> Result<FailoverRecord> {
     let options = FailoverOptions {
         credentials: plan.failover_credentials,
         kill_after: plan.failover_kill_after,
+        slot_key: Some(slot_key),
         ..FailoverOptions::default()
     };
     let report = runtime.block_on(async {
         match backend {
             "session" => {
-                let b = SessionBackend::connect(
-                    SessionConfig::for_target(target),
-                    Arc::new(SystemClock),
-                )
-                .await
-                .context("session backend on the cluster")?;
+                let mut config = SessionConfig::for_target(target);
+                config.revocation_durability = durability_mode;
+                let b = SessionBackend::connect(config, Arc::new(SystemClock))
+                    .await
+                    .context("session backend on the cluster")?;
                 authbench_testkit::failover_experiment(Arc::new(b), &mut cluster, &options)
                     .await
                     .context("failover experiment")
@@ -564,6 +684,7 @@ fn failover_one(backend: &str, plan: &ScalePlan) -> Result<FailoverRecord> {
             "jwt-denylist" => {
                 let mut config = JwtConfig::new(Alg::ES256);
                 config.revocation = Revocation::Denylist;
+                config.revocation_durability = durability_mode;
                 let b = JwtBackend::connect(config, Arc::new(SystemClock), target)
                     .await
                     .context("JWT denylist backend on the cluster")?;
@@ -574,8 +695,20 @@ fn failover_one(backend: &str, plan: &ScalePlan) -> Result<FailoverRecord> {
             other => bail!("no failover experiment for {other}"),
         }
     })?;
-    Ok(FailoverRecord {
+    Ok(record_of(backend, durability, &report))
+}
+
+/// The record of one experiment's report.
+fn record_of(backend: &str, durability: &str, report: &FailoverReport) -> FailoverRecord {
+    let mut latencies: Vec<f64> = report
+        .ack_latencies_us
+        .iter()
+        .map(|&us| us as f64 / 1e3)
+        .collect();
+    latencies.sort_by(f64::total_cmp);
+    FailoverRecord {
         backend: backend.to_owned(),
+        durability: durability.to_owned(),
         masters: 3,
         replicas_per_master: 1,
         node_timeout_ms: 1_000,
@@ -588,5 +721,41 @@ fn failover_one(backend: &str, plan: &ScalePlan) -> Result<FailoverRecord> {
         lost: report.lost,
         unverified: report.unverified,
         serves_after: report.serves_after,
-    })
+        logout_p50_ms: crate::stats::quantile(&latencies, 0.5),
+        logout_p99_ms: crate::stats::quantile(&latencies, 0.99),
+        killed_port: report.killed_port,
+        replica_behind_bytes: report.replica_behind_bytes,
+        offsets_before: report
+            .offsets_before
+            .iter()
+            .map(OffsetRecord::from)
+            .collect(),
+        offsets_after: report
+            .offsets_after
+            .iter()
+            .map(OffsetRecord::from)
+            .collect(),
+        lost_detail: report
+            .lost_detail
+            .iter()
+            .map(|l| LostRecord {
+                index: l.index,
+                subject: l.subject.clone(),
+                slot: l.slot,
+                acked_by_port: l.acked_by_port,
+                acked_at_ms: l.acked_at_ms,
+            })
+            .collect(),
+        per_node: report
+            .per_node
+            .iter()
+            .map(|n| NodeAcksRecord {
+                port: n.port,
+                killed: n.killed,
+                before_kill: n.before_kill,
+                recent: n.recent,
+                lost: n.lost,
+            })
+            .collect(),
+    }
 }

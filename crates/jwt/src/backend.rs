@@ -9,7 +9,7 @@ use std::time::Duration;
 use authbench_core::{
     Authenticator, Credential, Description, Error, ErrorKind, Identity, Principal, SharedClock,
 };
-use authbench_store::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_RESPONSE_TIMEOUT, Store};
+use authbench_store::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_RESPONSE_TIMEOUT, Durability, Store};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
@@ -110,6 +110,13 @@ pub struct JwtConfig {
     /// still fail closed; `none` and `refresh` never ask Redis on verify), and shows in the
     /// backend's name (`…-insecure-fail-open`). Defaults to `false`.
     pub insecure_fail_open: bool,
+    /// How a revocation written to Redis (`denylist`: the denied `jti` and the raised epoch;
+    /// `epoch`: the raised epoch) must be confirmed before `revoke` / `revoke_all` return `Ok`:
+    /// [`Durability::Replica`] waits for a replica (`WAIT 1 <timeout>` on the node that took the
+    /// write) and fails closed (`Unavailable`, 503: not acknowledged) when none confirms in
+    /// time, so an acknowledged logout survives a failover. Not used by `none` and `refresh`.
+    /// Defaults to [`Durability::None`] (the master's `OK`; asynchronous replication).
+    pub revocation_durability: Durability,
     /// How long a rotated-in signing key is published in the JWKS before it signs, seconds
     /// (see the keyring's module docs). 0 (the default): it signs at once, and a verifier that
     /// fetched the JWKS just before rejects its tokens until its refresh interval passes. Set
@@ -136,6 +143,7 @@ impl JwtConfig {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             response_timeout: DEFAULT_RESPONSE_TIMEOUT,
             insecure_fail_open: false,
+            revocation_durability: Durability::None,
             key_prepublish_secs: 0,
         }
     }
@@ -705,6 +713,12 @@ async fn build_strategy(
         config.response_timeout,
     )
     .await?;
+    // Revocations of `denylist` and `epoch` go through the store's confirmed writes.
+    let store = if matches!(revocation, Revocation::Denylist | Revocation::Epoch) {
+        store.with_durability(config.revocation_durability).await?
+    } else {
+        store
+    };
     let prefix = config.key_prefix.as_str();
     let strategy = match revocation {
         Revocation::Denylist => Strategy::Denylist(

@@ -1,7 +1,7 @@
 //! Everything a deployment chooses, with the defaults written down.
 
 use crate::error::SessionError;
-use authbench_store::RedisTarget;
+use authbench_store::{Durability, RedisTarget};
 use std::time::Duration;
 
 /// Fewest random bytes a session ID may have: 16 bytes = 128 bits, the OWASP / ASVS 5 (7.2.3)
@@ -60,6 +60,14 @@ pub struct SessionConfig {
     /// Defaults to 500 ms (redis-rs 1.x's default, written down). A loopback round trip takes
     /// ~50 µs, so this only ever fires on a hung or unreachable server.
     pub response_timeout: Duration,
+    /// How a logout (`revoke`: the record's `DEL`) and "log out everywhere" (`revoke_all`: the
+    /// index script) must be confirmed before they return `Ok`: [`Durability::Replica`] waits
+    /// for a replica (`WAIT 1 <timeout>` on the node that took the write) and fails closed
+    /// (`Unavailable`, 503: not acknowledged) when none confirms in time, so an acknowledged
+    /// logout survives a failover. Logins and the idle slide are never waited for.
+    ///
+    /// Defaults to [`Durability::None`] (the master's `OK`; asynchronous replication).
+    pub revocation_durability: Durability,
 }
 
 impl Default for SessionConfig {
@@ -73,6 +81,7 @@ impl Default for SessionConfig {
             key_prefix: "authbench".to_owned(),
             connect_timeout: Duration::from_secs(1),
             response_timeout: Duration::from_millis(500),
+            revocation_durability: Durability::None,
         }
     }
 }
@@ -167,6 +176,7 @@ mod tests {
         assert_eq!(c.connect_timeout, Duration::from_secs(1));
         assert_eq!(c.response_timeout, Duration::from_millis(500));
         assert_eq!(c.initial_lifetime_secs(), 1800);
+        assert_eq!(c.revocation_durability, Durability::None);
         c.validate().expect("defaults are valid");
     }
 

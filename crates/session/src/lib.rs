@@ -63,7 +63,7 @@ mod error;
 mod id;
 mod store;
 
-pub use authbench_store::RedisTarget;
+pub use authbench_store::{Durability, RedisTarget};
 pub use config::{MAX_ID_BYTES, MIN_ID_BYTES, SessionConfig};
 pub use error::{Expiry, SessionError};
 pub use id::{CREDENTIAL_ID_CHARS, MAX_PRESENTED_BYTES};
@@ -143,6 +143,7 @@ impl SessionBackend {
             &config.redis_target(),
             config.connect_timeout,
             config.response_timeout,
+            config.revocation_durability,
         )
         .await?;
         tracing::debug!(redis = store.addr(), "session backend connected");
@@ -341,8 +342,13 @@ impl SessionBackend {
     async fn revoke_session(&self, token: &str) -> Result<(), SessionError> {
         let (tag, hash) = self.ids.parse(token)?;
         // One `DEL`: the ID names no index, so the index entry stays until the next login,
-        // list, update or revoke-all of the user drops it (see `store`).
-        self.delete(&self.session_key(tag, &hash)).await
+        // list, update or revoke-all of the user drops it (see `store`). A logout: confirmed
+        // by a replica first under `revocation_durability = replica`.
+        let key = self.session_key(tag, &hash);
+        let mut del = redis::cmd("DEL");
+        del.arg(&key);
+        self.store.redis().write::<i64>(&del, &key).await?;
+        Ok(())
     }
 
     /// Rewrites tenant and roles in every live session of `who.subject`, in one scripted round
@@ -375,9 +381,10 @@ impl SessionBackend {
     async fn revoke_all_sessions(&self, subject: &str) -> Result<(), SessionError> {
         let user = UserSlot::of(subject);
         let index = self.index_key(&user);
+        // Confirmed by a replica first under `revocation_durability = replica`.
         let ended = self
             .store
-            .run_indexed(
+            .run_indexed_write(
                 &self.store.scripts.revoke_all,
                 &index,
                 |m| tagged_key(&self.session_prefix, user.tag(), m),

@@ -78,7 +78,7 @@
 
 use crate::error::SessionError;
 use authbench_core::Identity;
-use authbench_store::{LuaScript, RedisTarget, Store, index_guard_lua};
+use authbench_store::{Durability, LuaScript, RedisTarget, Store, index_guard_lua};
 use redis::Value;
 use std::time::Duration;
 
@@ -271,8 +271,12 @@ impl SessionStore {
         target: &RedisTarget,
         connect_timeout: Duration,
         response_timeout: Duration,
+        durability: Durability,
     ) -> Result<Self, SessionError> {
-        let redis = Store::connect_target(target, connect_timeout, response_timeout).await?;
+        let redis = Store::connect_target(target, connect_timeout, response_timeout)
+            .await?
+            .with_durability(durability)
+            .await?;
         let scripts = Scripts::new();
         redis.load_scripts(&scripts.all()).await?;
         Ok(Self { redis, scripts })
@@ -314,6 +318,21 @@ impl SessionStore {
         args: &[&str],
     ) -> Result<Value, SessionError> {
         Ok(self.redis.run(script, keys, args).await?)
+    }
+
+    /// Runs a revoking `script` over the index `index`, confirmed as the store's durability
+    /// says (see [`Store::run_indexed_write`]).
+    pub(crate) async fn run_indexed_write(
+        &self,
+        script: &LuaScript,
+        index: &str,
+        record_key: impl Fn(&str) -> String,
+        args: &[&str],
+    ) -> Result<Value, SessionError> {
+        Ok(self
+            .redis
+            .run_indexed_write(script, index, record_key, args)
+            .await?)
     }
 
     /// Runs `script` over the index `index` (see [`Store::run_indexed`]).

@@ -183,6 +183,8 @@ async fn failover_experiment_accounts_for_every_logout() {
         concurrency: 8,
         kill_after: 150,
         failover_timeout: Duration::from_secs(30),
+        slot_key: Some(|subject| format!("{{{}}}", authbench_store::UserSlot::of(subject).tag())),
+        restart_killed: true,
     };
     let report = failover_experiment(Arc::clone(&sessions), &mut cluster, &options)
         .await

@@ -51,6 +51,22 @@ pub enum StoreError {
         attempts: usize,
     },
 
+    /// A write that had to reach a replica before it was acknowledged
+    /// ([`Durability::Replica`](crate::Durability::Replica)) was not confirmed by one within
+    /// the timeout (`WAIT` answered fewer replicas). The write may have happened on the master;
+    /// the caller must not tell its client it did (fail closed: 503, try again).
+    #[error(
+        "Redis at {addr}: the write was not confirmed by {wanted} replica(s) within {timeout:?}          (revocation-durability replica); not acknowledged"
+    )]
+    NotReplicated {
+        /// Host and port (of the node that took the write, on a cluster its seeds).
+        addr: String,
+        /// Replicas that had to confirm.
+        wanted: u32,
+        /// How long `WAIT` waited.
+        timeout: Duration,
+    },
+
     /// The URL or the timeouts were refused before any connection was tried.
     #[error("invalid Redis configuration: {0}")]
     Config(String),
@@ -63,7 +79,8 @@ impl StoreError {
         match self {
             StoreError::Unavailable { .. }
             | StoreError::TimedOut { .. }
-            | StoreError::Contended { .. } => ErrorKind::Unavailable,
+            | StoreError::Contended { .. }
+            | StoreError::NotReplicated { .. } => ErrorKind::Unavailable,
             StoreError::Redis { .. } | StoreError::Config(_) => ErrorKind::Internal,
         }
     }

@@ -23,6 +23,11 @@
 //!   [`Store::run_indexed`] runs a script over a user's index naming every key it touches.
 //! - **Scripts.** [`LuaScript`] runs a multi-key check atomically in one round trip, by its
 //!   SHA-1, re-sending the source only when Redis forgot it.
+//! - **Durable writes, when asked.** [`Durability::Replica`]: a write (a revocation) is
+//!   followed, on the same connection to the same node, by `WAIT 1 <timeout>`, and is only
+//!   acknowledged once a replica has confirmed it; otherwise [`StoreError::NotReplicated`]
+//!   (fail closed). Asynchronous replication otherwise loses the writes a master acknowledged
+//!   in the last moments before it died (see [`durability`]).
 //! - **Pub/sub.** [`Store::subscribe`] opens the dedicated connection a subscriber needs (a
 //!   subscribed RESP2 connection can do nothing else), with the same settings; on a cluster,
 //!   on one node, moving to the next seed on each new attempt.
@@ -52,13 +57,16 @@
 //! - [`RedisTarget`] (`target`): one server or a cluster, parsed from `--redis-cluster`.
 //! - [`slot`]: the per-user hash tags and the key-layout rule.
 //! - [`LuaScript`] (`script`): `EVALSHA` with the `EVAL` fallback.
+//! - [`durability`]: [`Durability`] and the `WAIT` after a write.
 //! - [`StoreError`] (`error`): the errors and their mapping onto the core's classes.
 
+pub mod durability;
 mod error;
 mod script;
 pub mod slot;
 mod target;
 
+pub use durability::{DEFAULT_REPLICA_WAIT, Durability};
 pub use error::{StoreError, is_unavailable};
 pub use script::LuaScript;
 pub use slot::{SLOT_TAG_CHARS, UserSlot, check_key_prefix, is_slot_tag, tagged_key};
@@ -177,6 +185,16 @@ pub struct Store {
     response_timeout: Duration,
     /// Ceiling for a whole operation, connection wait included: `connect + response`.
     deadline: Duration,
+    /// Where we connected, so [`with_durability`](Self::with_durability) can open the
+    /// dedicated connection durable writes use.
+    target: RedisTarget,
+    /// How writes made through [`write`](Self::write) / [`run_write`](Self::run_write) must
+    /// be confirmed before they count.
+    durability: Durability,
+    /// The dedicated connection of durable writes (`Some` under [`Durability::Replica`]):
+    /// `WAIT` blocks the connection it runs on, so it never runs on the shared one that every
+    /// verify uses.
+    durable_conn: Option<Conn>,
 }
 
 impl std::fmt::Debug for Store {
@@ -312,7 +330,46 @@ impl Store {
             connect_timeout,
             response_timeout,
             deadline,
+            target: target.clone(),
+            durability: Durability::None,
+            durable_conn: None,
         })
+    }
+
+    /// This store, with writes made through [`write`](Self::write) and
+    /// [`run_write`](Self::run_write) confirmed as `durability` says. Under
+    /// [`Durability::Replica`] it opens one more connection (one per node on a cluster),
+    /// used by those writes only.
+    ///
+    /// # Errors
+    ///
+    /// As [`connect_target`](Self::connect_target); [`StoreError::Config`] when the `WAIT`
+    /// timeout does not fit in the response timeout (the `WAIT` would be cut off before it
+    /// could answer).
+    pub async fn with_durability(mut self, durability: Durability) -> Result<Self, StoreError> {
+        if let Durability::Replica { timeout } = durability {
+            if timeout.is_zero() || timeout >= self.response_timeout {
+                return Err(StoreError::Config(format!(
+                    "the replica wait ({timeout:?}) must be positive and shorter than the \
+                     response timeout ({:?})",
+                    self.response_timeout
+                )));
+            }
+            let other =
+                Self::connect_target(&self.target, self.connect_timeout, self.response_timeout)
+                    .await?;
+            self.durable_conn = Some(other.conn);
+        } else {
+            self.durable_conn = None;
+        }
+        self.durability = durability;
+        Ok(self)
+    }
+
+    /// How writes through [`write`](Self::write) / [`run_write`](Self::run_write) are
+    /// confirmed.
+    pub fn durability(&self) -> Durability {
+        self.durability
     }
 
     /// Teaches Redis the scripts now (`SCRIPT LOAD`), so a broken Redis (or one that forbids
@@ -415,6 +472,36 @@ impl Store {
         record_key: impl Fn(&str) -> String,
         extra_args: &[&str],
     ) -> Result<Value, StoreError> {
+        self.indexed(script, index, record_key, extra_args, false)
+            .await
+    }
+
+    /// [`run_indexed`](Self::run_indexed) for a script that revokes (writes): its final
+    /// script is confirmed as [`durability`](Self::durability) says (see
+    /// [`run_write`](Self::run_write)).
+    ///
+    /// # Errors
+    ///
+    /// As [`run_indexed`](Self::run_indexed) and [`write`](Self::write).
+    pub async fn run_indexed_write(
+        &self,
+        script: &LuaScript,
+        index: &str,
+        record_key: impl Fn(&str) -> String,
+        extra_args: &[&str],
+    ) -> Result<Value, StoreError> {
+        self.indexed(script, index, record_key, extra_args, true)
+            .await
+    }
+
+    async fn indexed(
+        &self,
+        script: &LuaScript,
+        index: &str,
+        record_key: impl Fn(&str) -> String,
+        extra_args: &[&str],
+        write: bool,
+    ) -> Result<Value, StoreError> {
         for _ in 0..INDEX_ATTEMPTS {
             let mut zrange = redis::cmd("ZRANGE");
             zrange.arg(index).arg(0).arg(-1);
@@ -428,7 +515,11 @@ impl Store {
             args.push(&count);
             args.extend(members.iter().map(String::as_str));
             args.extend_from_slice(extra_args);
-            let reply = self.run(script, &keys, &args).await?;
+            let reply = if write {
+                self.run_write(script, &keys, &args).await?
+            } else {
+                self.run(script, &keys, &args).await?
+            };
             match &reply {
                 Value::BulkString(b) if b.as_slice() == b"stale" => continue,
                 _ => return Ok(reply),
@@ -523,6 +614,116 @@ impl Store {
             }
         }
         Err(last_error.unwrap_or_else(|| StoreError::Config("no Redis address".into())))
+    }
+
+    /// Sends one write command whose keys live in `key`'s slot, confirmed as
+    /// [`durability`](Self::durability) says: under [`Durability::None`] exactly
+    /// [`query`](Self::query); under [`Durability::Replica`] the command and `WAIT 1 <ms>` go
+    /// as one pipeline on the dedicated connection, to the master of `key`'s slot, and the
+    /// answer counts only if a replica confirmed it.
+    ///
+    /// # Errors
+    ///
+    /// As [`query`](Self::query); [`StoreError::NotReplicated`] when no replica confirmed in
+    /// time.
+    pub async fn write<T: FromRedisValue>(
+        &self,
+        cmd: &redis::Cmd,
+        key: &str,
+    ) -> Result<T, StoreError> {
+        if self.durable_conn.is_none() {
+            return self.query(cmd).await;
+        }
+        let value = self.durable(cmd.clone(), key).await?;
+        T::from_redis_value(value).map_err(|e| StoreError::from_redis(e.into(), &self.addr))
+    }
+
+    /// Runs a script that writes, confirmed as [`durability`](Self::durability) says (see
+    /// [`write`](Self::write)); `keys[0]` names the slot.
+    ///
+    /// # Errors
+    ///
+    /// As [`write`](Self::write).
+    pub async fn run_write(
+        &self,
+        script: &LuaScript,
+        keys: &[&str],
+        args: &[&str],
+    ) -> Result<Value, StoreError> {
+        if self.durable_conn.is_none() {
+            return self.run(script, keys, args).await;
+        }
+        let key = keys.first().copied().unwrap_or_default();
+        let call = |verb: &str, body: &str| {
+            let mut cmd = redis::cmd(verb);
+            cmd.arg(body).arg(keys.len()).arg(keys).arg(args);
+            cmd
+        };
+        match self.durable(call("EVALSHA", script.sha1()), key).await {
+            Err(StoreError::Redis { source, .. })
+                if source.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript) =>
+            {
+                self.durable(call("EVAL", script.source()), key).await
+            }
+            other => other,
+        }
+    }
+
+    /// `cmd` then `WAIT <replicas> <ms>`, one pipeline on the dedicated connection to the
+    /// master of `key`'s slot (on a cluster, routed explicitly: `WAIT` names no key, and
+    /// redis-rs would otherwise send it to every master). `WAIT` counts the replicas that
+    /// have everything *this connection* wrote, so it must follow the write on the same
+    /// connection to the same node. Returns the command's answer.
+    async fn durable(&self, cmd: redis::Cmd, key: &str) -> Result<Value, StoreError> {
+        let Durability::Replica { timeout } = self.durability else {
+            return self.query(&cmd).await;
+        };
+        let Some(conn) = &self.durable_conn else {
+            return self.query(&cmd).await;
+        };
+        let wanted = durability::REPLICAS;
+        let mut pipe = redis::pipe();
+        pipe.ignore_errors()
+            .add_command(cmd)
+            .cmd("WAIT")
+            .arg(wanted)
+            .arg(u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX));
+        let values: Vec<Value> = match conn {
+            Conn::Single(conn) => {
+                let mut conn = conn.clone();
+                self.bounded(pipe.query_async::<Vec<Value>>(&mut conn))
+                    .await?
+            }
+            Conn::Cluster(conn) => {
+                use redis::cluster_routing::{Route, SingleNodeRoutingInfo, SlotAddr};
+                let mut conn = conn.clone();
+                let route =
+                    SingleNodeRoutingInfo::SpecificNode(Route::with_key(key, SlotAddr::Master));
+                self.bounded(conn.route_pipeline(pipe, 0, 2, route)).await?
+            }
+        };
+        let mut values = values.into_iter();
+        let (Some(answer), Some(acks)) = (values.next(), values.next()) else {
+            return Err(StoreError::from_redis(
+                redis::RedisError::from((redis::ErrorKind::Client, "WAIT pipeline: short reply")),
+                &self.addr,
+            ));
+        };
+        let answer = answer
+            .extract_error()
+            .map_err(|e| StoreError::from_redis(e, &self.addr))?;
+        let acks: i64 = acks
+            .extract_error()
+            .and_then(|v| i64::from_redis_value(v).map_err(redis::RedisError::from))
+            .map_err(|e| StoreError::from_redis(e, &self.addr))?;
+        if acks < i64::from(wanted) {
+            return Err(StoreError::NotReplicated {
+                addr: self.addr.clone(),
+                wanted,
+                timeout,
+            });
+        }
+        Ok(answer)
     }
 
     /// Awaits `op` under the deadline, mapping failures.

@@ -510,6 +510,17 @@ pub struct FailoverOptions {
     ///
     /// Defaults to 30 s.
     pub failover_timeout: Duration,
+    /// A key in the Redis Cluster slot of a subject's keys (e.g. `{T}` for the backends' slot
+    /// tag `T`), so the report can name the node that acknowledged each lost revocation.
+    /// `None`: the report's per-node figures and [`LostRevocation::acked_by_port`] stay empty.
+    ///
+    /// Defaults to `None`.
+    pub slot_key: Option<fn(&str) -> String>,
+    /// Restart the killed node once the failover is over (it rejoins, empty, as a replica of
+    /// its successor), so the promoted master has a replica again.
+    ///
+    /// Defaults to `true`.
+    pub restart_killed: bool,
 }
 
 impl Default for FailoverOptions {
@@ -520,12 +531,69 @@ impl Default for FailoverOptions {
             concurrency: 8,
             kill_after: 500,
             failover_timeout: Duration::from_secs(30),
+            slot_key: None,
+            restart_killed: true,
         }
     }
 }
 
-/// What [`failover_experiment`] measured. Counts are of revocations (logouts).
+/// One node's replication state (`INFO replication`), taken around the kill.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReplicationSnapshot {
+    /// The node's port.
+    pub port: u16,
+    /// `master` or `slave`, as `INFO replication` says.
+    pub role: String,
+    /// For a replica: the port of the master it replicates.
+    pub master_port: Option<u16>,
+    /// `master_repl_offset`: bytes of replication stream this node has produced (a master) or
+    /// processed (a replica).
+    pub master_repl_offset: u64,
+    /// `slave_repl_offset` (replicas only): bytes of its master's stream it has processed.
+    pub slave_repl_offset: Option<u64>,
+    /// For a master: each connected replica's acknowledged offset (`slaveN:…offset=`), as the
+    /// master last heard it (replicas acknowledge once a second, or when a `WAIT` asks).
+    pub replica_acked_offsets: Vec<(u16, u64)>,
+    /// When it was taken, ms relative to the kill (negative: before).
+    pub at_ms: f64,
+}
+
+/// An acknowledged revocation that did not survive the failover.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LostRevocation {
+    /// Index of the credential in the experiment's stream.
+    pub index: usize,
+    /// Its subject.
+    pub subject: String,
+    /// The hash slot of the subject's keys (when [`FailoverOptions::slot_key`] is set).
+    pub slot: Option<u16>,
+    /// The master that served that slot before the kill: the node that acknowledged it.
+    pub acked_by_port: Option<u16>,
+    /// When the backend acknowledged it, ms relative to the kill (negative: before).
+    pub acked_at_ms: f64,
+}
+
+/// Acknowledged revocations per master (the node that served the subject's slot at the time).
 #[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeAcks {
+    /// The master's port.
+    pub port: u16,
+    /// Whether it is the master that was killed.
+    pub killed: bool,
+    /// Revocations it acknowledged before the kill.
+    pub before_kill: u64,
+    /// Of those, in the last [`RECENT_WINDOW`] before the kill (its write rate at the kill).
+    pub recent: u64,
+    /// Of those, lost.
+    pub lost: u64,
+}
+
+/// The window before the kill over which [`NodeAcks::recent`] counts: long enough to hold
+/// several replication acknowledgements, short enough to be "at the kill".
+pub const RECENT_WINDOW: Duration = Duration::from_millis(100);
+
+/// What [`failover_experiment`] measured. Counts are of revocations (logouts).
+#[derive(Debug, Clone, PartialEq)]
 pub struct FailoverReport {
     /// Port of the master that was killed.
     pub killed_port: u16,
@@ -557,6 +625,63 @@ pub struct FailoverReport {
     /// Whether fresh credentials could be issued, verified and revoked on every user after
     /// the failover.
     pub serves_after: bool,
+    /// Every node's replication state just before the kill (the victim's taken last, right
+    /// before `SIGKILL`).
+    pub offsets_before: Vec<ReplicationSnapshot>,
+    /// The survivors' replication state right after the kill: the victim's replica's
+    /// `slave_repl_offset` is all of the victim's stream it ever got.
+    pub offsets_after: Vec<ReplicationSnapshot>,
+    /// The killed master's last `master_repl_offset` minus its replica's offset after the
+    /// kill: replication stream the replica never received (a lower bound: the master kept
+    /// writing between its snapshot and the kill).
+    pub replica_behind_bytes: Option<u64>,
+    /// Every lost revocation: which node acknowledged it, and when.
+    pub lost_detail: Vec<LostRevocation>,
+    /// Acknowledged revocations per master (empty without [`FailoverOptions::slot_key`]).
+    pub per_node: Vec<NodeAcks>,
+    /// Latency of each acknowledged revocation (call to `Ok`), µs, in no particular order.
+    pub ack_latencies_us: Vec<u64>,
+}
+
+/// Parses `INFO replication`.
+fn parse_replication(port: u16, text: &str, at_ms: f64) -> ReplicationSnapshot {
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|l| l.trim().strip_prefix(name)?.strip_prefix(':'))
+            .map(str::to_owned)
+    };
+    let number = |name: &str| field(name).and_then(|v| v.parse::<u64>().ok());
+    let replica_acked_offsets = text
+        .lines()
+        .filter(|l| l.starts_with("slave") && l.contains("offset="))
+        .filter_map(|l| {
+            let (_, rest) = l.split_once(':')?;
+            let mut port = None;
+            let mut offset = None;
+            for kv in rest.trim().split(',') {
+                match kv.split_once('=') {
+                    Some(("port", v)) => port = v.parse().ok(),
+                    Some(("offset", v)) => offset = v.parse().ok(),
+                    _ => {}
+                }
+            }
+            Some((port?, offset?))
+        })
+        .collect();
+    ReplicationSnapshot {
+        port,
+        role: field("role").unwrap_or_default(),
+        master_port: number("master_port").and_then(|p| u16::try_from(p).ok()),
+        master_repl_offset: number("master_repl_offset").unwrap_or(0),
+        slave_repl_offset: number("slave_repl_offset"),
+        replica_acked_offsets,
+        at_ms,
+    }
+}
+
+/// Signed ms between two offsets from `started` (`at - kill`).
+fn ms_rel(at: Duration, kill: Duration) -> f64 {
+    (at.as_secs_f64() - kill.as_secs_f64()) * 1e3
 }
 
 /// The failover experiment: under a stream of revocations (logouts), kill a master of a
@@ -599,6 +724,22 @@ pub async fn failover_experiment<A: Authenticator>(
         tokens.push(c.token);
     }
     let tokens: Arc<[String]> = tokens.into();
+    // Which master serves each user's slot (before the kill): the node that acknowledges the
+    // user's revocations.
+    let user_slots: Vec<Option<u16>> = match options.slot_key {
+        Some(slot_key) => (0..options.users.max(1))
+            .map(|u| cluster.key_slot(&slot_key(&identity(u).subject)).ok())
+            .collect(),
+        None => vec![None; options.users.max(1)],
+    };
+    let masters_before: Vec<ClusterNodeInfo> = cluster
+        .nodes()?
+        .into_iter()
+        .filter(|n| n.role == NodeRole::Master && !n.failed)
+        .collect();
+    let owner_of = |slot: Option<u16>| {
+        slot.and_then(|s| masters_before.iter().find(|m| m.serves(s)).map(|m| m.port))
+    };
     let acknowledged = Arc::new(AtomicU64::new(0));
     let next = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
@@ -616,9 +757,9 @@ pub async fn failover_experiment<A: Authenticator>(
         );
         let give_up = options.failover_timeout;
         workers.push(tokio::spawn(async move {
-            // (index, acknowledged) per revocation; refused ones are retried until they are
-            // acknowledged or the experiment gives up.
-            let mut acked = Vec::new();
+            // (index, when acknowledged since `started`, latency) per acknowledged revocation;
+            // refused ones are retried until they are acknowledged or the experiment gives up.
+            let mut acked: Vec<(usize, Duration, Duration)> = Vec::new();
             let (mut attempted, mut refused, mut other) = (0u64, 0u64, 0u64);
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed) as usize;
@@ -627,10 +768,11 @@ pub async fn failover_experiment<A: Authenticator>(
                 }
                 loop {
                     attempted += 1;
+                    let sent = Instant::now();
                     match backend.revoke(&tokens[i]).await {
                         Ok(()) => {
                             acknowledged.fetch_add(1, Ordering::Relaxed);
-                            acked.push(i);
+                            acked.push((i, started.elapsed(), sent.elapsed()));
                             break;
                         }
                         Err(e) if e.class() == ErrorClass::Unavailable => {
@@ -660,8 +802,49 @@ pub async fn failover_experiment<A: Authenticator>(
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
     let victim_slot = 0;
-    let killed = cluster.kill_master_of_slot(victim_slot)?;
+    // The replication offsets at the kill: every other node first, the victim last, then the
+    // kill at once (each `redis-cli` call takes a few ms, during which writes go on).
+    let victim = cluster.master_of_slot(victim_slot)?;
+    let mut before_raw = Vec::new();
+    for port in cluster.live_ports() {
+        if port == victim.port {
+            continue;
+        }
+        if let Ok(text) = cluster.cli(port, &["INFO", "replication"]) {
+            before_raw.push((port, text, started.elapsed()));
+        }
+    }
+    if let Ok(text) = cluster.cli(victim.port, &["INFO", "replication"]) {
+        before_raw.push((victim.port, text, started.elapsed()));
+    }
+    cluster.kill_node(victim.port)?;
+    let killed = victim;
     let killed_at = started.elapsed();
+    let mut after_raw = Vec::new();
+    for port in cluster.live_ports() {
+        if let Ok(text) = cluster.cli(port, &["INFO", "replication"]) {
+            after_raw.push((port, text, started.elapsed()));
+        }
+    }
+    let snapshots = |raw: Vec<(u16, String, Duration)>| -> Vec<ReplicationSnapshot> {
+        raw.into_iter()
+            .map(|(port, text, at)| parse_replication(port, &text, ms_rel(at, killed_at)))
+            .collect()
+    };
+    let offsets_before = snapshots(before_raw);
+    let offsets_after = snapshots(after_raw);
+    let replica_behind_bytes = offsets_before
+        .iter()
+        .find(|s| s.port == killed.port)
+        .and_then(|m| {
+            let replica = offsets_after
+                .iter()
+                .find(|s| s.master_port == Some(killed.port))?;
+            let got = replica
+                .slave_repl_offset
+                .unwrap_or(replica.master_repl_offset);
+            Some(m.master_repl_offset.saturating_sub(got))
+        });
     let acknowledged_before_kill = acknowledged.load(Ordering::Relaxed);
     let mut failover = None;
     let deadline = Instant::now() + options.failover_timeout;
@@ -678,6 +861,13 @@ pub async fn failover_experiment<A: Authenticator>(
         }
     }
 
+    // Bring the killed node back (empty: persistence is off): it rejoins as a replica of its
+    // successor, as an operator would restart it, so the promoted master has a replica again
+    // and logouts that wait for one (`--revocation-durability replica`) can be acknowledged.
+    if options.restart_killed {
+        cluster.restart_node(killed.port)?;
+    }
+
     let mut acked_all = Vec::new();
     let (mut attempted, mut refused, mut other_errors) = (0, 0, 0);
     for w in workers {
@@ -690,13 +880,54 @@ pub async fn failover_experiment<A: Authenticator>(
         other_errors += o;
     }
     let (mut lost, mut unverified) = (0, 0);
-    for &i in &acked_all {
+    let mut lost_detail = Vec::new();
+    let mut per_node: Vec<NodeAcks> = masters_before
+        .iter()
+        .map(|m| NodeAcks {
+            port: m.port,
+            killed: m.port == killed.port,
+            before_kill: 0,
+            recent: 0,
+            lost: 0,
+        })
+        .collect();
+    let users = options.users.max(1);
+    let mut ack_latencies_us = Vec::with_capacity(acked_all.len());
+    for &(i, at, latency) in &acked_all {
+        ack_latencies_us.push(u64::try_from(latency.as_micros()).unwrap_or(u64::MAX));
+        let slot = user_slots[i % users];
+        let port = owner_of(slot);
+        let node = per_node.iter_mut().find(|n| Some(n.port) == port);
+        if let Some(node) = node
+            && at <= killed_at
+        {
+            node.before_kill += 1;
+            if killed_at - at <= RECENT_WINDOW {
+                node.recent += 1;
+            }
+        }
         match backend.verify(&tokens[i]).await {
-            Ok(_) => lost += 1,
+            Ok(_) => {
+                lost += 1;
+                if let Some(node) = per_node.iter_mut().find(|n| Some(n.port) == port) {
+                    node.lost += 1;
+                }
+                lost_detail.push(LostRevocation {
+                    index: i,
+                    subject: identity(i).subject,
+                    slot,
+                    acked_by_port: port,
+                    acked_at_ms: ms_rel(at, killed_at),
+                });
+            }
             Err(e) if e.class() == ErrorClass::Unavailable => unverified += 1,
             Err(_) => {}
         }
     }
+    if options.slot_key.is_none() {
+        per_node.clear();
+    }
+    lost_detail.sort_by(|a, b| a.acked_at_ms.total_cmp(&b.acked_at_ms));
     let mut serves_after = true;
     for u in 0..options.users.max(1) {
         let who = identity(u);
@@ -721,12 +952,36 @@ pub async fn failover_experiment<A: Authenticator>(
         lost,
         unverified,
         serves_after,
+        offsets_before,
+        offsets_after,
+        replica_behind_bytes,
+        lost_detail,
+        per_node,
+        ack_latencies_us,
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parses_info_replication() {
+        let master = "# Replication\r\nrole:master\r\nconnected_slaves:1\r\n\
+slave0:ip=127.0.0.1,port=7003,state=online,offset=1180,lag=0\r\n\
+master_repl_offset:1234\r\n";
+        let m = parse_replication(7000, master, -2.0);
+        assert_eq!(m.role, "master");
+        assert_eq!(m.master_repl_offset, 1234);
+        assert_eq!(m.replica_acked_offsets, vec![(7003, 1180)]);
+        assert_eq!(m.slave_repl_offset, None);
+        let replica = "role:slave\r\nmaster_host:127.0.0.1\r\nmaster_port:7000\r\n\
+slave_read_repl_offset:0\r\nslave_repl_offset:0\r\nmaster_repl_offset:0\r\n";
+        let r = parse_replication(7003, replica, 1.0);
+        assert_eq!(r.master_port, Some(7000));
+        assert_eq!(r.slave_repl_offset, Some(0));
+        assert!(r.replica_acked_offsets.is_empty());
+    }
 
     #[test]
     fn parses_cluster_nodes() {

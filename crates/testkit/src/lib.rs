@@ -35,8 +35,8 @@ mod proxy;
 mod redis;
 
 pub use cluster::{
-    ClusterNodeInfo, FailoverOptions, FailoverReport, NodeRole, RedisCluster, RedisClusterOptions,
-    failover_experiment,
+    ClusterNodeInfo, FailoverOptions, FailoverReport, LostRevocation, NodeAcks, NodeRole,
+    RECENT_WINDOW, RedisCluster, RedisClusterOptions, ReplicationSnapshot, failover_experiment,
 };
 pub use conformance::{ConformanceOptions, ConformanceReport, HUGE_INPUT_BYTES, conformance};
 pub use error::{REDIS_INSTALL_HINT, TestkitError};

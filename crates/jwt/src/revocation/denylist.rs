@@ -8,7 +8,9 @@
 //! into the token's `epoch` claim (one script), so a login right after a logout-all works.
 //!
 //! Verify reads **both** keys with one `MGET`: one round trip whatever was revoked. It reads
-//! the epoch from Redis every time, so a raise bites on every instance at once.
+//! the epoch from Redis every time, so a raise bites on every instance at once, and a Redis
+//! that lost its data (the epoch gone while a token that read it lives) is noticed in the same
+//! round trip and refused (fail closed; see the parent module, "A Redis that forgot").
 //!
 //! **Keyed on `jti`, never on a hash of the token.** ECDSA signatures are malleable: from a
 //! valid `(r, s)` anyone can compute `(r, n − s)`, the "high-S twin", which verifies too. A
@@ -83,7 +85,23 @@ impl Denylist {
         if denied.is_some() {
             return Err(Error::new(ErrorKind::Revoked, "token revoked (jti denied)"));
         }
-        match revoked_by_epoch(token_epoch, parse_epoch(epoch.as_deref())?) {
+        let epoch = parse_epoch(epoch.as_deref())?;
+        if token_epoch > 0 && epoch.is_none() {
+            // The token read an epoch at issue, and the read keeps that key alive at least as
+            // long as the token: Redis lost its data, and its denied `jti`s with it. Fail
+            // closed, never on the signature alone (see "A Redis that forgot").
+            tracing::warn!(
+                jti = %p.credential_id,
+                "Redis has lost the revocation state (the user's epoch is gone while a token \
+                 that read it is alive): refusing the token"
+            );
+            return Err(Error::new(
+                ErrorKind::Unavailable,
+                "Redis lost the revocation state (restart without persistence?): tokens \
+                 issued before the loss are refused; log in again",
+            ));
+        }
+        match revoked_by_epoch(token_epoch, epoch) {
             Some(e) => Err(e),
             None => Ok(()),
         }
@@ -104,12 +122,11 @@ impl Denylist {
             .saturating_sub(now)
             .max(1)
             + 1;
+        let key = self.deny_key(&UserSlot::of(&p.subject), &p.credential_id);
         let mut cmd = redis::cmd("SET");
-        cmd.arg(self.deny_key(&UserSlot::of(&p.subject), &p.credential_id))
-            .arg("1")
-            .arg("EX")
-            .arg(ttl);
-        self.store.query::<()>(&cmd).await?;
+        cmd.arg(&key).arg("1").arg("EX").arg(ttl);
+        // Confirmed by a replica first under `revocation_durability = replica`.
+        self.store.write::<()>(&cmd, &key).await?;
         tracing::debug!(jti = %p.credential_id, ttl, "jti denied");
         Ok(())
     }

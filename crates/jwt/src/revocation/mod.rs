@@ -57,12 +57,20 @@
 //! forgot it. Within one key's life the clock plays no part: ordering is Redis's. (A raise's
 //! floor is `now × 1000 + 1`, one above what a login creates in the same second.)
 //!
-//! **Not covered: a Redis that loses its data** (a restart without persistence, a failover to
-//! a replica that had not seen the write). Epochs then vanish before their time. A raise after
-//! the loss is still above every epoch read in an earlier second and every epoch a login
-//! created, but a token that read a *raise's* value in the very second of the loss can
-//! survive the next raise of that second, and the raises lost are lost: detecting the loss
-//! (and failing closed) is separate work.
+//! **A Redis that forgot** (a restart without persistence, a failover to a replica that had
+//! not seen the writes, a `FLUSHALL`). The read at issue extends the epoch key's life to at
+//! least `ttl + leeway + 1` seconds from then, so while a token that read an epoch is alive,
+//! that epoch key exists: an epoch key that is *absent* for a live token carrying an `epoch`
+//! claim cannot happen unless Redis lost data. The `denylist` check reads the epoch in the same
+//! `MGET` as the `jti`, so it notices at no extra cost and **fails closed**: such a token is
+//! refused (`Unavailable`, 503, whatever `insecure_fail_open` says), for the rest of its life,
+//! since nothing recreates its user's key except a new login, whose floor (`now × 1000`) is
+//! above any epoch read in an earlier second. Every token issued before the loss is refused;
+//! the user logs in again. The denied `jti`s the loss took with it therefore cannot bring a
+//! logged-out token back. (The one case the floor cannot order, a token that read an epoch in
+//! the very second of the loss followed by a new login in that second, needs the loss, a
+//! login and the old token's reuse within one second.) The `epoch` strategy verifies from its
+//! local cache and does not detect a loss this way.
 //!
 //! A token without the claim (minted elsewhere with our key) counts as epoch 0, the oldest:
 //! revoked as soon as the user has an epoch. Keys hash the subject, so odd user names never
@@ -240,14 +248,16 @@ return new
 
 /// The read at issue: the user's epoch, created at the floor `ARGV[1]` (kept `ARGV[2]` seconds)
 /// when the user has none, so the token carries a value a later raise must exceed even after
-/// Redis has forgotten an older one. Existing keys are only read (no TTL change): tokens that
-/// read the current value need it to outlive them only if a raise follows, and a raise sets a
-/// fresh TTL.
+/// Redis has forgotten an older one. An existing key's life is extended to at least `ARGV[2]`
+/// seconds (`EXPIRE … GT`, never shortened): so **while any token that read it is alive, the
+/// key exists**, and a verify that finds no epoch for a token carrying one knows Redis lost
+/// its data (see "A Redis that forgot" in the module docs).
 ///
 /// KEYS[1] = epoch key. Returns the epoch in force, as a decimal string.
 const READ_EPOCH_LUA: &str = r#"
 local cur = redis.call('GET', KEYS[1])
 if cur then
+  redis.call('EXPIRE', KEYS[1], ARGV[2], 'GT')
   return cur
 end
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
@@ -332,8 +342,9 @@ impl UserEpoch {
         channel: Option<&str>,
     ) -> Result<u64, Error> {
         let key = self.key(subject);
+        // A revocation: confirmed by a replica first under `revocation_durability = replica`.
         let reply = store
-            .run(
+            .run_write(
                 &self.raise,
                 &[&key],
                 &[

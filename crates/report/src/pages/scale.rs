@@ -67,10 +67,78 @@ pub fn failover_md(run: &Run) -> String {
         return not_measured();
     };
     let mut out = caption(
-        "Redis Cluster failover under logouts: 3 masters with a replica each; revocations (logouts) stream through the backend while the master serving slot 0 is killed; refused = fail-closed answers the client saw (its logout did not happen, and it knows); lost = logouts acknowledged that no longer hold after the replica took over (the credential verifies again); failover = kill to `cluster_state:ok`, ms",
+        "Redis Cluster failover under logouts: 3 masters with a replica each; revocations (logouts) stream through the backend while the master serving slot 0 is killed; refused = fail-closed answers the client saw (its logout did not happen, and it knows); lost = logouts acknowledged that no longer hold after the replica took over (the credential verifies again); failover = kill to `cluster_state:ok`, ms; durability = `--revocation-durability` (`replica`: each logout waits for a replica's `WAIT 1` before it is acknowledged, and is refused when none confirms); `/logout` p50/p99 = latency of the acknowledged revocations (the backend's `revoke`), ms",
     );
     out.push_str(&failover_table(s).markdown());
+    out.push('\n');
+    out.push_str(&caption(
+        "Evidence at the kill, per experiment: the killed master's replication offset (read just before `SIGKILL`), what its replica had processed (read just after: all the promoted replica ever got), the master's last view of the replica's acknowledged offset, and where the lost logouts were acknowledged (node, and when relative to the kill, ms; negative = before). A replica at offset 0 never completed its first full sync: the node that took over had none of the master's data",
+    ));
+    out.push_str(&evidence_table(s).markdown());
     out
+}
+
+/// `—` for a latency a run did not record (0).
+fn ms_or_dash(ms: f64) -> String {
+    if ms > 0.0 { sig3(ms) } else { "—".to_owned() }
+}
+
+/// `—` for a missing number.
+fn opt(v: Option<u64>) -> String {
+    v.map_or_else(|| "—".to_owned(), |n| n.to_string())
+}
+
+fn evidence_table(s: &ScaleResult) -> Table {
+    let mut t = Table::new(&[
+        ("backend", Align::Left),
+        ("durability", Align::Left),
+        ("killed master offset", Align::Right),
+        ("its replica's offset after the kill", Align::Right),
+        ("replica acked (master's view)", Align::Right),
+        ("stream the replica never got (bytes)", Align::Right),
+        ("lost on the killed master", Align::Right),
+        ("lost on other masters", Align::Right),
+        ("lost: acknowledged from … to … (ms, kill = 0)", Align::Left),
+    ]);
+    for f in &s.failover {
+        let master = f.offsets_before.iter().find(|o| o.port == f.killed_port);
+        let replica = f
+            .offsets_after
+            .iter()
+            .find(|o| o.master_port == Some(f.killed_port));
+        let on_killed = f
+            .lost_detail
+            .iter()
+            .filter(|l| l.acked_by_port == Some(f.killed_port))
+            .count();
+        let when = if f.lost_detail.is_empty() {
+            "—".to_owned()
+        } else {
+            let lo = f
+                .lost_detail
+                .iter()
+                .map(|l| l.acked_at_ms)
+                .fold(f64::INFINITY, f64::min);
+            let hi = f
+                .lost_detail
+                .iter()
+                .map(|l| l.acked_at_ms)
+                .fold(f64::NEG_INFINITY, f64::max);
+            format!("{} … {}", sig3(lo), sig3(hi))
+        };
+        t.row(vec![
+            f.backend.clone(),
+            f.durability.clone(),
+            opt(master.map(|m| m.master_repl_offset)),
+            opt(replica.and_then(|r| r.slave_repl_offset)),
+            opt(master.and_then(|m| m.replica_acked_offsets.first().map(|&(_, o)| o))),
+            opt(f.replica_behind_bytes),
+            on_killed.to_string(),
+            (f.lost_detail.len() - on_killed).to_string(),
+            when,
+        ]);
+    }
+    t
 }
 
 fn cluster_table(s: &ScaleResult) -> Table {
@@ -209,6 +277,9 @@ fn rotation_md(s: &ScaleResult) -> String {
 fn failover_table(s: &ScaleResult) -> Table {
     let mut t = Table::new(&[
         ("backend", Align::Left),
+        ("durability", Align::Left),
+        ("`/logout` p50 (ms)", Align::Right),
+        ("`/logout` p99 (ms)", Align::Right),
         ("failover (ms)", Align::Right),
         ("logouts refused until (ms after the kill)", Align::Right),
         ("attempted", Align::Right),
@@ -222,6 +293,10 @@ fn failover_table(s: &ScaleResult) -> Table {
     for f in &s.failover {
         t.row(vec![
             f.backend.clone(),
+            f.durability.clone(),
+            // Runs before the latency was recorded have 0: not measured.
+            ms_or_dash(f.logout_p50_ms),
+            ms_or_dash(f.logout_p99_ms),
             sig3(f.failover_ms),
             sig3(f.unavailable_window_ms),
             f.attempted.to_string(),

@@ -901,20 +901,46 @@ fn failover_sentences(run: &Run) -> Vec<String> {
     };
     let mut lost = Vec::new();
     let mut kept = Vec::new();
+    let mut evidence = Vec::new();
     for f in &scale.failover {
         if f.acknowledged == 0 {
             continue;
         }
+        // Runs before the durability option have one record per backend: keep their names.
+        let name = if scale.failover.iter().any(|g| g.durability != "none") {
+            format!("{} (durability {})", f.backend, f.durability)
+        } else {
+            f.backend.clone()
+        };
+        let master = f.offsets_before.iter().find(|o| o.port == f.killed_port);
+        let replica = f
+            .offsets_after
+            .iter()
+            .find(|o| o.master_port == Some(f.killed_port));
+        if let (Some(m), Some(r)) = (master, replica) {
+            let got = r.slave_repl_offset.unwrap_or(0);
+            if got == 0 && m.master_repl_offset > 0 {
+                evidence.push(format!(
+                    "{name}: the killed master had written {} bytes of replication stream, its replica had processed none (it had not finished its first full sync), so the node that took over had none of that master's data",
+                    m.master_repl_offset
+                ));
+            } else if let Some(b) = f.replica_behind_bytes.filter(|&b| b > 0) {
+                evidence.push(format!(
+                    "{name}: the replica was {b} bytes of replication stream behind at the kill"
+                ));
+            }
+        }
+        let name = &name;
         if f.lost > 0 {
             lost.push(format!(
                 "{} lost {} of {} acknowledged logouts ({})",
-                f.backend,
+                name,
                 f.lost,
                 f.acknowledged,
                 percent(div(f.lost as f64, f.acknowledged as f64))
             ));
         } else {
-            kept.push(format!("{} lost none of {}", f.backend, f.acknowledged));
+            kept.push(format!("{} lost none of {}", name, f.acknowledged));
         }
     }
     let all: Vec<String> = lost.iter().chain(kept.iter()).cloned().collect();
@@ -926,10 +952,17 @@ fn failover_sentences(run: &Run) -> Vec<String> {
     } else {
         ": a revocation acknowledged by a primary can come back to life when its replica takes over"
     };
-    vec![format!(
+    let mut out = vec![format!(
         "**Cluster failover:** with a master killed under a stream of logouts, {}{tail}.",
         list(&all)
-    )]
+    )];
+    if !evidence.is_empty() {
+        out.push(format!(
+            "**What the replication offsets showed at the kill:** {}. A session's record lives on the same node as its logout, so a replica that lacks the logout lacks the session too and the credential dies with the data; a JWT needs no record, so a deny-list entry that did not replicate brings the token back (unless the deny-list notices that its epoch is gone too, and refuses). With `--revocation-durability replica` no logout is acknowledged before a replica has it.",
+            list(&evidence)
+        ));
+    }
+    out
 }
 
 /// What multi-tenancy added: `/notes` under RLS against `/me`, per backend, at the fewest
