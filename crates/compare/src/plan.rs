@@ -121,9 +121,9 @@ impl Plan {
                 revocation: RevocationPlan {
                     users: 500,
                     revoke_fraction: 0.01,
-                    after: Duration::from_millis(600),
+                    after: Duration::from_millis(400),
                     background_rps: 1000.0,
-                    outage: Duration::from_millis(1200),
+                    outage: Duration::from_millis(1000),
                     refresh_access_ttl_s: 60,
                 },
                 baselines: Stack::ALL.to_vec(),
