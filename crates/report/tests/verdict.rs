@@ -203,3 +203,52 @@ fn a_strategy_that_never_bites_is_named_and_excluded_from_the_strict_list() {
         "{md}"
     );
 }
+
+/// The smoke run with a `baseline-tower-sessions` peer whose closed-loop throughput is
+/// `peer_rps` against the session's `session_rps` (every closed-loop scenario).
+fn with_peer(session_rps: f64, peer_rps: f64) -> Value {
+    let mut r = smoke();
+    let mut config = r["configurations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "session")
+        .expect("a session configuration")
+        .clone();
+    config["name"] = json!("baseline-tower-sessions");
+    config["baseline"] = json!("tower-sessions");
+    r["configurations"].as_array_mut().unwrap().push(config);
+    let mut peers = Vec::new();
+    for h in r["http"].as_array_mut().unwrap() {
+        if h["target"] == "session" && h["scenario"].as_str().unwrap().starts_with("closed-") {
+            h["throughput_rps"] = spread(session_rps);
+            let mut p = h.clone();
+            p["target"] = json!("baseline-tower-sessions");
+            p["throughput_rps"] = spread(peer_rps);
+            peers.push(p);
+        }
+    }
+    r["http"].as_array_mut().unwrap().extend(peers);
+    r
+}
+
+#[test]
+fn the_peer_sentence_says_more_or_fewer_from_the_data() {
+    let ahead = verdict(&with_peer(2000.0, 1000.0), "http");
+    let s = line(&ahead, "- **Against the stacks a team would install instead**");
+    assert_eq!(s.len(), 1, "{ahead}");
+    assert!(
+        s[0].contains("`session` served more requests per second than `baseline-tower-sessions` (2.00×)"),
+        "{ahead}"
+    );
+    let behind = verdict(&with_peer(1000.0, 2000.0), "http");
+    let s = line(&behind, "- **Against the stacks a team would install instead**");
+    assert!(
+        s[0].contains("`session` served fewer requests per second than `baseline-tower-sessions` (0.50×)"),
+        "{behind}"
+    );
+    // The choosing chapter carries the same sentence.
+    assert!(verdict(&with_peer(1000.0, 2000.0), "choosing").contains("(0.50×)"));
+    // No peer measured (runs before schema 3): no sentence at all.
+    assert!(!verdict(&smoke(), "http").contains("install instead"));
+}

@@ -212,7 +212,10 @@ pub fn svg(run: &Run, scenario: &str) -> Result<String> {
     // trip, so distance leaves them where they are.
     let http = &run.record.http;
     for (i, target) in data::targets(http).into_iter().enumerate() {
-        if target == crate::pages::http::BASELINE || crate::pages::http::uses_redis(run, target) {
+        if target == crate::pages::http::BASELINE
+            || crate::pages::http::uses_redis(run, target)
+            || crate::pages::verdict::is_peer(run, target)
+        {
             continue;
         }
         let Some(h) = data::summary(http, target, scenario) else {

@@ -132,7 +132,12 @@ pub fn svg(run: &Run, scenario: &str) -> Result<String> {
     let rows = &run.record.http;
     let mut lines = Vec::new();
     let mut left_out = Vec::new();
-    for (i, target) in data::targets(rows).into_iter().enumerate() {
+    // Ours only: the peers have their rows in the tables and on the HTTP page's peer table;
+    // thirteen curves on one chart would run out of distinguishable colours.
+    let ours = data::targets(rows)
+        .into_iter()
+        .filter(|t| !crate::pages::verdict::is_peer(run, t));
+    for (i, target) in ours.enumerate() {
         if !is_closed(scenario) && crate::pages::verdict::overloaded(run, target, scenario) {
             left_out.push(target);
             continue;

@@ -6,7 +6,7 @@ use crate::format::{Align, MISSING, Table, caption, div, int, ratio, spread, us}
 use authbench_compare::record::HttpSummary;
 
 /// `(ours, the peer, what the peer is, what ours checks that the peer does not)`.
-const PAIRS: [(&str, &str, &str, &str); 5] = [
+pub(crate) const PAIRS: [(&str, &str, &str, &str); 5] = [
     (
         "healthz",
         "baseline-plain-axum",
@@ -40,7 +40,7 @@ const PAIRS: [(&str, &str, &str, &str); 5] = [
 ];
 
 /// Server + Redis CPU per request (Redis only where the target uses it), µs.
-fn cpu(run: &Run, target: &str, h: &HttpSummary) -> f64 {
+pub(crate) fn cpu(run: &Run, target: &str, h: &HttpSummary) -> f64 {
     h.server_cpu_us.median
         + if crate::pages::http::uses_redis(run, target) {
             h.redis_cpu_us.median

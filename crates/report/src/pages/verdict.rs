@@ -80,12 +80,75 @@ fn session_target(run: &Run) -> Option<&str> {
         .find(|n| targets.contains(n))
 }
 
-/// The stateless targets of the HTTP section (JWS and JWE), in the record's order.
+/// The stateless targets of the HTTP section (JWS and JWE), in the record's order: ours only,
+/// not the peer stacks (`baseline-*`).
 fn token_targets(run: &Run) -> Vec<&str> {
     data::targets(&run.record.http)
         .into_iter()
-        .filter(|t| *t != BASELINE && !crate::pages::http::uses_redis(run, t))
+        .filter(|t| {
+            *t != BASELINE && !crate::pages::http::uses_redis(run, t) && !is_peer(run, t)
+        })
         .collect()
+}
+
+/// Whether `target` is one of the peer stacks measured beside ours.
+pub(crate) fn is_peer(run: &Run, target: &str) -> bool {
+    run.record
+        .configurations
+        .iter()
+        .any(|c| c.name == target && c.baseline.is_some())
+}
+
+/// Each of our backends against its peer at the busiest closed loop: one sentence, whose
+/// verb (more, about as many, fewer) and CPU comparison come from the run.
+pub fn peer_sentences(run: &Run) -> Vec<String> {
+    let rows = &run.record.http;
+    let Some(scenario) = crate::pages::http::busiest_closed(run) else {
+        return Vec::new();
+    };
+    let mut parts = Vec::new();
+    for (ours, peer, _, _) in crate::pages::peers::PAIRS {
+        let (Some(a), Some(b)) = (
+            data::summary(rows, ours, scenario),
+            data::summary(rows, peer, scenario),
+        ) else {
+            continue;
+        };
+        let r = div(a.throughput_rps.median, b.throughput_rps.median);
+        if !r.is_finite() {
+            continue;
+        }
+        let served = if r > 1.0 + SAME_SHARE {
+            "more requests per second than"
+        } else if r < 1.0 - SAME_SHARE {
+            "fewer requests per second than"
+        } else {
+            "about as many requests per second as"
+        };
+        let cpu = div(
+            crate::pages::peers::cpu(run, ours, a),
+            crate::pages::peers::cpu(run, peer, b),
+        );
+        let cost = if !cpu.is_finite() {
+            String::new()
+        } else if (cpu - 1.0).abs() <= SAME_SHARE {
+            ", at about its CPU per request".to_owned()
+        } else {
+            format!(", at {} its CPU per request", times(cpu))
+        };
+        parts.push(format!(
+            "`{ours}` served {served} `{peer}` ({}){cost}",
+            times(r)
+        ));
+    }
+    if parts.is_empty() {
+        return Vec::new();
+    }
+    vec![format!(
+        "**Against the stacks a team would install instead** ({}, same run): {}.",
+        connections_words(scenario),
+        parts.join("; ")
+    )]
 }
 
 /// CPU per request of a target, µs: the server's, plus Redis's where the target uses Redis.
@@ -526,7 +589,8 @@ pub fn verify(run: &Run) -> Vec<String> {
 
 /// `results-http.md`.
 pub fn http(run: &Run) -> Vec<String> {
-    let mut out = per_core_sentences(run);
+    let mut out = peer_sentences(run);
+    out.extend(per_core_sentences(run));
     out.extend(throughput_sentences(run));
     out.extend(session_server_share(run));
     out.extend(verify_gap_sentence(run));
@@ -1010,7 +1074,8 @@ pub fn tenancy(run: &Run) -> Vec<String> {
 
 /// `choosing.md`: the verdicts that decide, gathered.
 pub fn choosing(run: &Run) -> Vec<String> {
-    let mut out = per_core_sentences(run);
+    let mut out = peer_sentences(run);
+    out.extend(per_core_sentences(run));
     out.extend(break_even_sentences(run));
     let rv = revocation(run);
     if let Some(last) = rv.last()
