@@ -101,6 +101,9 @@ pub struct AppState<A> {
     pub db: Option<Arc<authbench_tenancy::Database>>,
     /// Failed-login budgets and the bounded argon2 pool of `/login`.
     pub login: Arc<LoginLimiter>,
+    /// Rejected-credential budget per client, checked before the backend is asked
+    /// ([`ratelimit::FailureLimiter`]).
+    pub verify_failures: Arc<ratelimit::FailureLimiter>,
 }
 
 impl<A> Clone for AppState<A> {
@@ -110,6 +113,7 @@ impl<A> Clone for AppState<A> {
             users: Arc::clone(&self.users),
             db: self.db.clone(),
             login: Arc::clone(&self.login),
+            verify_failures: Arc::clone(&self.verify_failures),
         }
     }
 }
@@ -122,7 +126,14 @@ impl<A: Authenticator> AppState<A> {
             users,
             db: None,
             login: Arc::new(LoginLimiter::default()),
+            verify_failures: Arc::new(ratelimit::FailureLimiter::default()),
         }
+    }
+
+    /// The same state with another rejected-credential budget per client (`None`: none).
+    pub fn with_verify_failure_rate(mut self, rate: Option<ratelimit::Rate>) -> Self {
+        self.verify_failures = Arc::new(ratelimit::FailureLimiter::new(rate));
+        self
     }
 
     /// The same state with a database: `/notes` is mounted (see [`notes`]).

@@ -305,6 +305,7 @@ async fn me(Authenticated(principal): Authenticated) -> Json<Principal> {
 /// tokens is a 501; a malformed body a 400.
 async fn logout<A: Authenticator>(
     State(state): State<AppState<A>>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
@@ -323,7 +324,7 @@ async fn logout<A: Authenticator>(
         return Ok(logged_out("true"));
     }
     let token = credential(&headers)?;
-    state.auth.verify(token).await?;
+    crate::extract::verify_limited(&state, ip, token).await?;
     let revoked = match state.auth.revoke(token).await {
         Ok(()) => "true",
         Err(e) if e.kind() == ErrorKind::Unsupported => "false",
