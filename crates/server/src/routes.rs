@@ -302,14 +302,20 @@ async fn me(Authenticated(principal): Authenticated) -> Json<Principal> {
 /// `{"refresh_token"}` on a backend with refresh tokens, the refresh-token family that token
 /// belongs to (possession of the refresh token is the proof, as at `/refresh`; a client whose
 /// access token has expired can still log out). The body form on a backend without refresh
-/// tokens is a 501; a malformed body a 400.
+/// tokens is a 501; a malformed JSON body a 400; a body of any other type is ignored.
 async fn logout<A: Authenticator>(
     State(state): State<AppState<A>>,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    if !body.is_empty() {
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().starts_with("application/json"));
+    // Only a JSON body is the refresh-token form; any other body is ignored (a credential in
+    // a form body is no credential: the bearer rules below apply).
+    if json && !body.is_empty() {
         let RefreshBody { refresh_token } = serde_json::from_slice(&body)
             .map_err(|_| ApiError::BadRequest("invalid_logout_body"))?;
         let description = state.auth.describe();
