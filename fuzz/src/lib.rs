@@ -240,3 +240,46 @@ pub fn check_credential(data: &[u8]) {
         ),
     }
 }
+
+/// Arbitrary bytes as JWK or JWK Set text, through every key-import path: the verifier path
+/// (`Verifier::from_jwk_json`, what a verifier-only instance does with a fetched JWKS, for
+/// each algorithm alone and for all at once), the signer path (`SigningKey::from_jwk_json`)
+/// and the JWE crate's (`JweKey::from_text`). No panic; a verifier that imports has at least
+/// one key, each for an allowed algorithm, no two with one `kid`, and never a secret beside
+/// public keys; a signing key that imports signs a token its own verifying key accepts.
+pub fn check_jwk_import(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let mut sets: Vec<Vec<Alg>> = Alg::ALL.iter().map(|&a| vec![a]).collect();
+    sets.push(Alg::ALL.to_vec());
+    for algs in sets {
+        if let Ok(v) = Verifier::from_jwk_json(text, VerifierOptions::new(algs.clone())) {
+            let keys = v.keys();
+            assert!(!keys.is_empty(), "a verifier without keys");
+            assert!(keys.iter().all(|k| algs.contains(&k.alg())), "a key for a refused alg");
+            let kids: Vec<&str> = keys.iter().filter_map(|k| k.kid()).collect();
+            let mut unique = kids.clone();
+            unique.sort_unstable();
+            unique.dedup();
+            assert_eq!(unique.len(), kids.len(), "duplicate kid imported");
+            let symmetric = keys.iter().any(|k| !k.alg().is_asymmetric());
+            let asymmetric = keys.iter().any(|k| k.alg().is_asymmetric());
+            assert!(!(symmetric && asymmetric), "a secret beside public keys");
+        }
+    }
+    for alg in Alg::ALL {
+        if let Ok(key) = SigningKey::from_jwk_json(alg, text) {
+            assert_eq!(key.alg(), alg);
+            let header = format!("{{\"alg\":\"{}\",\"typ\":\"at+jwt\"}}", alg.as_str());
+            let token = dangerous::sign_raw(header.as_bytes(), br#"{"exp":9999999999}"#, &key)
+                .expect("an imported key signs");
+            let verifier = Verifier::from_keys(vec![key.verifying_key()], VerifierOptions::new(vec![alg]))
+                .expect("its own verifier");
+            verifier.verify(&token).expect("its own token verifies");
+        }
+    }
+    for alg in authbench_jwe::KeyAlg::ALL {
+        let _ = authbench_jwe::JweKey::from_text(alg, text);
+    }
+}

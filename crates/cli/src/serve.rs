@@ -3,7 +3,7 @@
 use anyhow::{Context, Result, bail};
 use authbench_core::{Authenticator, SharedClock, SystemClock};
 use authbench_jwt::{Alg, JwksConfig, JwtBackend, JwtConfig, KeySource};
-use authbench_server::keys::{RotateKeys, RotatedKey};
+use authbench_server::keys::{RevokeKey, RevokedKey, RotateKeys, RotatedKey};
 use authbench_server::users::HashCost;
 use authbench_server::{AppState, DemoUsers, UserStore};
 use authbench_session::{RedisTarget, SessionBackend, SessionConfig};
@@ -106,6 +106,13 @@ pub struct ServeArgs {
     /// accounts; `compare` measures the real login cost on a separate server.
     #[arg(long)]
     insecure_fast_password_hash: bool,
+    /// Turn off the per-client budget of rejected credentials (by default 100, then 20 a
+    /// second per address, after which a client's requests answer 429 before the backend is
+    /// asked). For load tests that send every simulated client from one loopback address and
+    /// present rejected credentials on purpose (`compare`'s revocation and rotation
+    /// experiments, the soak); never for a server facing real clients.
+    #[arg(long)]
+    insecure_no_failure_limit: bool,
     /// JWT signing key: a PEM private key (or raw secret file for HS256) or a JWK file.
     /// Without it, a fresh key is generated at start. An issuer can rotate it at run time:
     /// `POST /admin/keys/rotate` as an admin.
@@ -136,6 +143,16 @@ pub struct ServeArgs {
     /// verifier meets the new `kid` before it has the key (rotation without a gap).
     #[arg(long, default_value_t = 0, value_name = "SECS")]
     key_prepublish: u64,
+    /// Never trust the key with this `kid` (a compromised key; repeatable). An issuer whose
+    /// `--key` has it refuses to start and never rotates back to it; a verifier-only instance
+    /// drops it from every JWKS it fetches. At run time: `POST /admin/keys/revoke {"kid"}`.
+    #[arg(long = "distrust-kid", value_name = "KID")]
+    distrust_kid: Vec<String>,
+    /// The longest access-token lifetime any issuer of the deployment gives, seconds, when it
+    /// is longer than this instance's `--access-ttl` (`--revocation denylist|epoch`): a
+    /// user's epoch key is kept that long plus leeway, and tokens living longer are refused.
+    #[arg(long, value_name = "SECS")]
+    max_token_lifetime: Option<u64>,
     /// Refresh-token family lifetime in seconds, from login (`--revocation refresh`).
     #[arg(long, default_value_t = authbench_jwt::DEFAULT_REFRESH_TTL_SECS, value_name = "SECS")]
     refresh_ttl: u64,
@@ -249,7 +266,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
                 let backend = SessionBackend::connect(config, clock)
                     .await
                     .context("connecting to Redis")?;
-                serve(Arc::new(backend), users, db, args.listen, None).await
+                serve(Arc::new(backend), users, db, &args, KeyHooks::default()).await
             }
             Backend::Jwe => {
                 if args.revocation != Revocation::None {
@@ -285,7 +302,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
                     None => authbench_jwe::JweBackend::new(config, clock),
                 }
                 .context("building the JWE backend")?;
-                serve(Arc::new(backend), users, db, args.listen, None).await
+                serve(Arc::new(backend), users, db, &args, KeyHooks::default()).await
             }
             Backend::Jwt => {
                 let revocation = authbench_jwt::Revocation::from(args.revocation);
@@ -305,6 +322,15 @@ pub fn run(args: ServeArgs) -> Result<()> {
                          --revocation denylist or epoch (the revocations written to Redis)"
                     );
                 }
+                if let Some(kid) = args
+                    .distrust_kid
+                    .iter()
+                    .find(|k| k.is_empty() || k.len() > authbench_server::keys::MAX_REVOKE_KID_BYTES)
+                {
+                    bail!("--distrust-kid {kid:?}: a kid is 1 to 256 bytes");
+                }
+                config.distrusted_kids.clone_from(&args.distrust_kid);
+                config.max_token_lifetime_secs = args.max_token_lifetime;
                 if args.insecure_fail_open
                     && !matches!(args.revocation, Revocation::Denylist | Revocation::Epoch)
                 {
@@ -325,7 +351,12 @@ pub fn run(args: ServeArgs) -> Result<()> {
                     )
                     .await
                     .context("building the verifier-only JWT backend")?;
-                    return serve(Arc::new(backend), users, db, args.listen, None).await;
+                    let backend = Arc::new(backend);
+                    let hooks = KeyHooks {
+                        rotate: None,
+                        revoke: Some(key_revocation(Arc::clone(&backend))),
+                    };
+                    return serve(backend, users, db, &args, hooks).await;
                 }
                 let backend = match redis {
                     Some(target) if revocation.needs_redis() => {
@@ -339,8 +370,11 @@ pub fn run(args: ServeArgs) -> Result<()> {
                     tracing::warn!("INSECURE: --insecure-fail-open is on");
                 }
                 let backend = Arc::new(backend);
-                let rotate = key_rotation(Arc::clone(&backend));
-                serve(backend, users, db, args.listen, Some(rotate)).await
+                let hooks = KeyHooks {
+                    rotate: Some(key_rotation(Arc::clone(&backend))),
+                    revoke: Some(key_revocation(Arc::clone(&backend))),
+                };
+                serve(backend, users, db, &args, hooks).await
             }
         }
     })
@@ -363,6 +397,25 @@ fn key_rotation(backend: Arc<JwtBackend>) -> RotateKeys {
             signs_from: r.signs_from,
         })
     })
+}
+
+/// The hook behind `POST /admin/keys/revoke`: the backend stops trusting the `kid` at once.
+fn key_revocation(backend: Arc<JwtBackend>) -> RevokeKey {
+    Arc::new(move |kid: &str| {
+        let r = backend.revoke_key(kid)?;
+        Ok(RevokedKey {
+            kid: r.kid,
+            was_trusted: r.was_trusted,
+            new_signing_kid: r.new_signing_kid,
+        })
+    })
+}
+
+/// The key routes a JWT instance mounts (none for the other backends).
+#[derive(Default)]
+struct KeyHooks {
+    rotate: Option<RotateKeys>,
+    revoke: Option<RevokeKey>,
 }
 
 /// A `.json` or `.jwk` file is a JWK; anything else is PEM (or a raw HMAC secret).
@@ -422,17 +475,27 @@ async fn serve<A: Authenticator>(
     backend: Arc<A>,
     users: Arc<UserStore>,
     db: Option<Arc<authbench_tenancy::Database>>,
-    listen: SocketAddr,
-    rotate: Option<RotateKeys>,
+    args: &ServeArgs,
+    hooks: KeyHooks,
 ) -> Result<()> {
+    let listen = args.listen;
     let description = backend.describe();
     let mut state = AppState::new(backend, Arc::clone(&users));
+    if args.insecure_no_failure_limit {
+        tracing::warn!(
+            "--insecure-no-failure-limit: rejected credentials are not rate-limited per client"
+        );
+        state = state.with_verify_failure_rate(None);
+    }
     if let Some(db) = db {
         state = state.with_database(db);
     }
     let mut app = authbench_server::app(state.clone());
-    if let Some(rotate) = rotate {
-        app = app.merge(authbench_server::keys::router(state, rotate));
+    if let Some(rotate) = hooks.rotate {
+        app = app.merge(authbench_server::keys::router(state.clone(), rotate));
+    }
+    if let Some(revoke) = hooks.revoke {
+        app = app.merge(authbench_server::keys::revoke_router(state, revoke));
     }
     let listener = tokio::net::TcpListener::bind(listen)
         .await

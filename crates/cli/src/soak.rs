@@ -450,6 +450,8 @@ fn soak_one(binary: &Path, backend: SoakBackend, args: &SoakArgs) -> Result<Back
         "--users".to_owned(),
         args.users.to_string(),
         "--insecure-fast-password-hash".to_owned(),
+        // Every simulated client, forgers included, shares one loopback address.
+        "--insecure-no-failure-limit".to_owned(),
     ]);
     let server = ServerProcess::start(binary, backend.name(), &serve)?;
     let pid = server.pid();

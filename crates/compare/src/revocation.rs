@@ -633,6 +633,8 @@ pub fn run(
             "--users".into(),
             plan.users.to_string(),
             "--insecure-fast-password-hash".into(),
+            // The probes present revoked credentials on purpose, every user from one address.
+            "--insecure-no-failure-limit".into(),
         ]);
         if name.ends_with("-refresh") {
             serve_args.extend(["--access-ttl".into(), plan.refresh_access_ttl_s.to_string()]);

@@ -12,7 +12,10 @@
 //!    them. On a 2-core machine the instances share the same cores as everything else.
 //! 3. **Key rotation.** The issuer rotates (`POST /admin/keys/rotate`); tokens signed before
 //!    must keep working everywhere until they expire, tokens signed after carry the new `kid`
-//!    and must work on verifiers that have never seen it (they refetch the JWKS once).
+//!    and must work on verifiers that have never seen it (they refetch the JWKS once). Then
+//!    the signing key is revoked as compromised (`POST /admin/keys/revoke`): how long each
+//!    instance goes on accepting its tokens (the issuer: not at all; a verifier: until its
+//!    next JWKS fetch).
 //! 4. **Failover.** A 3 + 3 Redis Cluster; under a stream of revocations (logouts) one master
 //!    is killed, its replica promoted; revocations acknowledged but lost (replication is
 //!    asynchronous) are counted. In process, through the backends' own `revoke`/`verify`. Each
@@ -158,6 +161,11 @@ pub struct RotationRecord {
     pub first_new_kid_ms: Vec<(String, f64)>,
     /// Per verifier: the median of the following new-token requests, ms.
     pub later_new_kid_ms: Vec<(String, f64)>,
+    /// After the rotation: the signing key revoked as compromised (`POST /admin/keys/revoke`),
+    /// and how long each instance went on accepting its tokens. Absent in runs before it
+    /// existed.
+    #[serde(default)]
+    pub key_revocation: Option<KeyRevocationRecord>,
 }
 
 /// The revocation durabilities every failover backend runs under, in this order.
@@ -225,6 +233,40 @@ pub struct NodeAcksRecord {
     /// Of those, lost.
     pub lost: u64,
 }
+
+/// The issuer's signing key revoked as compromised, as the instances saw it.
+///
+/// At `t = 0` the revoke answer arrives. Then, every [`REVOKE_PROBE_MS`] ms until a deadline,
+/// each instance still accepting is sent the token of the revoked key and, while that is still
+/// a 200, a token of the replacement key (clients logging in again, as every holder of a
+/// revoked token must): the replacement key's `kid` is unknown to a verifier, so it refetches
+/// the JWKS as soon as its refresh interval allows, and that fetch drops the revoked key.
+/// Without any new-key token a verifier would drop it at its `max-age` refresh instead.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct KeyRevocationRecord {
+    /// The `kid` revoked (the signing key at the time).
+    pub revoked_kid: String,
+    /// The `kid` the issuer signs with afterwards (a fresh key).
+    pub new_signing_kid: String,
+    /// `kid`s in the issuer's JWKS right after (the revoked one must be gone).
+    pub kids_after: Vec<String>,
+    /// Per instance (`issuer`, `verifier1` …): from the revoke answer until the first 401 to
+    /// the revoked key's token, ms; `None` if it was still accepted at the deadline.
+    pub refused_after_ms: Vec<(String, Option<f64>)>,
+    /// Per instance: requests with the revoked key's token answered 200 after the revoke.
+    pub accepted_after_revoke: Vec<(String, usize)>,
+    /// Per instance: whether a token of the replacement key was accepted at the end.
+    pub fresh_login_accepted: Vec<(String, bool)>,
+    /// `--jwks-refresh-interval` of the verifiers, seconds (the bound with new-key tokens).
+    pub verifier_refresh_interval_s: u64,
+    /// `--jwks-max-age` of the verifiers, seconds (the bound without any).
+    pub verifier_max_age_s: u64,
+    /// How long the probes went on at most, ms.
+    pub deadline_ms: f64,
+}
+
+/// Pause between two probe rounds of the key-revocation measurement, ms.
+pub const REVOKE_PROBE_MS: u64 = 20;
 
 /// One failover experiment, as `authbench_testkit::failover_experiment` reported it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -339,6 +381,8 @@ pub fn run(ctx: &mut Section<'_>, cluster_seeds: Option<&str>) -> Result<ScaleRe
             "--users".to_owned(),
             plan.users.to_string(),
             "--insecure-fast-password-hash".to_owned(),
+            // The rotation probes present revoked-key tokens on purpose, from one address.
+            "--insecure-no-failure-limit".to_owned(),
         ]);
         v
     };
@@ -488,13 +532,15 @@ pub fn run(ctx: &mut Section<'_>, cluster_seeds: Option<&str>) -> Result<ScaleRe
 
     // --- Rotation. ---
     ctx.step("rotating the issuer's signing key");
-    let rotation = rotate(
+    let mut rotation = rotate(
         &issuer,
         &verifiers,
         &users,
         &jwt_tokens,
         plan.rotation_tokens,
     )?;
+    ctx.step("revoking the issuer's signing key (compromise)");
+    rotation.key_revocation = Some(revoke_signing_key(&issuer, &verifiers, &users)?);
 
     // --- Failover. ---
     let mut failover = Vec::new();
@@ -639,6 +685,108 @@ fn rotate(
         new_statuses,
         first_new_kid_ms,
         later_new_kid_ms,
+        key_revocation: None,
+    })
+}
+
+/// `POST /login` as `user`: the token.
+fn login_one(server: &ServerProcess, user: &str) -> Result<String> {
+    let (tokens, _) = login_all(server, &[user.to_owned()], PASSWORD, 1, &|_| {})?;
+    tokens.into_iter().next().context("no token")
+}
+
+/// Revokes the issuer's signing key and measures, per instance, how long its tokens were
+/// still accepted (see [`KeyRevocationRecord`]).
+fn revoke_signing_key(
+    issuer: &ServerProcess,
+    verifiers: &[ServerProcess],
+    users: &[String],
+) -> Result<KeyRevocationRecord> {
+    let user = users.first().map_or("alice", String::as_str);
+    let victim = login_one(issuer, user)?;
+    let revoked_kid = kid_of(&victim).context("the issuer's token has no kid")?;
+    let mut instances: Vec<(String, &ServerProcess)> = vec![("issuer".to_owned(), issuer)];
+    for (i, v) in verifiers.iter().enumerate() {
+        instances.push((format!("verifier{}", i + 1), v));
+    }
+    let mut clients: Vec<HttpClient> = instances
+        .iter()
+        .map(|(_, s)| HttpClient::new(s.addr()))
+        .collect();
+    // Every instance holds the key and accepts its token before.
+    for ((name, _), client) in instances.iter().zip(&mut clients) {
+        let (status, _) = me(client, &victim);
+        if status != 200 {
+            bail!("{name} answered {status} to a valid token before the revocation");
+        }
+    }
+    let admin = login_one(issuer, "admin")?;
+    let body = serde_json::json!({ "kid": revoked_kid }).to_string();
+    let r = HttpClient::new(issuer.addr()).request(
+        "POST",
+        "/admin/keys/revoke",
+        &[
+            ("authorization", &format!("Bearer {admin}")),
+            ("content-type", "application/json"),
+        ],
+        &body,
+    )?;
+    let t0 = Instant::now();
+    if r.status != 200 {
+        bail!("POST /admin/keys/revoke answered {}", r.status);
+    }
+    let answer: serde_json::Value = serde_json::from_slice(&r.body).context("revoke answer")?;
+    let new_signing_kid = answer["new_signing_kid"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let deadline = Duration::from_secs(JWKS_REFRESH_INTERVAL_S + 10);
+    let mut fresh: Option<String> = None;
+    let mut refused: Vec<Option<f64>> = vec![None; instances.len()];
+    let mut accepted = vec![0usize; instances.len()];
+    while refused.iter().any(Option::is_none) && t0.elapsed() < deadline {
+        for (i, client) in clients.iter_mut().enumerate() {
+            if refused[i].is_some() {
+                continue;
+            }
+            let (status, _) = me(client, &victim);
+            if status == 200 {
+                accepted[i] += 1;
+                // A client that logged in again shows up: its kid is new here.
+                if fresh.is_none() {
+                    fresh = Some(login_one(issuer, user)?);
+                }
+                if let Some(t) = &fresh {
+                    let _ = me(client, t);
+                }
+            } else if status == 401 {
+                refused[i] = Some(t0.elapsed().as_secs_f64() * 1e3);
+            }
+        }
+        if refused.iter().any(Option::is_none) {
+            std::thread::sleep(Duration::from_millis(REVOKE_PROBE_MS));
+        }
+    }
+    let fresh = match fresh {
+        Some(t) => t,
+        None => login_one(issuer, user)?,
+    };
+    let fresh_login_accepted = instances
+        .iter()
+        .zip(&mut clients)
+        .map(|((name, _), client)| (name.clone(), me(client, &fresh).0 == 200))
+        .collect();
+    let names = instances.iter().map(|(n, _)| n.clone());
+    Ok(KeyRevocationRecord {
+        revoked_kid,
+        new_signing_kid,
+        kids_after: jwks_kids(issuer)?,
+        refused_after_ms: names.clone().zip(refused).collect(),
+        accepted_after_revoke: names.zip(accepted).collect(),
+        fresh_login_accepted,
+        verifier_refresh_interval_s: JWKS_REFRESH_INTERVAL_S,
+        verifier_max_age_s: authbench_jwt::DEFAULT_JWKS_MAX_AGE_SECS,
+        deadline_ms: deadline.as_secs_f64() * 1e3,
     })
 }
 

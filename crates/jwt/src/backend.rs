@@ -17,7 +17,7 @@ use serde::Serialize;
 use crate::alg::Alg;
 use crate::error::JwtError;
 use crate::jwks::{JwksConfig, JwksStats, RemoteKeys};
-use crate::keyring::{KeyRotation, LocalKeys};
+use crate::keyring::{KeyRevocation, KeyRotation, LocalKeys};
 use crate::keys::SigningKey;
 use crate::parse::AccessClaims;
 use crate::revocation::denylist::Denylist;
@@ -122,6 +122,21 @@ pub struct JwtConfig {
     /// fetched the JWKS just before rejects its tokens until its refresh interval passes. Set
     /// it to at least the verifiers' JWKS `max-age` for rotation without that gap.
     pub key_prepublish_secs: u64,
+    /// `kid`s never trusted, whatever the key source says: compromised keys, named once
+    /// (`serve --distrust-kid`). An issuer whose signing key has one of these refuses to
+    /// start (replace the key file) and never rotates back to it; a verifier-only instance
+    /// drops such keys from every JWKS it fetches and refuses their tokens without a fetch.
+    /// At run time, [`JwtBackend::revoke_key`] adds to it. Defaults to empty.
+    pub distrusted_kids: Vec<String>,
+    /// The longest access-token lifetime (`exp - iat`, seconds) any issuer of the deployment
+    /// gives, when it is longer than this instance's `ttl_secs` (an issuer with a longer
+    /// `--access-ttl` than the instance that revokes). Under `denylist` and `epoch` it is a
+    /// bound both ways: a user's epoch key, whichever instance raised it, is kept that long
+    /// plus leeway (every token it could revoke has expired by then, so forgetting it revokes
+    /// nothing back to life), and a token living longer than it is refused (`Expired`), so
+    /// the bound is enforced, not hoped for. `None` (the default): `ttl_secs`. See
+    /// [`longest_token_lifetime`](Self::longest_token_lifetime).
+    pub max_token_lifetime_secs: Option<u64>,
 }
 
 impl JwtConfig {
@@ -145,6 +160,8 @@ impl JwtConfig {
             insecure_fail_open: false,
             revocation_durability: Durability::None,
             key_prepublish_secs: 0,
+            distrusted_kids: Vec::new(),
+            max_token_lifetime_secs: None,
         }
     }
 
@@ -158,6 +175,13 @@ impl JwtConfig {
             self.ttl_secs = DEFAULT_REFRESH_ACCESS_TTL_SECS;
         }
         self
+    }
+
+    /// The longest token lifetime this deployment accepts: `ttl_secs`, or
+    /// [`max_token_lifetime_secs`](Self::max_token_lifetime_secs) when that is longer.
+    pub fn longest_token_lifetime(&self) -> u64 {
+        self.max_token_lifetime_secs
+            .map_or(self.ttl_secs, |m| m.max(self.ttl_secs))
     }
 
     /// Refuses configurations that could never work.
@@ -385,8 +409,13 @@ impl JwtBackend {
                 )));
             }
         };
-        let remote =
-            RemoteKeys::connect(jwks, verifier_options(&config, config.alg), clock.clone()).await?;
+        let remote = RemoteKeys::connect(
+            jwks,
+            verifier_options(&config, config.alg),
+            clock.clone(),
+            config.distrusted_kids.clone(),
+        )
+        .await?;
         let mut name = Self::name_for(&config);
         name.push_str("-jwks");
         Ok(Self {
@@ -486,6 +515,59 @@ impl JwtBackend {
             ));
         }
         self.rotate_signing_key(SigningKey::generate(self.alg())?)
+    }
+
+    /// Stops trusting the key `kid` at once, as for a compromised key (see the keyring's
+    /// module docs, *Revocation*): on an issuer it leaves the verifier and the JWKS now, and
+    /// if it signs, a fresh key (or the pre-published one) takes over without retiring it, so
+    /// its tokens are refused from the next request on; on a verifier-only instance it leaves
+    /// the cached set now and every set fetched later. Either way the `kid` is never trusted
+    /// again (no rotation brings it back). A `kid` we do not hold is distrusted all the same
+    /// (`was_trusted: false`).
+    ///
+    /// # Errors
+    ///
+    /// [`JwtError::Config`] for an empty or over-long (> 256 bytes) `kid`; key generation
+    /// errors.
+    pub fn revoke_key(&self, kid: &str) -> Result<KeyRevocation, JwtError> {
+        if kid.is_empty() || kid.len() > 256 {
+            return Err(JwtError::Config(
+                "a kid to revoke must be 1 to 256 bytes long".into(),
+            ));
+        }
+        match &self.keys {
+            Keys::Remote(remote) => Ok(KeyRevocation {
+                kid: kid.to_owned(),
+                was_trusted: remote.revoke(kid),
+                new_signing_kid: None,
+            }),
+            Keys::Local(local) => {
+                // A replacement is generated only when needed, outside the lock; a second
+                // pass covers a pre-published key that switched in between.
+                for _ in 0..3 {
+                    let replacement =
+                        if local.revoke_needs_replacement(&self.config, &self.clock, kid)? {
+                            Some(SigningKey::generate(self.alg())?)
+                        } else {
+                            None
+                        };
+                    if let Some(done) = local.revoke(&self.config, &self.clock, kid, replacement)? {
+                        return Ok(done);
+                    }
+                }
+                Err(JwtError::Config(
+                    "the signing key kept changing while revoking it; try again".into(),
+                ))
+            }
+        }
+    }
+
+    /// The `kid`s revoked ([`revoke_key`](Self::revoke_key)) or distrusted from the start.
+    pub fn distrusted_kids(&self) -> Vec<String> {
+        match &self.keys {
+            Keys::Local(local) => local.distrusted(),
+            Keys::Remote(remote) => remote.distrusted(),
+        }
     }
 
     /// The `kid`s of retired keys still published (and verifying), at the clock's now.
@@ -682,6 +764,19 @@ impl JwtBackend {
             )
         };
         // `check` has already required sub, iat, jti and exp.
+        if matches!(
+            self.config.revocation,
+            Revocation::Denylist | Revocation::Epoch
+        ) && r.exp.unwrap_or(0).saturating_sub(r.iat.unwrap_or(0))
+            > self.config.longest_token_lifetime()
+        {
+            // The user's epoch key is kept only that long: a longer-lived token could outlive
+            // the record of its revocation.
+            return Err(Error::new(
+                ErrorKind::Expired,
+                "token lifetime (exp - iat) is longer than this deployment accepts",
+            ));
+        }
         let principal = Principal {
             subject: r.sub.ok_or_else(|| missing("sub"))?.into_owned(),
             tenant: claims.private.tenant.ok_or_else(|| missing("tenant"))?,
@@ -725,7 +820,7 @@ async fn build_strategy(
             Denylist::new(
                 store,
                 prefix,
-                config.ttl_secs,
+                config.longest_token_lifetime(),
                 config.leeway_secs,
                 config.insecure_fail_open,
             )
@@ -735,7 +830,7 @@ async fn build_strategy(
             Epoch::new(
                 store,
                 prefix,
-                config.ttl_secs,
+                config.longest_token_lifetime(),
                 config.leeway_secs,
                 config.epoch_cache_capacity,
                 config.insecure_fail_open,

@@ -107,6 +107,10 @@ pub enum JwtError {
         /// The `kid` of an asymmetric key in the set.
         asymmetric: Option<String>,
     },
+    /// The key's `kid` was revoked or is distrusted (a compromised key): it may not sign, and
+    /// is never trusted again.
+    #[error("kid \"{0}\" is distrusted (revoked as compromised): use a new key")]
+    DistrustedKid(String),
     /// A JWK Set held no key usable with the allowed algorithms.
     #[error("no usable verification key: {0}")]
     NoUsableKey(String),

@@ -163,6 +163,10 @@ struct Inner {
     fetches: AtomicU64,
     failures: AtomicU64,
     rate_limited: AtomicU64,
+    /// `kid`s never trusted (`JwtConfig::distrusted_kids`, plus every
+    /// [`revoke`](RemoteKeys::revoke)): dropped from every fetched set, and a token naming
+    /// one is refused without a fetch.
+    distrusted: RwLock<Vec<String>>,
 }
 
 /// The key cache of a verifier-only backend (cheap to clone).
@@ -195,6 +199,7 @@ impl RemoteKeys {
         config: JwksConfig,
         options: VerifierOptions,
         clock: SharedClock,
+        distrusted: Vec<String>,
     ) -> Result<Self, JwtError> {
         if let Some(alg) = options.algorithms.iter().find(|a| !a.is_asymmetric()) {
             return Err(JwtError::Config(format!(
@@ -210,9 +215,14 @@ impl RemoteKeys {
             ));
         }
         let now = clock.now();
-        let (verifier, max_age) = fetch_set(&url, &config, &options, &clock)
+        let (verifier, max_age) = fetch_set(&url, &config, &options, &clock, &distrusted)
             .await
             .map_err(|e| JwtError::Config(format!("first fetch of the JWKS at {url}: {e}")))?;
+        if verifier.keys().is_empty() {
+            return Err(JwtError::Config(format!(
+                "first fetch of the JWKS at {url}: every key in it is distrusted"
+            )));
+        }
         let stale_at = now.saturating_add(effective_max_age(&config, max_age));
         tracing::info!(url = %url, kids = ?kids(&verifier), "JWKS fetched");
         Ok(Self {
@@ -233,6 +243,7 @@ impl RemoteKeys {
                 fetches: AtomicU64::new(1),
                 failures: AtomicU64::new(0),
                 rate_limited: AtomicU64::new(0),
+                distrusted: RwLock::new(distrusted),
             }),
         })
     }
@@ -263,7 +274,11 @@ impl RemoteKeys {
             Err(e) if e.kind() == ErrorKind::UnknownKey => e,
             other => return other,
         };
-        if refresh_candidate(token, &self.inner.options.algorithms).is_none() {
+        let Some(kid) = refresh_candidate(token, &self.inner.options.algorithms) else {
+            return Err(err);
+        };
+        if self.is_distrusted(&kid) {
+            // Revoked: no fetch could make it trusted again.
             return Err(err);
         }
         match self.refresh_for_unknown_kid(before.generation).await {
@@ -310,7 +325,16 @@ impl RemoteKeys {
         let now = inner.clock.now();
         inner.last_attempt.store(now, Ordering::Relaxed);
         inner.fetches.fetch_add(1, Ordering::Relaxed);
-        match fetch_set(&inner.url, &inner.config, &inner.options, &inner.clock).await {
+        let distrusted = self.distrusted();
+        match fetch_set(
+            &inner.url,
+            &inner.config,
+            &inner.options,
+            &inner.clock,
+            &distrusted,
+        )
+        .await
+        {
             Ok((verifier, max_age)) => {
                 let kids = kids(&verifier);
                 let mut current = inner
@@ -386,6 +410,55 @@ impl RemoteKeys {
         }
     }
 
+    fn is_distrusted(&self, kid: &str) -> bool {
+        self.inner
+            .distrusted
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .any(|k| k == kid)
+    }
+
+    /// The `kid`s distrusted so far.
+    pub(crate) fn distrusted(&self) -> Vec<String> {
+        self.inner
+            .distrusted
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Stops trusting `kid` here at once: drops it from the cached set (which may leave it
+    /// empty: every token is then `UnknownKey` until a fetch brings other keys) and from
+    /// every later fetch. Says whether the cached set held it.
+    pub(crate) fn revoke(&self, kid: &str) -> bool {
+        let inner = &self.inner;
+        {
+            let mut distrusted = inner
+                .distrusted
+                .write()
+                .unwrap_or_else(PoisonError::into_inner);
+            if !distrusted.iter().any(|k| k == kid) {
+                distrusted.push(kid.to_owned());
+            }
+        }
+        let mut current = inner
+            .current
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        let held = current.verifier.keys().iter().any(|k| k.kid() == Some(kid));
+        if held {
+            let generation = current.generation + 1;
+            *current = Arc::new(Snapshot {
+                verifier: Arc::new(current.verifier.without_kid(kid)),
+                generation,
+            });
+        }
+        drop(current);
+        tracing::warn!(url = %inner.url, kid, held, "key revoked: no longer trusted");
+        held
+    }
+
     /// The configured URL, as fetched.
     pub(crate) fn url(&self) -> String {
         self.inner.url.to_string()
@@ -408,14 +481,15 @@ fn effective_max_age(config: &JwksConfig, served: Option<u64>) -> u64 {
     served.map_or(ceiling, |s| s.clamp(floor, ceiling))
 }
 
-/// Fetches and imports the set: keys for algorithms we do not allow are skipped; a set with
-/// no usable key, duplicate `kid`s, or a key whose `use`/`key_ops` forbid verifying is an error
-/// (and the cached set stays).
+/// Fetches and imports the set: keys for algorithms we do not allow are skipped, and so are
+/// distrusted `kid`s; a set with no usable key, duplicate `kid`s, or a key whose
+/// `use`/`key_ops` forbid verifying is an error (and the cached set stays).
 async fn fetch_set(
     url: &HttpUrl,
     config: &JwksConfig,
     options: &VerifierOptions,
     clock: &SharedClock,
+    distrusted: &[String],
 ) -> Result<(Verifier, Option<u64>), String> {
     let fetched = fetch::get(url, config.timeout, config.max_bytes).await?;
     let text = std::str::from_utf8(&fetched.body).map_err(|_| "the JWKS is not UTF-8")?;
@@ -426,10 +500,17 @@ async fn fetch_set(
             key.alg()
         ));
     }
-    let verifier = Verifier::from_keys(keys, options.clone())
+    let mut verifier = Verifier::from_keys(keys, options.clone())
         .map_err(|e| e.to_string())?
         .with_clock(clock.clone())
         .with_required(REQUIRED);
+    // A distrusted key is dropped, even if that leaves no key: the issuer answered, and
+    // trusting nothing (every token 401) is the honest state, not a failed fetch.
+    for kid in distrusted {
+        if verifier.keys().iter().any(|k| k.kid() == Some(kid)) {
+            verifier = verifier.without_kid(kid);
+        }
+    }
     Ok((verifier, fetched.max_age))
 }
 

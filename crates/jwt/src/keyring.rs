@@ -38,6 +38,27 @@
 //! restarts, deploy the new key file and keep the old public key published by other means
 //! until its tokens expire.
 //!
+//! # Revocation (a compromised key)
+//!
+//! Rotation assumes the old key is still secret: its tokens keep working until they expire.
+//! When a private key may have leaked, that is the wrong promise: anyone holding it can mint
+//! tokens with any claims, and each one would verify for a whole lifetime.
+//! [`JwtBackend::revoke_key`](crate::JwtBackend::revoke_key) stops trusting a `kid` at once:
+//!
+//! - a retired or pre-published key leaves our verifier and the JWKS now;
+//! - the signing key is replaced (by the pre-published key if a rotation is scheduled, else by
+//!   a fresh one) and is **not** retired: every token it signed, honest ones included, is
+//!   refused from the next request on (their holders log in again, which works at once);
+//! - the `kid` joins a distrusted list ([`JwtConfig::distrusted_kids`](crate::JwtConfig),
+//!   seeded by `serve --distrust-kid`): no rotation may bring it back, and an issuer will not
+//!   start with it as its signing key.
+//!
+//! Verifier-only instances learn of it through the JWKS: the key is gone from the document,
+//! and they drop it at their next fetch (an unknown `kid`, such as the first token of the
+//! replacement key, or the `max-age` refresh). Until then they still accept its tokens; to
+//! close that window, revoke on them too (the same route: they drop the key at once and
+//! ignore it in every later fetch) or start them with `--distrust-kid`.
+//!
 //! # Hot path
 //!
 //! The current keys are an `Arc<Keyring>` behind a `RwLock`: a verify holds the read lock (one
@@ -73,6 +94,21 @@ pub struct KeyRotation {
     /// [`JwtConfig::key_prepublish_secs`](crate::JwtConfig::key_prepublish_secs) (it is in the
     /// JWKS from now on either way).
     pub signs_from: u64,
+}
+
+/// What [`JwtBackend::revoke_key`](crate::JwtBackend::revoke_key) did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRevocation {
+    /// The `kid` no longer trusted (from now on, and by every later rotation).
+    pub kid: String,
+    /// Whether a key we held (signing, pre-published, retired, or fetched) had that `kid`:
+    /// `false` changes no key, but the `kid` is distrusted all the same.
+    pub was_trusted: bool,
+    /// Where the revoked key was the signing key: the `kid` of the key that signs now (the
+    /// pre-published one if a rotation was scheduled, else a fresh key). Every token the
+    /// revoked key signed is refused, including honest holders' own: they log in again.
+    /// `None` when another key was revoked, or on a verifier-only instance.
+    pub new_signing_kid: Option<String>,
 }
 
 /// A key published ahead of signing (see the module docs): it signs from `signs_from`.
@@ -202,6 +238,9 @@ impl Keyring {
 pub(crate) struct LocalKeys {
     current: RwLock<Arc<Keyring>>,
     published: JwksLog,
+    /// `kid`s revoked (or distrusted from the start): never trusted again, not even as a key
+    /// handed to [`rotate`](Self::rotate). Written under `current`'s write lock.
+    distrusted: RwLock<Vec<String>>,
 }
 
 impl LocalKeys {
@@ -211,6 +250,9 @@ impl LocalKeys {
         clock: &SharedClock,
         signing: SigningKey,
     ) -> Result<Self, JwtError> {
+        if config.distrusted_kids.iter().any(|k| k == signing.kid()) {
+            return Err(JwtError::DistrustedKid(short(signing.kid())));
+        }
         let ring = Keyring::build(
             config,
             clock,
@@ -223,6 +265,7 @@ impl LocalKeys {
         Ok(Self {
             current: RwLock::new(Arc::new(ring)),
             published,
+            distrusted: RwLock::new(config.distrusted_kids.clone()),
         })
     }
 
@@ -308,7 +351,10 @@ impl LocalKeys {
                     .any(|r| now < r.keep_until && r.key.kid() == Some(kid))
         };
         if taken(new.kid()) {
-            return Err(JwtError::DuplicateKid(new.kid().chars().take(64).collect()));
+            return Err(JwtError::DuplicateKid(short(new.kid())));
+        }
+        if self.is_distrusted(new.kid()) {
+            return Err(JwtError::DistrustedKid(short(new.kid())));
         }
         let signs_from = now.saturating_add(config.key_prepublish_secs);
         let retiring = retire(config, old, signs_from);
@@ -341,6 +387,119 @@ impl LocalKeys {
             "signing key rotated"
         );
         Ok(rotation)
+    }
+
+    fn is_distrusted(&self, kid: &str) -> bool {
+        self.distrusted
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .any(|k| k == kid)
+    }
+
+    /// Whether revoking `kid` now would need a replacement signing key: it is the signing
+    /// key and no pre-published key can take over.
+    pub(crate) fn revoke_needs_replacement(
+        &self,
+        config: &JwtConfig,
+        clock: &SharedClock,
+        kid: &str,
+    ) -> Result<bool, JwtError> {
+        let ring = self.fresh(config, clock)?;
+        Ok(ring.signing.kid() == kid && ring.pending.as_ref().is_none_or(|p| p.key.kid() == kid))
+    }
+
+    /// Stops trusting `kid` at once (see the module docs, *Revocation*): a retired or
+    /// pre-published key leaves the verifiers and the JWKS now, not when its tokens expire;
+    /// the signing key is replaced and is **not** retired, so every token it signed is
+    /// refused from the next request on. The replacement is the pre-published key if a
+    /// rotation is scheduled, else `replacement`. The `kid` is remembered: no later rotation
+    /// may bring it back.
+    ///
+    /// `Ok(None)` (nothing changed) when the signing key must be replaced and `replacement`
+    /// is `None`: generate one (outside any lock: an RSA key takes a while) and call again.
+    pub(crate) fn revoke(
+        &self,
+        config: &JwtConfig,
+        clock: &SharedClock,
+        kid: &str,
+        replacement: Option<SigningKey>,
+    ) -> Result<Option<KeyRevocation>, JwtError> {
+        // A scheduled switch or a pruning that is due happens first, so `current` is now.
+        self.fresh(config, clock)?;
+        let mut current = self.current.write().unwrap_or_else(PoisonError::into_inner);
+        let now = clock.now();
+        let is_signing = current.signing.kid() == kid;
+        let pending = current.pending.clone().filter(|p| p.key.kid() != kid);
+        let was_trusted = is_signing
+            || current.pending.as_ref().is_some_and(|p| p.key.kid() == kid)
+            || current
+                .retired
+                .iter()
+                .any(|r| now < r.keep_until && r.key.kid() == Some(kid));
+        let retired: Vec<Retired> = current
+            .retired
+            .iter()
+            .filter(|r| r.key.kid() != Some(kid))
+            .cloned()
+            .collect();
+        let (signing, pending, new_signing_kid) = if !is_signing {
+            (Arc::clone(&current.signing), pending, None)
+        } else if let Some(next) = pending {
+            // The pre-published key is in every JWKS fetched since the rotation: it takes
+            // over now instead of at `signs_from`.
+            let kid = next.key.kid().to_owned();
+            (Arc::clone(&next.key), None, Some(kid))
+        } else {
+            let Some(new) = replacement else {
+                return Ok(None);
+            };
+            if new.alg() != current.signing.alg() {
+                return Err(JwtError::Config(format!(
+                    "the replacement key is for {}, the backend signs {}",
+                    new.alg(),
+                    current.signing.alg()
+                )));
+            }
+            if new.kid() == kid
+                || self.is_distrusted(new.kid())
+                || retired.iter().any(|r| r.key.kid() == Some(new.kid()))
+            {
+                return Err(JwtError::DistrustedKid(short(new.kid())));
+            }
+            let kid = new.kid().to_owned();
+            (Arc::new(new), None, Some(kid))
+        };
+        let ring = Keyring::build(config, clock, signing, retired, pending, now)?;
+        {
+            let mut distrusted = self
+                .distrusted
+                .write()
+                .unwrap_or_else(PoisonError::into_inner);
+            if !distrusted.iter().any(|k| k == kid) {
+                distrusted.push(kid.to_owned());
+            }
+        }
+        self.replace(&mut current, ring);
+        tracing::warn!(
+            kid,
+            was_trusted,
+            new_signing_kid = ?new_signing_kid,
+            "key revoked: no longer trusted"
+        );
+        Ok(Some(KeyRevocation {
+            kid: kid.to_owned(),
+            was_trusted,
+            new_signing_kid,
+        }))
+    }
+
+    /// The `kid`s revoked or distrusted so far.
+    pub(crate) fn distrusted(&self) -> Vec<String> {
+        self.distrusted
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// The rotation scheduled and not yet switched, if any (pruned or switched first if due).
@@ -381,6 +540,11 @@ impl LocalKeys {
     pub(crate) fn retired_kids(&self, clock: &SharedClock) -> Vec<String> {
         self.snapshot().retired_kids(clock.now())
     }
+}
+
+/// A `kid` short enough to quote in an error.
+fn short(kid: &str) -> String {
+    kid.chars().take(64).collect()
 }
 
 /// The retired form of `old`, which signs its last token before `last_signed`: published

@@ -68,7 +68,7 @@ pub use jwks::{
     DEFAULT_JWKS_MAX_AGE_SECS, DEFAULT_JWKS_MAX_BYTES, DEFAULT_JWKS_REFRESH_INTERVAL_SECS,
     DEFAULT_JWKS_TIMEOUT, JwksConfig, JwksStats,
 };
-pub use keyring::KeyRotation;
+pub use keyring::{KeyRevocation, KeyRotation};
 pub use keys::{HMAC_SECRET_BYTES, SigningKey, VerifyingKey};
 pub use revocation::{EpochStats, REFRESH_TOKEN_BYTES, Revocation, propagation_delay};
 pub use sign::{dangerous, sign};

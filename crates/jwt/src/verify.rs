@@ -216,6 +216,23 @@ impl Verifier {
         &self.keys
     }
 
+    /// This verifier without the keys whose `kid` is `kid` (a revoked key); it may end up
+    /// holding no key at all, and then answers `UnknownKey` to every token.
+    pub(crate) fn without_kid(&self, kid: &str) -> Self {
+        Self {
+            keys: self
+                .keys
+                .iter()
+                .filter(|k| k.kid.as_deref() != Some(kid))
+                .cloned()
+                .collect(),
+            algorithms: self.algorithms.clone(),
+            token_type: self.token_type.clone(),
+            max_token_bytes: self.max_token_bytes,
+            claims: self.claims.clone(),
+        }
+    }
+
     /// Verifies `token` and returns all its claims as a JSON object.
     ///
     /// Errors carry the most specific [`ErrorKind`]: `TooLarge`, `Malformed`,

@@ -477,6 +477,16 @@ fn scale_tenancy_and_jwe_pages_show_their_rows() {
         rotation.contains("| verifier1 | 4 of 4 | 4 of 4 | 200: 4 |"),
         "{rotation}"
     );
+    // The key revocation after the rotation (fixture: added by hand, see its notes).
+    assert!(rotation.contains("the revoked `kid` gone"), "{rotation}");
+    assert!(
+        rotation.contains("| issuer | 1.40 | 0 | yes |"),
+        "{rotation}"
+    );
+    assert!(
+        rotation.contains("| verifier1 | 71.0 | 1 | yes |"),
+        "{rotation}"
+    );
     let failover = read(out.path(), "scale-failover.md");
     assert!(failover.contains("| session |") && failover.contains("| yes |"));
     let jwe = read(out.path(), "jwe.md");

@@ -235,16 +235,26 @@ fn with_peer(session_rps: f64, peer_rps: f64) -> Value {
 #[test]
 fn the_peer_sentence_says_more_or_fewer_from_the_data() {
     let ahead = verdict(&with_peer(2000.0, 1000.0), "http");
-    let s = line(&ahead, "- **Against the stacks a team would install instead**");
+    let s = line(
+        &ahead,
+        "- **Against the stacks a team would install instead**",
+    );
     assert_eq!(s.len(), 1, "{ahead}");
     assert!(
-        s[0].contains("`session` served more requests per second than `baseline-tower-sessions` (2.00×)"),
+        s[0].contains(
+            "`session` served more requests per second than `baseline-tower-sessions` (2.00×)"
+        ),
         "{ahead}"
     );
     let behind = verdict(&with_peer(1000.0, 2000.0), "http");
-    let s = line(&behind, "- **Against the stacks a team would install instead**");
+    let s = line(
+        &behind,
+        "- **Against the stacks a team would install instead**",
+    );
     assert!(
-        s[0].contains("`session` served fewer requests per second than `baseline-tower-sessions` (0.50×)"),
+        s[0].contains(
+            "`session` served fewer requests per second than `baseline-tower-sessions` (0.50×)"
+        ),
         "{behind}"
     );
     // The choosing chapter carries the same sentence.

@@ -39,6 +39,9 @@ pub enum ApiError {
     UnknownUser,
     /// The request body is over [`MAX_BODY_BYTES`](crate::MAX_BODY_BYTES).
     BodyTooLarge,
+    /// The client's rejected credentials used up its budget
+    /// ([`FailureLimiter`](crate::ratelimit::FailureLimiter)): 429, retry after this long.
+    TooManyFailures(std::time::Duration),
 }
 
 impl From<Error> for ApiError {
@@ -82,6 +85,13 @@ impl IntoResponse for ApiError {
             }
             ApiError::UnknownUser => json_error(StatusCode::NOT_FOUND, "unknown_user"),
             ApiError::BodyTooLarge => json_error(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"),
+            ApiError::TooManyFailures(wait) => {
+                let mut r = json_error(StatusCode::TOO_MANY_REQUESTS, "too_many_failures");
+                let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
+                r.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+                r
+            }
             ApiError::Auth(e) => {
                 let kind = e.kind();
                 match e.class() {

@@ -100,7 +100,33 @@ impl<A: Authenticator> FromRequestParts<AppState<A>> for Authenticated {
         state: &AppState<A>,
     ) -> Result<Self, Self::Rejection> {
         let token = credential(&parts.headers)?;
-        Ok(Authenticated(state.auth.verify(token).await?))
+        let ip = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|axum::extract::ConnectInfo(addr)| addr.ip());
+        Ok(Authenticated(verify_limited(state, ip, token).await?))
+    }
+}
+
+/// `verify`, behind the client's rejected-credential budget: a client whose credentials keep
+/// being rejected is refused (429) before the backend and its store are asked, and each
+/// rejection spends one token (see [`FailureLimiter`](crate::ratelimit::FailureLimiter)).
+pub(crate) async fn verify_limited<A: Authenticator>(
+    state: &AppState<A>,
+    ip: Option<std::net::IpAddr>,
+    token: &str,
+) -> Result<Principal, ApiError> {
+    if let Err(wait) = state.verify_failures.admit(ip) {
+        return Err(ApiError::TooManyFailures(wait));
+    }
+    match state.auth.verify(token).await {
+        Ok(principal) => Ok(principal),
+        Err(e) => {
+            if e.class() == authbench_core::ErrorClass::Rejected {
+                state.verify_failures.failed(ip);
+            }
+            Err(e.into())
+        }
     }
 }
 

@@ -1,4 +1,5 @@
-//! `POST /admin/keys/rotate`: a new signing key for an issuer, over HTTP.
+//! `POST /admin/keys/rotate`: a new signing key for an issuer, and `POST /admin/keys/revoke`:
+//! stop trusting a (compromised) key at once, over HTTP.
 //!
 //! The app is generic over the [`Authenticator`], and rotation is not part of that contract
 //! (sessions have no signing key; a verifier-only JWT instance has no key of its own). So the
@@ -19,18 +20,38 @@
 //! just before rejects new tokens until its refresh interval passes. Tokens signed with the
 //! previous key keep verifying until `previous_published_until`, when the last of them has
 //! expired and the key leaves the JWKS.
+//!
+//! # Revoking a key
+//!
+//! Rotation is for a key that is still secret. For one that may have leaked,
+//! `POST /admin/keys/revoke {"kid":"…"}` (admin only, through a [`RevokeKey`] hook; `authbench
+//! serve` mounts it on a JWT issuer and on a verifier-only instance) answers
+//!
+//! ```json
+//! {"kid":"<revoked>","was_trusted":true,"new_signing_kid":"<kid now signing, or null>"}
+//! ```
+//!
+//! From that answer on, this instance refuses every token of that `kid` (401), and the `kid`
+//! is never trusted again: no rotation brings it back. On an issuer whose signing key it was,
+//! a fresh key (or the pre-published one) signs from now on, and the revoked key is **not**
+//! retired: it leaves the JWKS at once, so verifier-only instances refuse its tokens after
+//! their next fetch (revoke on them too, or start them with `serve --distrust-kid`, to close
+//! that window). Honest holders of its tokens log in again; that works at once. A `kid` this
+//! instance does not hold is distrusted all the same (`was_trusted: false`).
 
 use std::sync::Arc;
 
 use authbench_core::{Authenticator, Error};
 use axum::extract::State;
+use axum::extract::rejection::JsonRejection;
 use axum::routing::post;
 use axum::{Json, Router, middleware};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::Admin;
+use crate::routes::json_body;
 
 /// What a rotation did (the JWT backend's `KeyRotation`, as the server sees it).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -78,4 +99,69 @@ async fn rotate_keys<A: Authenticator>(
         "signing key rotated"
     );
     Ok(Json(rotated))
+}
+
+/// What a key revocation did (the JWT backend's `KeyRevocation`, as the server sees it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RevokedKey {
+    /// The `kid` no longer trusted.
+    pub kid: String,
+    /// Whether this instance held a key with that `kid` (it is distrusted either way).
+    pub was_trusted: bool,
+    /// Where it was the signing key, the `kid` that signs now.
+    pub new_signing_kid: Option<String>,
+}
+
+/// Revokes the key named by its `kid`. Called on a blocking thread: replacing a revoked
+/// signing key generates a key.
+pub type RevokeKey = Arc<dyn Fn(&str) -> Result<RevokedKey, Error> + Send + Sync>;
+
+/// Longest `kid` the revoke route accepts, in bytes.
+pub const MAX_REVOKE_KID_BYTES: usize = 256;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RevokeBody {
+    kid: String,
+}
+
+/// The `POST /admin/keys/revoke` route over `state`, calling `revoke`. Merge it into
+/// [`app`](crate::app)'s router (an issuer or a verifier-only instance).
+pub fn revoke_router<A: Authenticator>(state: AppState<A>, revoke: RevokeKey) -> Router {
+    Router::new()
+        .route(
+            "/admin/keys/revoke",
+            post(
+                move |state: State<AppState<A>>,
+                      admin: Admin,
+                      body: Result<Json<RevokeBody>, JsonRejection>| {
+                    revoke_key(state, admin, body, Arc::clone(&revoke))
+                },
+            ),
+        )
+        .layer(middleware::map_response(crate::routes::no_store))
+        .with_state(state)
+}
+
+async fn revoke_key<A: Authenticator>(
+    State(_state): State<AppState<A>>,
+    Admin(admin): Admin,
+    body: Result<Json<RevokeBody>, JsonRejection>,
+    revoke: RevokeKey,
+) -> Result<Json<RevokedKey>, ApiError> {
+    let RevokeBody { kid } = json_body(body, "invalid_revoke_body")?;
+    if kid.is_empty() || kid.len() > MAX_REVOKE_KID_BYTES {
+        return Err(ApiError::BadRequest("invalid_kid"));
+    }
+    let revoked = tokio::task::spawn_blocking(move || revoke(&kid))
+        .await
+        .map_err(|e| Error::new(authbench_core::ErrorKind::Internal, e.to_string()))??;
+    tracing::warn!(
+        admin = admin.subject,
+        kid = revoked.kid,
+        was_trusted = revoked.was_trusted,
+        new_signing_kid = ?revoked.new_signing_kid,
+        "key revoked"
+    );
+    Ok(Json(revoked))
 }

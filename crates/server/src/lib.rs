@@ -13,7 +13,7 @@
 //! |---|---|---|
 //! | `POST /login` `{"username","password"}` | password | 200 `{"token","token_type","expires_in"[,"refresh_token"]}` + `Set-Cookie` |
 //! | `GET /me` | credential | 200 the [`Principal`](authbench_core::Principal) as JSON |
-//! | `POST /logout` | credential | 204, the presented credential revoked |
+//! | `POST /logout`, optionally `{"refresh_token"}` | credential, or a refresh token in the body | 204, the presented credential (or that refresh token's family) revoked; the body form 501 without refresh tokens |
 //! | `POST /logout-all` | credential | 204, every credential of the user revoked |
 //! | `POST /refresh` `{"refresh_token"}` | refresh token | 200 like `/login`, where the backend has refresh tokens; 501 otherwise |
 //! | `GET /sessions` | credential | 200 `{"subject","sessions":[{"credential_id","issued_at","last_used","expires_at","current"}]}` where the backend can list; 501 otherwise |
@@ -21,7 +21,8 @@
 //! | `PUT /admin/users/{name}/roles` `{"roles":[…]}` | admin | 200 `{"user","tenant","roles","disabled","existing_credentials"}` |
 //! | `PUT /admin/users/{name}/tenant` `{"tenant"}` | admin | as above |
 //! | `POST /admin/users/{name}/disable` | admin | as above; the user can no longer log in |
-//! | `POST /admin/keys/rotate` | admin | 200 `{"kid","previous_kid","previous_published_until"}`; only where mounted with [`keys::router`] (a JWT issuer) |
+//! | `POST /admin/keys/rotate` | admin | 200 `{"kid","previous_kid","previous_published_until","signs_from"}`; only where mounted with [`keys::router`] (a JWT issuer) |
+//! | `POST /admin/keys/revoke` `{"kid"}` | admin | 200 `{"kid","was_trusted","new_signing_kid"}`: the key is refused at once, never trusted again; only where mounted with [`keys::revoke_router`] (a JWT issuer or verifier) |
 //! | `GET /notes[?policy=claims\|membership]` | credential | 200 the caller's tenant's notes (with a database) |
 //! | `POST /notes` `{"body"}` | credential | 201 the new note (with a database) |
 //! | `GET /healthz` | none | 200 `ok`: the no-auth baseline for load tests |
@@ -45,8 +46,9 @@
 //!   ([`authbench_tenancy`]), mounted only with a database.
 //! - [`admin`]: the admin routes, and what each backend does with a role change, a tenant move,
 //!   a disabled user.
-//! - [`keys`]: `POST /admin/keys/rotate`, mounted for a JWT issuer through a [`keys::RotateKeys`]
-//!   hook (rotation is not part of the `Authenticator` contract).
+//! - [`keys`]: `POST /admin/keys/rotate` and `/admin/keys/revoke`, mounted for a JWT issuer
+//!   (and, for revoke, a verifier) through [`keys::RotateKeys`] / [`keys::RevokeKey`] hooks
+//!   (keys are not part of the `Authenticator` contract).
 //!
 //! # Changing what a credential says
 //!
@@ -99,6 +101,9 @@ pub struct AppState<A> {
     pub db: Option<Arc<authbench_tenancy::Database>>,
     /// Failed-login budgets and the bounded argon2 pool of `/login`.
     pub login: Arc<LoginLimiter>,
+    /// Rejected-credential budget per client, checked before the backend is asked
+    /// ([`ratelimit::FailureLimiter`]).
+    pub verify_failures: Arc<ratelimit::FailureLimiter>,
 }
 
 impl<A> Clone for AppState<A> {
@@ -108,6 +113,7 @@ impl<A> Clone for AppState<A> {
             users: Arc::clone(&self.users),
             db: self.db.clone(),
             login: Arc::clone(&self.login),
+            verify_failures: Arc::clone(&self.verify_failures),
         }
     }
 }
@@ -120,7 +126,14 @@ impl<A: Authenticator> AppState<A> {
             users,
             db: None,
             login: Arc::new(LoginLimiter::default()),
+            verify_failures: Arc::new(ratelimit::FailureLimiter::default()),
         }
+    }
+
+    /// The same state with another rejected-credential budget per client (`None`: none).
+    pub fn with_verify_failure_rate(mut self, rate: Option<ratelimit::Rate>) -> Self {
+        self.verify_failures = Arc::new(ratelimit::FailureLimiter::new(rate));
+        self
     }
 
     /// The same state with a database: `/notes` is mounted (see [`notes`]).

@@ -418,6 +418,23 @@ impl Buckets {
         Ok(slot)
     }
 
+    /// `Err(wait)` when the key's bucket has less than one token; takes nothing.
+    fn peek(&self, now: Instant, key: u64) -> Result<(), Duration> {
+        let Some(rate) = self.rate else {
+            return Ok(());
+        };
+        let inner = self.lock();
+        let Some(bucket) = inner.map.get(&key).or(inner.overflow.as_ref()) else {
+            return Ok(());
+        };
+        let tokens = refilled(*bucket, now, rate);
+        if tokens < 1.0 {
+            let secs = (1.0 - tokens) * rate.refill_every.as_secs_f64();
+            return Err(Duration::from_secs_f64(secs));
+        }
+        Ok(())
+    }
+
     /// Puts back a token [`take`](Self::take) took (up to the burst). A bucket that is full
     /// again holds no information and leaves the map, so successful logins do not fill it.
     fn give_back(&self, now: Instant, key: u64, slot: Slot) {
@@ -440,6 +457,97 @@ impl Buckets {
         if slot == Slot::Own && tokens >= burst {
             inner.map.remove(&key);
         }
+    }
+}
+
+/// Default budget of rejected credentials per client (see [`FailureLimiter`]): a burst of
+/// 100, then one every 50 ms (20 a second). An honest client fails a handful of times (an
+/// expired cookie, then a login); an attacker spraying forged session IDs gets 20 store
+/// lookups a second per address (per /64 for IPv6) instead of as many as it can send.
+pub const DEFAULT_VERIFY_FAILURE_RATE: Rate = Rate {
+    burst: 100,
+    refill_every: Duration::from_millis(50),
+};
+
+/// Rejected credentials per client, counted before the backend is asked.
+///
+/// A well-formed but forged session ID (`XY.` + 43 random characters, any of the 4096 slot
+/// tags: with enough users every tag belongs to someone, so the tag alone proves nothing
+/// without a lookup) costs one Redis round trip on the node that owns its slot, and no
+/// credential is needed to send one. So every request that presents a credential first asks
+/// this limiter whether its client still has budget (no budget: 429 with `Retry-After`, and
+/// the backend is never called); a credential the backend *rejects* spends one token. A
+/// valid credential spends nothing, and while no client has failed recently the check is one
+/// atomic load (no lock on the hot path).
+///
+/// The check and the spend are not one step (a success must not pay a lock), so `c`
+/// concurrent failing requests from one client may overshoot the burst by up to `c`: bounded
+/// by its connections, unlike the unbounded lookups without the limiter.
+#[derive(Debug)]
+pub struct FailureLimiter {
+    buckets: Buckets,
+    hasher: RandomState,
+    /// Milliseconds since `epoch` of the last failure recorded (0: none yet).
+    last_failure_ms: std::sync::atomic::AtomicU64,
+    epoch: Instant,
+    /// How long an empty bucket takes to fill: after that long without a failure, every bucket
+    /// is full and [`admit`](Self::admit) need not look.
+    refill_all: Duration,
+}
+
+impl Default for FailureLimiter {
+    fn default() -> Self {
+        Self::new(Some(DEFAULT_VERIFY_FAILURE_RATE))
+    }
+}
+
+impl FailureLimiter {
+    /// A limiter with `rate` per client (`None`: unlimited), tracking at most 100,000 clients.
+    pub fn new(rate: Option<Rate>) -> Self {
+        let refill_all = rate.map_or(Duration::ZERO, |r| {
+            r.refill_every.saturating_mul(r.burst.saturating_add(1))
+        });
+        Self {
+            buckets: Buckets::new(rate, 100_000),
+            hasher: RandomState::new(),
+            last_failure_ms: std::sync::atomic::AtomicU64::new(0),
+            epoch: Instant::now(),
+            refill_all,
+        }
+    }
+
+    fn ms_since_epoch(&self, now: Instant) -> u64 {
+        u64::try_from(now.saturating_duration_since(self.epoch).as_millis())
+            .unwrap_or(u64::MAX)
+            .max(1)
+    }
+
+    /// Whether `ip` may present a credential now: `Err(wait)` when its failures have used up
+    /// the budget. Takes nothing. Clients without a known address are not limited.
+    pub fn admit(&self, ip: Option<IpAddr>) -> Result<(), Duration> {
+        let Some(ip) = ip else { return Ok(()) };
+        let last = self.last_failure_ms.load(Ordering::Relaxed);
+        if last == 0 || self.buckets.rate.is_none() {
+            return Ok(());
+        }
+        let now = Instant::now();
+        let since = Duration::from_millis(self.ms_since_epoch(now).saturating_sub(last));
+        if since > self.refill_all {
+            return Ok(());
+        }
+        self.buckets.peek(now, self.hasher.hash_one(ip_key(ip)))
+    }
+
+    /// Records one rejected credential from `ip`.
+    pub fn failed(&self, ip: Option<IpAddr>) {
+        let Some(ip) = ip else { return };
+        if self.buckets.rate.is_none() {
+            return;
+        }
+        let now = Instant::now();
+        self.last_failure_ms
+            .store(self.ms_since_epoch(now), Ordering::Relaxed);
+        let _ = self.buckets.take(now, self.hasher.hash_one(ip_key(ip)));
     }
 }
 

@@ -202,15 +202,16 @@ async fn login<A: Authenticator>(
         }
     };
     let users = Arc::clone(&state.users);
+    let subject = username.clone();
     let name = username;
-    let identity = match state
+    let (identity, version) = match state
         .login
-        .hash(move || users.check_password(&name, &password))
+        .hash(move || users.check_password_at(&name, &password))
         .await
     {
-        Ok(Some(Some(identity))) => {
+        Ok(Some(Some(checked))) => {
             reservation.refund();
-            identity
+            checked
         }
         // A failed guess: the reservation stays spent.
         Ok(Some(None)) => {
@@ -228,7 +229,26 @@ async fn login<A: Authenticator>(
     end_presented_credential(&state, &headers).await?;
     // Always a fresh credential: whatever the client already holds is ignored, never adopted.
     let credential = state.auth.issue(&identity).await?;
+    // A disable or a password change may have run between the check and the issue, its
+    // revoke-all before our credential existed: re-check the account, and if it changed,
+    // revoke what was just issued and answer as to a wrong password.
+    if !state.users.unchanged_since(&subject, version) {
+        revoke_issued(&state, &credential).await;
+        tracing::info!("login raced an account change: issued credential revoked");
+        return Err(ApiError::BadLogin);
+    }
     credential_response(&credential)
+}
+
+/// Revokes a credential issued by a login that lost a race with an account change. It was
+/// never handed out; where the backend cannot revoke (a plain JWT), nobody holds it. A store
+/// error is logged: the answer is a refusal either way.
+async fn revoke_issued<A: Authenticator>(state: &AppState<A>, credential: &Credential) {
+    match state.auth.revoke(&credential.token).await {
+        Ok(()) => {}
+        Err(e) if matches!(e.class(), ErrorClass::Rejected | ErrorClass::Unsupported) => {}
+        Err(e) => tracing::warn!(error = %e, "could not revoke a raced login's credential"),
+    }
 }
 
 /// A login that carries a still-valid credential (the browser's old cookie, a bearer token)
@@ -278,12 +298,39 @@ async fn me(Authenticated(principal): Authenticated) -> Json<Principal> {
     Json(principal)
 }
 
+/// `POST /logout`: ends the presented credential (bearer or cookie), or, with a body
+/// `{"refresh_token"}` on a backend with refresh tokens, the refresh-token family that token
+/// belongs to (possession of the refresh token is the proof, as at `/refresh`; a client whose
+/// access token has expired can still log out). The body form on a backend without refresh
+/// tokens is a 501; a malformed JSON body a 400; a body of any other type is ignored.
 async fn logout<A: Authenticator>(
     State(state): State<AppState<A>>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
+    body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().starts_with("application/json"));
+    // Only a JSON body is the refresh-token form; any other body is ignored (a credential in
+    // a form body is no credential: the bearer rules below apply).
+    if json && !body.is_empty() {
+        let RefreshBody { refresh_token } = serde_json::from_slice(&body)
+            .map_err(|_| ApiError::BadRequest("invalid_logout_body"))?;
+        let description = state.auth.describe();
+        if description.revocation != authbench_core::RevocationModel::RefreshRotation {
+            return Err(authbench_core::Error::unsupported(
+                &description.name,
+                "log out by refresh token (it issues none)",
+            )
+            .into());
+        }
+        state.auth.revoke(&refresh_token).await?;
+        return Ok(logged_out("true"));
+    }
     let token = credential(&headers)?;
-    state.auth.verify(token).await?;
+    crate::extract::verify_limited(&state, ip, token).await?;
     let revoked = match state.auth.revoke(token).await {
         Ok(()) => "true",
         Err(e) if e.kind() == ErrorKind::Unsupported => "false",

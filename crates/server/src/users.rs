@@ -42,6 +42,11 @@ pub struct User {
     /// A disabled account cannot log in (ASVS 7.4.2); its existing credentials are the
     /// backend's business (the admin route calls `revoke_all`).
     disabled: bool,
+    /// The account epoch: bumped by every change that must end credentials issued before it
+    /// (a password change, a disable). A login reads it with the password check and compares
+    /// after issuing ([`UserStore::unchanged_since`]), so a credential issued while such a
+    /// change raced it is revoked instead of handed out.
+    version: u64,
 }
 
 impl User {
@@ -154,6 +159,7 @@ impl UserStore {
                     identity,
                     password_hash: Arc::clone(&shared),
                     disabled: false,
+                    version: 0,
                 },
             );
         };
@@ -227,9 +233,18 @@ impl UserStore {
     ///
     /// The lock is held only to clone the hash; after the slow check the user is read again,
     /// and the answer is "no" if the password or the account changed in between, so a login
-    /// racing a password change or a disable does not pass on the old state. (What remains is
-    /// the short window between this answer and the backend's `issue`; see the README.)
+    /// racing a password change or a disable does not pass on the old state. (The window
+    /// between this answer and the backend's `issue` is closed by the login route: it issues,
+    /// then checks [`unchanged_since`](Self::unchanged_since), and revokes what it issued if
+    /// the account changed.)
     pub fn check_password(&self, username: &str, password: &str) -> Option<Identity> {
+        self.check_password_at(username, password)
+            .map(|(identity, _)| identity)
+    }
+
+    /// As [`check_password`](Self::check_password), with the account epoch the check passed
+    /// at: give it to [`unchanged_since`](Self::unchanged_since) after issuing.
+    pub fn check_password_at(&self, username: &str, password: &str) -> Option<(Identity, u64)> {
         let hash = match self.read().get(username) {
             Some(user) => Some(Arc::clone(&user.password_hash)),
             None => None,
@@ -240,7 +255,16 @@ impl UserStore {
         let users = self.read();
         let user = users.get(username)?;
         (!user.disabled && Arc::ptr_eq(&user.password_hash, &checked))
-            .then(|| user.identity.clone())
+            .then(|| (user.identity.clone(), user.version))
+    }
+
+    /// Whether `username` still exists, is not disabled, and has had no password change or
+    /// disable since the account epoch `version` (from
+    /// [`check_password_at`](Self::check_password_at)).
+    pub fn unchanged_since(&self, username: &str, version: u64) -> bool {
+        self.read()
+            .get(username)
+            .is_some_and(|u| !u.disabled && u.version == version)
     }
 
     /// Changes the password of `username` from `current` to `new`, with a fresh salt. Blocking
@@ -271,6 +295,7 @@ impl UserStore {
         Ok(match users.get_mut(username) {
             Some(user) if !user.disabled && Arc::ptr_eq(&user.password_hash, &old) => {
                 user.password_hash = fresh;
+                user.version += 1;
                 Some(user.identity.clone())
             }
             _ => None,
@@ -284,6 +309,7 @@ impl UserStore {
         match self.write().get_mut(username) {
             Some(user) => {
                 user.password_hash = Arc::new(hash);
+                user.version += 1;
                 true
             }
             None => false,
@@ -305,7 +331,10 @@ impl UserStore {
     /// Disables `username`: no more logins. Returns the user as changed, or `None` for an
     /// unknown user. Disabling a disabled user is not an error.
     pub fn disable(&self, username: &str) -> Option<User> {
-        self.update(username, |user| user.disabled = true)
+        self.update(username, |user| {
+            user.disabled = true;
+            user.version += 1;
+        })
     }
 
     fn update(&self, username: &str, change: impl FnOnce(&mut User)) -> Option<User> {

@@ -540,3 +540,55 @@ async fn denylist_login_right_after_an_admin_role_change_works() {
 async fn epoch_login_right_after_an_admin_role_change_works() {
     role_change_then_login_at_once(Revocation::Epoch).await;
 }
+
+/// `POST /logout {"refresh_token"}`: the refresh-token branch of `revoke`, reachable over
+/// HTTP (before, `/logout` verified the bearer as an access token first, so a refresh token
+/// was a 401 and its family lived on). Works without a live access token (possession of the
+/// refresh token is the proof, as at `/refresh`), ends only that family, and is a 400 for a
+/// bad body and a 501 on a backend without refresh tokens.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logout_by_refresh_token_ends_its_family_over_http() {
+    let (app, _redis, clock) = jwt_app(Revocation::Refresh).await;
+    let phone = login(&app, "alice").await;
+    let laptop = login(&app, "alice").await;
+    let rt = phone["refresh_token"].as_str().expect("rt").to_owned();
+    // The access token has expired: the client holds only its refresh token.
+    let now = authbench_core::Clock::now(&clock);
+    clock.set(now + 300 + 10);
+    assert_eq!(me(&app, &token(&phone)).await, StatusCode::UNAUTHORIZED);
+    let resp = send(
+        &app,
+        json_post("/logout", serde_json::json!({ "refresh_token": rt })),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    assert_eq!(resp.headers()[REVOKED], "true");
+    assert_eq!(refresh(&app, &rt).await.status(), StatusCode::UNAUTHORIZED);
+    // The other device's family is untouched.
+    let other = laptop["refresh_token"].as_str().expect("rt");
+    assert_eq!(refresh(&app, other).await.status(), StatusCode::OK);
+    // Garbage is a client error; a bad body a 400.
+    let resp = send(
+        &app,
+        json_post("/logout", serde_json::json!({ "refresh_token": "nope" })),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    let resp = send(
+        &app,
+        json_post("/logout", serde_json::json!({ "token": "x" })),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+
+    // Without refresh tokens the body form is not a way around verification: 501.
+    let (denylist, _redis2, _clock2) = jwt_app(Revocation::Denylist).await;
+    let access = token(&login(&denylist, "alice").await);
+    let resp = send(
+        &denylist,
+        json_post("/logout", serde_json::json!({ "refresh_token": access })),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::NOT_IMPLEMENTED);
+    assert_eq!(me(&denylist, &access).await, StatusCode::OK);
+}

@@ -271,6 +271,52 @@ fn rotation_md(s: &ScaleResult) -> String {
         ]);
     }
     out.push_str(&t.markdown());
+    if let Some(k) = &r.key_revocation {
+        out.push('\n');
+        out.push_str(&key_revocation_md(k));
+    }
+    out
+}
+
+/// The signing key revoked as compromised: how long each instance went on accepting it.
+fn key_revocation_md(k: &authbench_compare::scale::KeyRevocationRecord) -> String {
+    let mut out = caption(&format!(
+        "Then the signing key was revoked as compromised (`POST /admin/keys/revoke`): the issuer signs with a fresh key and its JWKS went to {} key(s), the revoked `kid` {}; verifiers drop the key at their next JWKS fetch, which a token of the fresh key (a client logging in again) causes once their refresh interval ({} s) allows, or their `max-age` refresh ({} s) if no such token comes; probed every 20 ms for at most {} s",
+        k.kids_after.len(),
+        if k.kids_after.contains(&k.revoked_kid) {
+            "STILL PUBLISHED"
+        } else {
+            "gone"
+        },
+        k.verifier_refresh_interval_s,
+        k.verifier_max_age_s,
+        sig3(k.deadline_ms / 1e3),
+    ));
+    let mut t = Table::new(&[
+        ("instance", Align::Left),
+        ("revoked key refused after (ms)", Align::Right),
+        ("revoked-key requests still accepted", Align::Right),
+        ("fresh login accepted", Align::Left),
+    ]);
+    for (name, ms) in &k.refused_after_ms {
+        let accepted = k
+            .accepted_after_revoke
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or(0, |(_, c)| *c);
+        let fresh = k
+            .fresh_login_accepted
+            .iter()
+            .find(|(n, _)| n == name)
+            .is_some_and(|(_, ok)| *ok);
+        t.row(vec![
+            name.clone(),
+            ms.map_or_else(|| "not by the deadline".to_owned(), sig3),
+            accepted.to_string(),
+            if fresh { "yes" } else { "NO" }.to_owned(),
+        ]);
+    }
+    out.push_str(&t.markdown());
     out
 }
 

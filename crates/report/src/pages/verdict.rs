@@ -85,9 +85,7 @@ fn session_target(run: &Run) -> Option<&str> {
 fn token_targets(run: &Run) -> Vec<&str> {
     data::targets(&run.record.http)
         .into_iter()
-        .filter(|t| {
-            *t != BASELINE && !crate::pages::http::uses_redis(run, t) && !is_peer(run, t)
-        })
+        .filter(|t| *t != BASELINE && !crate::pages::http::uses_redis(run, t) && !is_peer(run, t))
         .collect()
 }
 
