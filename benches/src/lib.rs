@@ -535,7 +535,7 @@ pub enum ClaimSet {
     /// bytes of JSON.
     Minimal,
     /// The same plus what applications tend to add: `email`, `email_verified`, `name`, `scope`
-    /// and two more roles: 370 bytes of JSON (REFERENCE.md §2's "realistic" ~360-byte set).
+    /// and two more roles: 370 bytes of JSON (a realistic claims set of about 360 bytes).
     Realistic,
 }
 

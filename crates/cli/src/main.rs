@@ -1,7 +1,7 @@
 //! `authbench`: compare, serve, load-test and inspect session and JWT authentication.
 //!
 //! A thin facade: it parses arguments and calls the library crates. Exit codes follow the
-//! contract in DESIGN.md: 0 success, 1 a credential was rejected (`token verify`), 2 a usage or
+//! contract other tools rely on: 0 success, 1 a credential was rejected (`token verify`), 2 a usage or
 //! I/O error.
 //!
 //! # Layout

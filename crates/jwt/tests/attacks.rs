@@ -1,4 +1,4 @@
-//! Every attack class of REFERENCE.md §2, each proven with a token crafted here, and each
+//! Every JWT attack class of the book's security chapter, each proven with a token crafted here, and each
 //! answered with the "right answer" column (and the most specific `ErrorKind`).
 
 mod common;

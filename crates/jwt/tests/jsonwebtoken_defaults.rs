@@ -1,4 +1,4 @@
-//! The "jsonwebtoken 11.1 default" column of REFERENCE.md §2, demonstrated: what
+//! The "jsonwebtoken default" column of the crate README's attack table, demonstrated: what
 //! `jsonwebtoken::decode` with a default `Validation` accepts that our `Verifier` refuses.
 //! If jsonwebtoken tightens a default, the matching test here fails and the README table
 //! needs updating.

@@ -1,6 +1,6 @@
 //! Who can log in: the demo user table and password checks with argon2id.
 //!
-//! The demo users are the ones DESIGN.md lists (other tools log in with them): `alice`
+//! The demo users, as the README lists them (other tools log in with them): `alice`
 //! (tenant `acme`, role `user`), `bob` (`globex`, `user`), `admin` (`acme`, `user` + `admin`),
 //! plus `user0` … `user{N-1}` for load runs, spread over a few tenants.
 //!

@@ -1,4 +1,4 @@
-//! The JWT attack classes of REFERENCE.md §2, over HTTP, for every algorithm: each crafted
+//! The JWT attack classes (the book's security chapter lists them), over HTTP, for every algorithm: each crafted
 //! token is sent to `GET /me` of the real app and must get a 401 with `WWW-Authenticate`
 //! (never a 200, a 500 or a panic). `crates/jwt/tests/attacks.rs` proves the same classes at
 //! the library level with the precise `ErrorKind`; this file proves that nothing between the

@@ -1,4 +1,4 @@
-//! The OWASP session checks (REFERENCE.md §3: OWASP Session Management Cheat Sheet, ASVS 5 V7)
+//! The OWASP session checks (OWASP Session Management Cheat Sheet, ASVS 5 V7)
 //! as tests against the real app and a real Redis, one test per check, named after it.
 //!
 //! Most go through the HTTP app (`Router` + `oneshot`); the ID statistics go through the

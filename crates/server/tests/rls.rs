@@ -1,4 +1,4 @@
-//! The Row Level Security test plan of shared/reference/rls.md §5.2 through the HTTP app
+//! The Row Level Security test plan (cases numbered as in crates/tenancy/README.md) through the HTTP app
 //! (cases 8–13, 15, 16; the SQL-level cases are in crates/tenancy/tests/rls.rs), with a real
 //! PostgreSQL (one per test binary, one database per test) and a real Redis for sessions.
 //!

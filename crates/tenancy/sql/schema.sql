@@ -1,5 +1,5 @@
--- authbench-tenancy: the multi-tenant schema with Row Level Security, after
--- shared/reference/rls.md §5.1. Run in the application's database as a superuser (or the
+-- authbench-tenancy: the multi-tenant schema with Row Level Security (crates/tenancy/README.md).
+-- Run in the application's database as a superuser (or the
 -- database owner), after roles.sql. Idempotent: tables are created if missing, functions
 -- and policies replaced.
 grant usage, create on schema public to app_owner;
@@ -46,7 +46,7 @@ create policy notes_jwt_tenant on notes for all to authenticated
   using      (tenant_id = (select auth.tenant_id()))
   with check (tenant_id = (select auth.tenant_id()));
 
--- Variant B: rls.md writes `tenant_id in (select m.tenant_id from memberships m where …)`.
+-- Variant B: the textbook form is `tenant_id in (select m.tenant_id from memberships m where …)`.
 -- As a security qual that stays a hashed SubPlan *filter*: a Seq Scan over every tenant's
 -- rows (tests/rls.rs case 17 caught it). `= any (array(select …))` is the same set, computed
 -- once as an InitPlan, and becomes an index condition `tenant_id = ANY ($1)`.

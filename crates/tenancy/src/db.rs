@@ -13,7 +13,7 @@ use uuid::Uuid;
 /// Longest note body, in bytes. Bigger notes are refused before any SQL.
 pub const MAX_NOTE_BYTES: usize = 4096;
 
-/// Which Row Level Security policy a request goes through (rls.md §5.1).
+/// Which Row Level Security policy a request goes through (the crate README).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Policy {

@@ -17,7 +17,7 @@
 //! survives into the next request on the same pooled connection. The four statements are
 //! pipelined: one round trip per request.
 //!
-//! Two policies ([`Policy`], shared/reference/rls.md §5.1):
+//! Two policies ([`Policy`]):
 //!
 //! - **A, `claims`** (table `notes`): trusts the `tenant_id` claim. Cheap, but a JWT's claim
 //!   is frozen until the token is replaced: after a tenant move the old token still reads

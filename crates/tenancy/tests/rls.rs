@@ -1,4 +1,4 @@
-//! The Row Level Security test plan of shared/reference/rls.md §5.2, at the SQL / crate level
+//! The Row Level Security test plan (cases numbered as in this crate's README), at the SQL / crate level
 //! (cases 1–7, 14, 15, 16, 17; the HTTP cases are in crates/server/tests/rls.rs), against one
 //! real private PostgreSQL per test binary, one database per test.
 
