@@ -122,12 +122,12 @@ impl ScalePlan {
     pub fn steps(&self) -> u64 {
         let servers = 2 + self.instances as u64 * 2 - 1;
         // cluster start; one per server started; three logins; cluster runs; instance runs;
-        // rotation; one per failover.
+        // rotation and key revocation; one per failover.
         1 + servers
             + 3
             + (self.reps * self.connections.len() * 2) as u64
             + (self.reps * 4) as u64
-            + 1
+            + 2
             + self.failover_backends.len() as u64 * FAILOVER_DURABILITIES.len() as u64
     }
 }
