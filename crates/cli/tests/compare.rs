@@ -140,9 +140,11 @@ fn smoke_run_writes_a_complete_run_folder() {
 
     // Every (target, scenario) ran, answered 2xx, and kept its raw report.
     let expected_runs = record.plan.reps
-        // healthz, session, every JWT algorithm and every JWE mode.
+        // healthz, session, every JWT algorithm and every JWE mode; the peer stacks in the
+        // closed loop only.
         * ((2 + record.plan.http_algs.len() + record.plan.http_jwe.len())
             * (record.plan.closed_connections.len() + record.plan.open_fractions.len())
+            + record.plan.baselines.len() * record.plan.closed_connections.len()
             + record.plan.redis_delays_ms.len() * record.plan.closed_connections.len());
     assert_eq!(record.http_runs.len(), expected_runs);
     for run in &record.http_runs {
