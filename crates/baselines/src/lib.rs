@@ -188,46 +188,28 @@ pub async fn router(opts: &BaselineOptions) -> Result<Router, BaselineError> {
 }
 
 /// Serves `router` on `listener` with `axum::serve`, TCP_NODELAY on (as our server sets it;
-/// without it a small answer can wait for the client's delayed ACK), until Ctrl-C or SIGTERM.
+/// without it a small answer can wait for the client's delayed ACK), until `shutdown` resolves.
 ///
 /// # Errors
 ///
 /// [`BaselineError::Io`] if the listener fails.
-pub async fn serve(listener: TcpListener, router: Router) -> Result<(), BaselineError> {
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), BaselineError> {
     let listener = listener.tap_io(|tcp| {
         // Best effort, as axum's own example does: a socket that refuses is still served.
         let _ = tcp.set_nodelay(true);
     });
     axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown())
+        .with_graceful_shutdown(shutdown)
         .await?;
     Ok(())
 }
 
 async fn healthz() -> &'static str {
     "ok"
-}
-
-/// Resolves on Ctrl-C or SIGTERM (compare stops its servers with SIGTERM).
-async fn shutdown() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = term => {}
-    }
 }
 
 /// The answer of `/me` on every baseline: who the credential names, in our server's field

@@ -54,7 +54,11 @@ async fn serve(stack: Stack, redis_url: Option<String>) -> std::net::SocketAddr 
     let router = authbench_baselines::router(&opts).await.expect("router");
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
-    tokio::spawn(authbench_baselines::serve(listener, router));
+    tokio::spawn(authbench_baselines::serve(
+        listener,
+        router,
+        std::future::pending(),
+    ));
     addr
 }
 

@@ -52,7 +52,7 @@ pub fn run(args: BaselineArgs) -> Result<()> {
         let mut stdout = std::io::stdout();
         writeln!(stdout, "listening on http://{addr}")?;
         stdout.flush()?;
-        authbench_baselines::serve(listener, router).await?;
+        authbench_baselines::serve(listener, router, crate::serve::shutdown_signal()).await?;
         Ok(())
     })
 }
