@@ -58,7 +58,7 @@ mod verify;
 
 pub use alg::Alg;
 pub use authbench_core::DEFAULT_LEEWAY_SECS;
-pub use authbench_store::{Durability, RedisTarget};
+pub use authbench_store::{DEFAULT_REPLICA_WAIT, Durability, RedisTarget};
 pub use backend::{
     DEFAULT_EPOCH_CACHE_CAPACITY, DEFAULT_KEY_PREFIX, DEFAULT_REFRESH_ACCESS_TTL_SECS,
     DEFAULT_REFRESH_TTL_SECS, JTI_BYTES, JwtBackend, JwtConfig, KeySource,

@@ -8,7 +8,7 @@ mod common;
 use common::{bearer, body_json, login, send};
 
 use authbench_core::{Authenticator, ManualClock, SharedClock};
-use authbench_jwt::{Alg, Durability, JwtBackend, JwtConfig, Revocation};
+use authbench_jwt::{Alg, DEFAULT_REPLICA_WAIT, Durability, JwtBackend, JwtConfig, Revocation};
 use authbench_session::{SessionBackend, SessionConfig};
 use authbench_testkit::{RedisServer, RedisServerOptions, redis_cli_path};
 use axum::Router;
@@ -53,9 +53,28 @@ fn app_of<A: Authenticator>(backend: A) -> Router {
     common::router_for(backend)
 }
 
-async fn session_app(redis: &RedisServer, clock: SharedClock) -> Router {
+/// How long the apps wait for their replica where a test expects the replica to confirm: far
+/// longer than the default 250 ms, because the tests of this binary run in parallel on a
+/// shared 2-core machine (argon2 logins beside them) and a starved replica process can take
+/// longer than a quarter second to answer `REPLCONF GETACK`. A test that expects a 503 pays
+/// this wait once per refused logout.
+const GENEROUS_WAIT: Duration = Duration::from_secs(3);
+
+/// A response timeout long enough for the `WAIT` to answer (the store refuses a wait that is
+/// not shorter than it): the default 500 ms, or the wait plus half a second.
+fn response_timeout(durability: Durability) -> Duration {
+    match durability {
+        Durability::Replica { timeout } => {
+            (timeout + Duration::from_millis(500)).max(Duration::from_millis(500))
+        }
+        _ => Duration::from_millis(500),
+    }
+}
+
+async fn session_app(redis: &RedisServer, clock: SharedClock, durability: Durability) -> Router {
     let mut config = SessionConfig::new(redis.url());
-    config.revocation_durability = Durability::replica();
+    config.revocation_durability = durability;
+    config.response_timeout = response_timeout(durability);
     app_of(
         SessionBackend::connect(config, clock)
             .await
@@ -63,9 +82,15 @@ async fn session_app(redis: &RedisServer, clock: SharedClock) -> Router {
     )
 }
 
-async fn jwt_app(redis: &RedisServer, revocation: Revocation, clock: SharedClock) -> Router {
+async fn jwt_app(
+    redis: &RedisServer,
+    revocation: Revocation,
+    clock: SharedClock,
+    durability: Durability,
+) -> Router {
     let mut config = JwtConfig::new(Alg::ES256).with_revocation(revocation);
-    config.revocation_durability = Durability::replica();
+    config.revocation_durability = durability;
+    config.response_timeout = response_timeout(durability);
     app_of(
         JwtBackend::connect(config, clock, &redis.url())
             .await
@@ -73,16 +98,23 @@ async fn jwt_app(redis: &RedisServer, revocation: Revocation, clock: SharedClock
     )
 }
 
-/// The apps under test: sessions, `denylist`, `epoch`.
-async fn apps(redis: &RedisServer) -> Vec<(&'static str, Router)> {
+/// The apps under test: sessions, `denylist`, `epoch`, each waiting `wait` for its replica.
+async fn apps(redis: &RedisServer, wait: Duration) -> Vec<(&'static str, Router)> {
     let clock: SharedClock = Arc::new(ManualClock::at_system_time());
+    let durability = Durability::Replica { timeout: wait };
     vec![
-        ("session", session_app(redis, Arc::clone(&clock)).await),
+        (
+            "session",
+            session_app(redis, Arc::clone(&clock), durability).await,
+        ),
         (
             "denylist",
-            jwt_app(redis, Revocation::Denylist, Arc::clone(&clock)).await,
+            jwt_app(redis, Revocation::Denylist, Arc::clone(&clock), durability).await,
         ),
-        ("epoch", jwt_app(redis, Revocation::Epoch, clock).await),
+        (
+            "epoch",
+            jwt_app(redis, Revocation::Epoch, clock, durability).await,
+        ),
     ]
 }
 
@@ -100,7 +132,7 @@ async fn status(app: &Router, path: &str, token: &str) -> (StatusCode, serde_jso
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_a_replica_logouts_are_acknowledged() {
     let (master, _replica) = master_and_replica();
-    for (name, app) in apps(&master).await {
+    for (name, app) in apps(&master, GENEROUS_WAIT).await {
         let token = login(&app, "alice").await;
         if name != "epoch" {
             let (code, body) = status(&app, "/logout", &token).await;
@@ -118,7 +150,7 @@ async fn with_a_replica_logouts_are_acknowledged() {
 async fn without_a_replica_logouts_fail_closed_with_503() {
     // A standalone Redis: `WAIT 1` can never be satisfied.
     let alone = RedisServer::start().unwrap_or_else(|e| panic!("{e}"));
-    for (name, app) in apps(&alone).await {
+    for (name, app) in apps(&alone, DEFAULT_REPLICA_WAIT).await {
         for path in ["/logout", "/logout-all"] {
             if name == "epoch" && path == "/logout" {
                 continue; // `epoch` cannot revoke one token (501), durability aside.
@@ -133,8 +165,11 @@ async fn without_a_replica_logouts_fail_closed_with_503() {
                 StatusCode::SERVICE_UNAVAILABLE,
                 "{name}: {path} without a replica must not be acknowledged: {body}"
             );
-            // Within the wait (250 ms) plus slack, never a hang.
-            assert!(started.elapsed() < Duration::from_secs(2), "{name}: {path}");
+            // Within the wait (250 ms) plus slack for a loaded machine, never a hang.
+            assert!(
+                started.elapsed() < DEFAULT_REPLICA_WAIT + Duration::from_secs(2),
+                "{name}: {path}"
+            );
         }
     }
 }
@@ -142,7 +177,7 @@ async fn without_a_replica_logouts_fail_closed_with_503() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_replica_turns_logouts_into_503() {
     let (master, mut replica) = master_and_replica();
-    let apps = apps(&master).await;
+    let apps = apps(&master, GENEROUS_WAIT).await;
     let (_, session) = &apps[0];
     let (_, denylist) = &apps[1];
     let before = login(session, "alice").await;
