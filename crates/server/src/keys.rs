@@ -45,7 +45,7 @@ use authbench_core::{Authenticator, Error};
 use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
 use axum::routing::post;
-use axum::{Json, Router, middleware};
+use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
@@ -80,7 +80,7 @@ pub fn router<A: Authenticator>(state: AppState<A>, rotate: RotateKeys) -> Route
             }),
         )
         // The answer names keys and times: nothing any cache should keep.
-        .layer(middleware::map_response(crate::routes::no_store))
+        .layer(crate::routes::no_store())
         .with_state(state)
 }
 
@@ -139,7 +139,7 @@ pub fn revoke_router<A: Authenticator>(state: AppState<A>, revoke: RevokeKey) ->
                 },
             ),
         )
-        .layer(middleware::map_response(crate::routes::no_store))
+        .layer(crate::routes::no_store())
         .with_state(state)
 }
 

@@ -90,8 +90,14 @@ use tokio::net::TcpListener;
 /// The rest of the name says nothing about the backend (a generic name leaks no design).
 pub const COOKIE_NAME: &str = "__Host-authbench";
 
-/// Everything a handler needs, cheap to clone (three `Arc`s).
-pub struct AppState<A> {
+/// Everything a handler needs: one `Arc`, so the clone axum makes for every request is one
+/// atomic increment (and one decrement when the request ends) however many parts the state
+/// has. Each part is also an `Arc` of its own, so a handler can keep one beyond the request.
+/// The parts are reached through `Deref` ([`Shared`]).
+pub struct AppState<A>(Arc<Shared<A>>);
+
+/// The parts of an [`AppState`].
+pub struct Shared<A> {
     /// The authentication backend.
     pub auth: Arc<A>,
     /// Users who can log in.
@@ -106,7 +112,7 @@ pub struct AppState<A> {
     pub verify_failures: Arc<ratelimit::FailureLimiter>,
 }
 
-impl<A> Clone for AppState<A> {
+impl<A> Clone for Shared<A> {
     fn clone(&self) -> Self {
         Self {
             auth: Arc::clone(&self.auth),
@@ -118,34 +124,53 @@ impl<A> Clone for AppState<A> {
     }
 }
 
+impl<A> Clone for AppState<A> {
+    fn clone(&self) -> Self {
+        Self(Arc::clone(&self.0))
+    }
+}
+
+impl<A> std::ops::Deref for AppState<A> {
+    type Target = Shared<A>;
+
+    fn deref(&self) -> &Shared<A> {
+        &self.0
+    }
+}
+
 impl<A: Authenticator> AppState<A> {
     /// State for `auth` and `users`, with the default [`LoginLimits`].
     pub fn new(auth: Arc<A>, users: Arc<UserStore>) -> Self {
-        Self {
+        Self(Arc::new(Shared {
             auth,
             users,
             db: None,
             login: Arc::new(LoginLimiter::default()),
             verify_failures: Arc::new(ratelimit::FailureLimiter::default()),
-        }
+        }))
+    }
+
+    /// The same state with one part changed (the builders below; state is built before the
+    /// server starts, so the copy is of five `Arc`s at most).
+    fn changed(self, change: impl FnOnce(&mut Shared<A>)) -> Self {
+        let mut shared = Arc::try_unwrap(self.0).unwrap_or_else(|arc| (*arc).clone());
+        change(&mut shared);
+        Self(Arc::new(shared))
     }
 
     /// The same state with another rejected-credential budget per client (`None`: none).
-    pub fn with_verify_failure_rate(mut self, rate: Option<ratelimit::Rate>) -> Self {
-        self.verify_failures = Arc::new(ratelimit::FailureLimiter::new(rate));
-        self
+    pub fn with_verify_failure_rate(self, rate: Option<ratelimit::Rate>) -> Self {
+        self.changed(|s| s.verify_failures = Arc::new(ratelimit::FailureLimiter::new(rate)))
     }
 
     /// The same state with a database: `/notes` is mounted (see [`notes`]).
-    pub fn with_database(mut self, db: Arc<authbench_tenancy::Database>) -> Self {
-        self.db = Some(db);
-        self
+    pub fn with_database(self, db: Arc<authbench_tenancy::Database>) -> Self {
+        self.changed(|s| s.db = Some(db))
     }
 
     /// The same state with other login limits.
-    pub fn with_login_limits(mut self, limits: LoginLimits) -> Self {
-        self.login = Arc::new(LoginLimiter::new(limits));
-        self
+    pub fn with_login_limits(self, limits: LoginLimits) -> Self {
+        self.changed(|s| s.login = Arc::new(LoginLimiter::new(limits)))
     }
 }
 

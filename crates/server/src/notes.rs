@@ -26,7 +26,7 @@ use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router, middleware};
+use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -59,7 +59,7 @@ pub(crate) struct NotesAnswer {
 pub(crate) fn router<A: Authenticator>(state: AppState<A>) -> Router {
     Router::new()
         .route("/notes", get(list::<A>).post(create::<A>))
-        .layer(middleware::map_response(crate::routes::no_store))
+        .layer(crate::routes::no_store())
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }

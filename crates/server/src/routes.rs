@@ -12,7 +12,7 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
-use axum::{Json, Router, middleware};
+use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -49,7 +49,7 @@ pub(crate) fn router<A: Authenticator>(state: AppState<A>) -> Router {
             post(crate::admin::disable::<A>),
         )
         // Responses that carry credentials or personal data must not be cached anywhere.
-        .layer(middleware::map_response(no_store));
+        .layer(no_store());
     Router::new()
         .route("/healthz", get(healthz))
         .route("/.well-known/jwks.json", get(jwks::<A>))
@@ -60,11 +60,13 @@ pub(crate) fn router<A: Authenticator>(state: AppState<A>) -> Router {
 
 /// `Cache-Control: no-store` on every answer of a router (credentials, personal data, keys
 /// mid-rotation): shared by the routers of this crate.
-pub(crate) async fn no_store(mut response: Response) -> Response {
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
+pub(crate) fn no_store() -> tower_http::set_header::SetResponseHeaderLayer<HeaderValue> {
+    // tower-http's layer, not `middleware::map_response`: that one boxes a future and clones
+    // the inner route for every request, on the hot path of `/me`.
+    tower_http::set_header::SetResponseHeaderLayer::overriding(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store"),
+    )
 }
 
 #[derive(Deserialize)]
