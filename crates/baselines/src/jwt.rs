@@ -29,14 +29,29 @@ pub(crate) enum Alg {
 }
 
 /// The example's claims, with our principal's fields (`sub`, tenant, roles) so tokens and
-/// answers are of comparable size.
+/// answers are of comparable size; with `our_claims`, also the registered claims our tokens
+/// carry, in our order.
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
 struct Claims {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    iss: Option<String>,
     sub: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    aud: Option<String>,
+    exp: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    nbf: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    iat: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    jti: Option<String>,
     tenant: String,
     roles: Vec<String>,
-    exp: u64,
 }
+
+/// Our issuer and audience (`serve`'s defaults), for the `our_claims` control.
+const OUR_ISSUER: &str = "authbench";
+const OUR_AUDIENCE: &str = "authbench-api";
 
 /// Keys and validation, built once and shared (as the example's `LazyLock<Keys>`).
 struct Keys {
@@ -44,6 +59,7 @@ struct Keys {
     decoding: DecodingKey,
     header: Header,
     validation: Validation,
+    our_claims: bool,
 }
 
 #[derive(Clone)]
@@ -53,8 +69,12 @@ struct AppState {
 }
 
 /// Makes fresh keys for `alg` and builds the router.
-pub(crate) fn router(alg: Alg, users: DemoUsers) -> Result<Router, BaselineError> {
-    let keys = match alg {
+pub(crate) fn router(
+    alg: Alg,
+    users: DemoUsers,
+    our_claims: bool,
+) -> Result<Router, BaselineError> {
+    let mut keys = match alg {
         Alg::Hs256 => {
             let mut secret = [0u8; 32];
             aws_lc_rs::rand::fill(&mut secret)
@@ -64,6 +84,7 @@ pub(crate) fn router(alg: Alg, users: DemoUsers) -> Result<Router, BaselineError
                 decoding: DecodingKey::from_secret(&secret),
                 header: Header::new(Algorithm::HS256),
                 validation: Validation::default(),
+                our_claims,
             }
         }
         Alg::Es256 => {
@@ -78,9 +99,18 @@ pub(crate) fn router(alg: Alg, users: DemoUsers) -> Result<Router, BaselineError
                 decoding: DecodingKey::from_ec_der(pair.public_key().as_ref()),
                 header: Header::new(Algorithm::ES256),
                 validation: Validation::new(Algorithm::ES256),
+                our_claims,
             }
         }
     };
+    if our_claims {
+        keys.header.typ = Some("at+jwt".to_owned());
+        // Our `kid` is a JWK thumbprint: 43 base64url characters.
+        keys.header.kid = Some(random_b64(32)?);
+        keys.validation.set_issuer(&[OUR_ISSUER]);
+        keys.validation.set_audience(&[OUR_AUDIENCE]);
+        keys.validation.validate_nbf = true;
+    }
     let state = AppState {
         keys: Arc::new(keys),
         users,
@@ -90,6 +120,15 @@ pub(crate) fn router(alg: Alg, users: DemoUsers) -> Result<Router, BaselineError
         .route("/me", get(me))
         .route("/healthz", get(crate::healthz))
         .with_state(state))
+}
+
+/// `n` random bytes, base64url without padding.
+fn random_b64(n: usize) -> Result<String, BaselineError> {
+    use base64::Engine as _;
+    let mut bytes = vec![0u8; n];
+    aws_lc_rs::rand::fill(&mut bytes)
+        .map_err(|_| BaselineError::Keys("the random generator failed".into()))?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
 }
 
 fn unix_now() -> u64 {
@@ -102,11 +141,26 @@ async fn login(State(state): State<AppState>, Json(body): Json<LoginBody>) -> Re
     let Some(me) = state.users.check(&body.username, &body.password) else {
         return StatusCode::UNAUTHORIZED.into_response();
     };
+    let now = unix_now();
+    let ours = state.keys.our_claims;
+    let jti = if ours {
+        match random_b64(16) {
+            Ok(jti) => Some(jti),
+            Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        }
+    } else {
+        None
+    };
     let claims = Claims {
+        iss: ours.then(|| OUR_ISSUER.to_owned()),
         sub: me.subject.clone(),
+        aud: ours.then(|| OUR_AUDIENCE.to_owned()),
+        exp: now + JWT_LIFETIME.as_secs(),
+        nbf: ours.then_some(now),
+        iat: ours.then_some(now),
+        jti,
         tenant: me.tenant.clone(),
         roles: me.roles.clone(),
-        exp: unix_now() + JWT_LIFETIME.as_secs(),
     };
     match jsonwebtoken::encode(&state.keys.header, &claims, &state.keys.encoding) {
         Ok(token) => Json(serde_json::json!({
@@ -132,6 +186,9 @@ async fn me(State(state): State<AppState>, headers: HeaderMap) -> Response {
             subject: data.claims.sub,
             tenant: data.claims.tenant,
             roles: data.claims.roles,
+            issued_at: data.claims.iat,
+            expires_at: state.keys.our_claims.then_some(data.claims.exp),
+            credential_id: data.claims.jti,
         })
         .into_response(),
         Err(_) => StatusCode::UNAUTHORIZED.into_response(),

@@ -141,6 +141,12 @@ pub struct BaselineOptions {
     pub redis_url: Option<String>,
     /// Who may log in.
     pub users: DemoUsers,
+    /// JWT stacks only: issue tokens with our claim set (`iss`, `aud`, `nbf`, `iat`, `jti`;
+    /// header `typ: at+jwt` and a 43-character `kid`) and answer `/me` with our six fields,
+    /// validating `iss`, `aud` and `nbf` as a team copying the example would once its tokens
+    /// carry them. The same bytes on the wire as our backend, the library's code: a control
+    /// that separates what our claims cost from what our code costs.
+    pub our_claims: bool,
 }
 
 /// What can stop a baseline from serving.
@@ -182,8 +188,8 @@ pub async fn router(opts: &BaselineOptions) -> Result<Router, BaselineError> {
             )
             .await
         }
-        Stack::AxumJwtHs256 => jwt::router(jwt::Alg::Hs256, opts.users.clone()),
-        Stack::AxumJwtEs256 => jwt::router(jwt::Alg::Es256, opts.users.clone()),
+        Stack::AxumJwtHs256 => jwt::router(jwt::Alg::Hs256, opts.users.clone(), opts.our_claims),
+        Stack::AxumJwtEs256 => jwt::router(jwt::Alg::Es256, opts.users.clone(), opts.our_claims),
     }
 }
 
@@ -219,6 +225,13 @@ pub(crate) struct Me {
     pub(crate) subject: String,
     pub(crate) tenant: String,
     pub(crate) roles: Vec<String>,
+    /// With [`BaselineOptions::our_claims`]: the rest of our server's answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) issued_at: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) expires_at: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) credential_id: Option<String>,
 }
 
 /// `POST /login`'s body, as our server takes it.

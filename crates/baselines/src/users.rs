@@ -28,6 +28,9 @@ impl DemoUsers {
                     subject: name,
                     tenant: tenant.to_owned(),
                     roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+                    issued_at: None,
+                    expires_at: None,
+                    credential_id: None,
                 },
             );
         };

@@ -45,11 +45,12 @@ async fn request(
 }
 
 /// Serves `stack` on 127.0.0.1:0 in the background; returns its address.
-async fn serve(stack: Stack, redis_url: Option<String>) -> std::net::SocketAddr {
+async fn serve(stack: Stack, redis_url: Option<String>, our_claims: bool) -> std::net::SocketAddr {
     let opts = BaselineOptions {
         stack,
         redis_url,
         users: DemoUsers::new(PASSWORD, 2),
+        our_claims,
     };
     let router = authbench_baselines::router(&opts).await.expect("router");
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -94,8 +95,14 @@ fn tamper(value: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_stack_accepts_its_login_and_refuses_forgeries() {
     let redis = RedisServer::start().expect("redis-server (run scripts/setup to install it)");
-    for stack in Stack::ALL {
-        let addr = serve(stack, stack.needs_redis().then(|| redis.url())).await;
+    // Every stack, and the JWT stacks again with our claim set and answer (the control).
+    let jwt = [Stack::AxumJwtHs256, Stack::AxumJwtEs256];
+    let cases = Stack::ALL
+        .into_iter()
+        .map(|s| (s, false))
+        .chain(jwt.into_iter().map(|s| (s, true)));
+    for (stack, our_claims) in cases {
+        let addr = serve(stack, stack.needs_redis().then(|| redis.url()), our_claims).await;
         let (status, _, body) = request(addr, "GET", "/healthz", &[], "").await;
         assert_eq!((status, body.as_str()), (200, "ok"), "{stack}: /healthz");
         if stack == Stack::PlainAxum {
@@ -114,6 +121,28 @@ async fn every_stack_accepts_its_login_and_refuses_forgeries() {
             let me: serde_json::Value = serde_json::from_str(&body).expect("/me JSON");
             assert_eq!(me["subject"], "alice", "{stack}: {body}");
             assert_eq!(me["tenant"], "acme", "{stack}: {body}");
+            assert_eq!(
+                me["credential_id"].is_string() && me["issued_at"].is_u64(),
+                our_claims,
+                "{stack}: our answer's fields exactly with --our-claims: {body}"
+            );
+        }
+        if our_claims {
+            // The token carries our registered claims and header, so it is our token's size.
+            let token = value.strip_prefix("Bearer ").expect("bearer");
+            let part = |i: usize| {
+                use base64::Engine as _;
+                let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .decode(token.split('.').nth(i).expect("three parts"))
+                    .expect("base64url");
+                serde_json::from_slice::<serde_json::Value>(&raw).expect("JSON")
+            };
+            let (header, claims) = (part(0), part(1));
+            assert_eq!(header["typ"], "at+jwt", "{stack}: {header}");
+            assert_eq!(header["kid"].as_str().map(str::len), Some(43), "{stack}");
+            for claim in ["iss", "aud", "nbf", "iat", "jti", "exp"] {
+                assert!(!claims[claim].is_null(), "{stack}: {claim} in {claims}");
+            }
         }
 
         let (status, _, _) = request(addr, "GET", "/me", &[], "").await;
@@ -134,6 +163,7 @@ async fn a_tower_sessions_stack_without_redis_is_a_clear_error() {
         stack: Stack::TowerSessions,
         redis_url: None,
         users: DemoUsers::new(PASSWORD, 0),
+        our_claims: false,
     };
     let err = authbench_baselines::router(&opts)
         .await

@@ -106,11 +106,14 @@ pub struct ServeArgs {
     /// accounts; `compare` measures the real login cost on a separate server.
     #[arg(long)]
     insecure_fast_password_hash: bool,
-    /// Turn off the per-client budget of rejected credentials (by default 100, then 20 a
+    /// Turn off the per-address budgets: of rejected credentials (by default 100, then 20 a
     /// second per address, after which a client's requests answer 429 before the backend is
-    /// asked). For load tests that send every simulated client from one loopback address and
-    /// present rejected credentials on purpose (`compare`'s revocation and rotation
-    /// experiments, the soak); never for a server facing real clients.
+    /// asked) and of failed logins (by default 30, then one a second; a login reserves its
+    /// token before argon2 runs, so this also caps one address's logins in flight at 30). The
+    /// per-account login budget stays on. For load tests that send every simulated client
+    /// from one loopback address and present rejected credentials on purpose (`compare`'s
+    /// revocation and rotation experiments, the soak); never for a server facing real
+    /// clients.
     #[arg(long)]
     insecure_no_failure_limit: bool,
     /// JWT signing key: a PEM private key (or raw secret file for HS256) or a JWK file.
@@ -483,9 +486,16 @@ async fn serve<A: Authenticator>(
     let mut state = AppState::new(backend, Arc::clone(&users));
     if args.insecure_no_failure_limit {
         tracing::warn!(
-            "--insecure-no-failure-limit: rejected credentials are not rate-limited per client"
+            "--insecure-no-failure-limit: rejected credentials and failed logins are not \
+             rate-limited per address"
         );
-        state = state.with_verify_failure_rate(None);
+        state =
+            state
+                .with_verify_failure_rate(None)
+                .with_login_limits(authbench_server::LoginLimits {
+                    per_ip: None,
+                    ..authbench_server::LoginLimits::default()
+                });
     }
     if let Some(db) = db {
         state = state.with_database(db);

@@ -11,7 +11,11 @@
 //! apart; 503 `login_busy` from the login pool counted apart as shedding), requests **accepted
 //! with a revoked or forged credential** (must be 0), the server's resident memory and open
 //! file descriptors sampled from `/proc` over time, and the recovery time (Redis back → first
-//! success of a request that needs it). Redis runs with `appendonly yes, appendfsync always`
+//! success of a request that needs it), and what Redis's own latency monitor saw (every second
+//! with a command, an append-only-file `fsync` or a fork of 100 ms or more), so that an
+//! unexpected 503 (a Redis answer later than the server's 500 ms response timeout) can be put
+//! beside a stall of Redis, or not. `--malloc-arena-max` runs the server with that glibc
+//! setting, to tell allocator arenas from leaks in the memory curve. Redis runs with `appendonly yes, appendfsync always`
 //! by default (`--redis-persistence`), as a deployment that keeps sessions or a deny-list
 //! would: without persistence a restart forgets every session (all logged out) and every
 //! deny-listed token (all revoked tokens valid again), which `--redis-persistence none` shows.
@@ -158,6 +162,10 @@ pub struct SoakArgs {
     /// Length of each login-flood phase.
     #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
     flood_phase: Duration,
+    /// Run the server with `MALLOC_ARENA_MAX=<N>` (glibc's malloc arenas: by default up to
+    /// 8 per core, each keeping freed memory; tests whether RSS steps are arenas, not leaks).
+    #[arg(long)]
+    malloc_arena_max: Option<u32>,
     /// Output folder. Defaults to `results/<date>-soak`.
     #[arg(long)]
     out: Option<PathBuf>,
@@ -179,6 +187,8 @@ pub fn run(args: SoakArgs) -> Result<()> {
         connections: args.connections,
         outage_s: args.outage.as_secs_f64(),
         redis_persistence: args.redis_persistence,
+        malloc_arena_max: args.malloc_arena_max,
+        redis_stall_threshold_ms: STALL_THRESHOLD_MS,
         backends: Vec::new(),
         login_flood: None,
     };
@@ -232,6 +242,10 @@ pub struct SoakRecord {
     connections: usize,
     outage_s: f64,
     redis_persistence: Persistence,
+    /// `MALLOC_ARENA_MAX` the servers ran with (None: glibc's default).
+    malloc_arena_max: Option<u32>,
+    /// Redis's latency monitor threshold: stalls at least this long are recorded.
+    redis_stall_threshold_ms: u64,
     backends: Vec<BackendResult>,
     login_flood: Option<FloodResult>,
 }
@@ -278,16 +292,98 @@ pub struct BackendResult {
     fds_end: u64,
     /// Requests per second over time: `[second, ok, expected-non-2xx, 503, unexpected]`.
     timeline: Vec<[u64; 5]>,
+    /// What Redis's own latency monitor saw: every second in which an event (a command, an
+    /// `fsync` of the append-only file, a fork) took at least the threshold.
+    redis_stalls: Vec<RedisStall>,
+    /// Unexpected answers in a second within one second of a Redis stall (of `unexpected`).
+    unexpected_near_stalls: u64,
+}
+
+/// One second in which Redis's latency monitor saw an event at least the threshold long.
+#[derive(Debug, Clone, Serialize)]
+pub struct RedisStall {
+    /// Seconds into the run.
+    at_s: u64,
+    /// The latency monitor's event name (`command`, `aof-fsync-always`, `fork`, …).
+    event: String,
+    /// The longest such event in that second.
+    ms: u64,
+}
+
+/// Redis's latency monitor threshold for the soak: stalls of 100 ms or more (a fifth of the
+/// server's 500 ms response timeout, after which a request answers 503).
+const STALL_THRESHOLD_MS: u64 = 100;
+
+/// Redis's latency monitor, read with `redis-cli` (`LATENCY LATEST` / `LATENCY HISTORY`).
+struct LatencyMonitor {
+    cli: PathBuf,
+    port: u16,
+}
+
+impl LatencyMonitor {
+    fn cli(&self, args: &[&str]) -> Result<Vec<String>> {
+        let out = std::process::Command::new(&self.cli)
+            .args(["-p", &self.port.to_string()])
+            .args(args)
+            .output()
+            .with_context(|| format!("running {}", self.cli.display()))?;
+        if !out.status.success() {
+            bail!(
+                "redis-cli {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        Ok(String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_owned)
+            .collect())
+    }
+
+    /// Turns the monitor on (a restarted Redis forgets it, so this runs after each start).
+    fn enable(&self) -> Result<()> {
+        self.cli(&[
+            "CONFIG",
+            "SET",
+            "latency-monitor-threshold",
+            &STALL_THRESHOLD_MS.to_string(),
+        ])
+        .map(drop)
+    }
+
+    /// Every recorded stall, in seconds since `t0_unix` (Redis keeps the last 160 seconds
+    /// with a stall per event: far more than a soak has).
+    fn stalls(&self, t0_unix: u64) -> Result<Vec<RedisStall>> {
+        // `LATENCY LATEST`, flattened by redis-cli: name, time, latest ms, max ms per event.
+        let latest = self.cli(&["LATENCY", "LATEST"])?;
+        let mut out = Vec::new();
+        for event in latest.chunks(4).filter_map(|c| c.first()) {
+            // `LATENCY HISTORY <event>`: time, ms pairs.
+            let history = self.cli(&["LATENCY", "HISTORY", event])?;
+            for pair in history.chunks(2) {
+                if let [at, ms] = pair
+                    && let (Ok(at), Ok(ms)) = (at.parse::<u64>(), ms.parse::<u64>())
+                {
+                    out.push(RedisStall {
+                        at_s: at.saturating_sub(t0_unix),
+                        event: event.clone(),
+                        ms,
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
 }
 
 impl BackendResult {
     fn line(&self) -> String {
         format!(
-            "  {}: {} requests, unexpected {}, io errors {}, 503 during outage {}, shed {}, \
+            "  {}: {} requests, unexpected {} ({} near a Redis stall), io errors {}, 503 during outage {}, shed {}, \
              accepted revoked {}/{} forged {}/{}, recovery {}, RSS {}→{} KiB (max {}), fds {}–{}",
             self.backend.name(),
             self.requests,
             self.unexpected,
+            self.unexpected_near_stalls,
             self.io_errors,
             self.unavailable_during_outage,
             self.login_shed,
@@ -443,6 +539,11 @@ fn soak_one(binary: &Path, backend: SoakBackend, args: &SoakArgs) -> Result<Back
             .collect();
     }
     let mut redis = RedisServer::start_with(options).context("starting redis-server")?;
+    let monitor = LatencyMonitor {
+        cli: authbench_testkit::redis_cli_path().context("finding redis-cli")?,
+        port: redis.port(),
+    };
+    monitor.enable()?;
     let mut serve = backend.serve_args();
     serve.extend([
         "--redis-url".to_owned(),
@@ -453,10 +554,18 @@ fn soak_one(binary: &Path, backend: SoakBackend, args: &SoakArgs) -> Result<Back
         // Every simulated client, forgers included, shares one loopback address.
         "--insecure-no-failure-limit".to_owned(),
     ]);
-    let server = ServerProcess::start(binary, backend.name(), &serve)?;
+    let env: Vec<(String, String)> = args
+        .malloc_arena_max
+        .map(|n| ("MALLOC_ARENA_MAX".to_owned(), n.to_string()))
+        .into_iter()
+        .collect();
+    let server = ServerProcess::start_with_env(binary, backend.name(), &serve, &env)?;
     let pid = server.pid();
 
     let t0 = Instant::now();
+    let t0_unix = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
     let shared = Arc::new(Shared {
         backend,
         addr: server.addr(),
@@ -524,9 +633,12 @@ fn soak_one(binary: &Path, backend: SoakBackend, args: &SoakArgs) -> Result<Back
     shared
         .outage_from_ms
         .store(shared.ms().max(1), Ordering::Release);
+    // What the monitor saw in the first half: the kill wipes it.
+    let mut redis_stalls = monitor.stalls(t0_unix)?;
     redis.stop();
     std::thread::sleep(args.outage);
     redis.restart().context("restarting redis-server")?;
+    monitor.enable()?;
     shared
         .outage_until_ms
         .store(shared.ms().max(1), Ordering::Release);
@@ -538,6 +650,8 @@ fn soak_one(binary: &Path, backend: SoakBackend, args: &SoakArgs) -> Result<Back
     let samples = sampler
         .join()
         .map_err(|_| anyhow::anyhow!("the sampler panicked"))?;
+    redis_stalls.extend(monitor.stalls(t0_unix)?);
+    redis_stalls.sort_by_key(|s| s.at_s);
     drop(server);
     drop(redis);
 
@@ -564,6 +678,11 @@ fn soak_one(binary: &Path, backend: SoakBackend, args: &SoakArgs) -> Result<Back
         }
     }
     let secs = (args.duration.as_secs() as usize + 1).min(shared.timeline.len());
+    let timeline: Vec<[u64; 5]> = shared.timeline[..secs]
+        .iter()
+        .map(|row| std::array::from_fn(|i| row[i].load(Ordering::Relaxed)))
+        .collect();
+    let unexpected_near_stalls = near_stalls(&timeline, &redis_stalls);
     Ok(BackendResult {
         backend,
         requests: tally.statuses.values().sum(),
@@ -588,11 +707,26 @@ fn soak_one(binary: &Path, backend: SoakBackend, args: &SoakArgs) -> Result<Back
         fds_max: samples.iter().map(|s| s.fds).max().unwrap_or(0),
         fds_end: samples.last().map_or(0, |s| s.fds),
         samples,
-        timeline: shared.timeline[..secs]
-            .iter()
-            .map(|row| std::array::from_fn(|i| row[i].load(Ordering::Relaxed)))
-            .collect(),
+        timeline,
+        redis_stalls,
+        unexpected_near_stalls,
     })
+}
+
+/// Unexpected answers (`timeline` slot 4) in the seconds within one second of a stall: a
+/// request waits up to the 500 ms response timeout, so one sent in the second before a
+/// stall, or answered in the second after, can be its victim.
+fn near_stalls(timeline: &[[u64; 5]], stalls: &[RedisStall]) -> u64 {
+    timeline
+        .iter()
+        .enumerate()
+        .filter(|(second, _)| {
+            stalls
+                .iter()
+                .any(|s| (s.at_s as usize).abs_diff(*second) <= 1)
+        })
+        .map(|(_, row)| row[4])
+        .sum()
 }
 
 /// A tiny keep-alive HTTP/1.1 client on tokio (the soak needs many kinds of request with
@@ -1144,26 +1278,30 @@ fn summary(record: &SoakRecord) -> String {
     let _ = writeln!(
         s,
         "Started {}; {} s per backend at {} connections; Redis killed at half-time for {} s \
-         (persistence: {:?}).\n",
+         (persistence: {:?}); servers' MALLOC_ARENA_MAX: {}.\n",
         record.started,
         record.duration_s,
         record.connections,
         record.outage_s,
-        record.redis_persistence
+        record.redis_persistence,
+        record
+            .malloc_arena_max
+            .map_or("glibc's default".to_owned(), |n| n.to_string())
     );
     if !record.backends.is_empty() {
         let _ = writeln!(
             s,
-            "| backend | requests | unexpected | io errors | 503 in outage | login shed | accepted revoked (probes) | accepted forged (probes) | recovery | RSS KiB warm → end (max) | fds min–max |"
+            "| backend | requests | unexpected (near a Redis stall) | io errors | 503 in outage | login shed | accepted revoked (probes) | accepted forged (probes) | recovery | RSS KiB warm → end (max) | fds min–max |"
         );
         let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|---|---|");
         for b in &record.backends {
             let _ = writeln!(
                 s,
-                "| {} | {} | {} | {} | {} | {} | {} ({}) | {} ({}) | {} | {} → {} ({}) | {}–{} |",
+                "| {} | {} | {} ({}) | {} | {} | {} | {} ({}) | {} ({}) | {} | {} → {} ({}) | {}–{} |",
                 b.backend.name(),
                 b.requests,
                 b.unexpected,
+                b.unexpected_near_stalls,
                 b.io_errors,
                 b.unavailable_during_outage,
                 b.login_shed,
@@ -1178,6 +1316,59 @@ fn summary(record: &SoakRecord) -> String {
                 b.rss_kib_max,
                 b.fds_min,
                 b.fds_max
+            );
+        }
+        let _ = writeln!(
+            s,
+            "\n**Redis stalls** (its latency monitor, events of at least {} ms; an event is \
+             counted once per second it occurred in):\n\n| backend | seconds with a stall | \
+             longest ms | events |\n|---|---|---|---|",
+            record.redis_stall_threshold_ms
+        );
+        for b in &record.backends {
+            let mut events: BTreeMap<&str, u64> = BTreeMap::new();
+            for stall in &b.redis_stalls {
+                *events.entry(stall.event.as_str()).or_default() += 1;
+            }
+            let seconds: std::collections::BTreeSet<u64> =
+                b.redis_stalls.iter().map(|s| s.at_s).collect();
+            let events: Vec<String> = events.iter().map(|(e, n)| format!("{e} ×{n}")).collect();
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} |",
+                b.backend.name(),
+                seconds.len(),
+                b.redis_stalls.iter().map(|s| s.ms).max().unwrap_or(0),
+                if events.is_empty() {
+                    "none".to_owned()
+                } else {
+                    events.join(", ")
+                }
+            );
+        }
+        let _ = writeln!(
+            s,
+            "\n**Server memory over time** (RSS KiB at that share of the run; Redis is killed at \
+             50 %):\n\n| backend | 10 % | 25 % | 45 % | 60 % | 75 % | end |\n|---|---|---|---|---|---|---|"
+        );
+        for b in &record.backends {
+            let at = |share: f64| {
+                b.samples
+                    .iter()
+                    .find(|p| p.t_s >= record.duration_s * share)
+                    .or(b.samples.last())
+                    .map_or(0, |p| p.rss_kib)
+            };
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} | {} | {} |",
+                b.backend.name(),
+                at(0.10),
+                at(0.25),
+                at(0.45),
+                at(0.60),
+                at(0.75),
+                b.rss_kib_end
             );
         }
         for b in &record.backends {

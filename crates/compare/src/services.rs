@@ -29,7 +29,18 @@ pub struct ServerProcess {
 impl ServerProcess {
     /// Starts `binary serve --listen 127.0.0.1:0 <args>` and waits for its address line.
     pub fn start(binary: &Path, name: &str, args: &[String]) -> Result<Self> {
-        Self::start_command(binary, "serve", name, args, CredentialForm::Bearer)
+        Self::start_command(binary, "serve", name, args, &[], CredentialForm::Bearer)
+    }
+
+    /// [`start`](Self::start) with extra environment variables for the child (the soak's
+    /// `MALLOC_ARENA_MAX`).
+    pub fn start_with_env(
+        binary: &Path,
+        name: &str,
+        args: &[String],
+        env: &[(String, String)],
+    ) -> Result<Self> {
+        Self::start_command(binary, "serve", name, args, env, CredentialForm::Bearer)
     }
 
     /// Starts `binary baseline --listen 127.0.0.1:0 --stack <stack> <args>`: one of the
@@ -47,7 +58,7 @@ impl ServerProcess {
         } else {
             CredentialForm::Bearer
         };
-        Self::start_command(binary, "baseline", name, &all, form)
+        Self::start_command(binary, "baseline", name, &all, &[], form)
     }
 
     fn start_command(
@@ -55,6 +66,7 @@ impl ServerProcess {
         subcommand: &str,
         name: &str,
         args: &[String],
+        env: &[(String, String)],
         credential_form: CredentialForm,
     ) -> Result<Self> {
         let mut child = Command::new(binary)
@@ -63,6 +75,7 @@ impl ServerProcess {
             .args(args)
             // The outage phase makes servers warn on every request by design; errors only.
             .env("RUST_LOG", "error")
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
