@@ -14,6 +14,7 @@
 //! | `tower-sessions` | tower-sessions 0.14 + tower-sessions-redis-store 0.16 (fred pool), default expiry | one `GET` |
 //! | `tower-sessions-inactivity` | the same with `Expiry::OnInactivity(30 min)`: sliding idle, as our backend does | `GET`, then `SET … XX EXAT` |
 //! | `axum-jwt-HS256`, `axum-jwt-ES256` | axum's `examples/jwt` pattern: `jsonwebtoken::decode` with `Validation::new(alg)` | none |
+//! | `axum-jwt-HS256-our-claims`, `axum-jwt-ES256-our-claims` | a control: the same code with our claim set, header and `/me` answer (our bytes on the wire) | none |
 //!
 //! All share our server's surface where it matters to the load generator: `POST /login`
 //! `{"username","password"}` answers `{"token",…}`, `GET /me` answers the principal as JSON or
@@ -74,16 +75,24 @@ pub enum Stack {
     AxumJwtHs256,
     /// The axum `examples/jwt` pattern with ES256 (P-256).
     AxumJwtEs256,
+    /// A control, not a peer: the HS256 example's code with our bytes on the wire (our claim
+    /// set and header, so a token as long as ours, and our `/me` answer; `iss`, `aud` and
+    /// `nbf` validated). Ours against it is our code against the library's on the same work.
+    AxumJwtHs256OurClaims,
+    /// The same control for ES256.
+    AxumJwtEs256OurClaims,
 }
 
 impl Stack {
     /// Every stack, in the order reports list them.
-    pub const ALL: [Stack; 5] = [
+    pub const ALL: [Stack; 7] = [
         Stack::PlainAxum,
         Stack::TowerSessions,
         Stack::TowerSessionsInactivity,
         Stack::AxumJwtHs256,
         Stack::AxumJwtEs256,
+        Stack::AxumJwtHs256OurClaims,
+        Stack::AxumJwtEs256OurClaims,
     ];
 
     /// The stack's name, as `--stack` takes it and as run folders record it.
@@ -94,6 +103,8 @@ impl Stack {
             Stack::TowerSessionsInactivity => "tower-sessions-inactivity",
             Stack::AxumJwtHs256 => "axum-jwt-HS256",
             Stack::AxumJwtEs256 => "axum-jwt-ES256",
+            Stack::AxumJwtHs256OurClaims => "axum-jwt-HS256-our-claims",
+            Stack::AxumJwtEs256OurClaims => "axum-jwt-ES256-our-claims",
         }
     }
 
@@ -141,12 +152,6 @@ pub struct BaselineOptions {
     pub redis_url: Option<String>,
     /// Who may log in.
     pub users: DemoUsers,
-    /// JWT stacks only: issue tokens with our claim set (`iss`, `aud`, `nbf`, `iat`, `jti`;
-    /// header `typ: at+jwt` and a 43-character `kid`) and answer `/me` with our six fields,
-    /// validating `iss`, `aud` and `nbf` as a team copying the example would once its tokens
-    /// carry them. The same bytes on the wire as our backend, the library's code: a control
-    /// that separates what our claims cost from what our code costs.
-    pub our_claims: bool,
 }
 
 /// What can stop a baseline from serving.
@@ -188,8 +193,10 @@ pub async fn router(opts: &BaselineOptions) -> Result<Router, BaselineError> {
             )
             .await
         }
-        Stack::AxumJwtHs256 => jwt::router(jwt::Alg::Hs256, opts.users.clone(), opts.our_claims),
-        Stack::AxumJwtEs256 => jwt::router(jwt::Alg::Es256, opts.users.clone(), opts.our_claims),
+        Stack::AxumJwtHs256 => jwt::router(jwt::Alg::Hs256, opts.users.clone(), false),
+        Stack::AxumJwtEs256 => jwt::router(jwt::Alg::Es256, opts.users.clone(), false),
+        Stack::AxumJwtHs256OurClaims => jwt::router(jwt::Alg::Hs256, opts.users.clone(), true),
+        Stack::AxumJwtEs256OurClaims => jwt::router(jwt::Alg::Es256, opts.users.clone(), true),
     }
 }
 
@@ -225,7 +232,7 @@ pub(crate) struct Me {
     pub(crate) subject: String,
     pub(crate) tenant: String,
     pub(crate) roles: Vec<String>,
-    /// With [`BaselineOptions::our_claims`]: the rest of our server's answer.
+    /// With our claims ([`Stack::AxumJwtHs256OurClaims`]): the rest of our server's answer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) issued_at: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -13,7 +13,8 @@ use std::net::SocketAddr;
 #[derive(Debug, Args)]
 pub struct BaselineArgs {
     /// The stack: plain-axum, tower-sessions, tower-sessions-inactivity, axum-jwt-HS256,
-    /// axum-jwt-ES256.
+    /// axum-jwt-ES256, and the controls axum-jwt-HS256-our-claims, axum-jwt-ES256-our-claims
+    /// (the example's code with our claims and answer).
     #[arg(long)]
     stack: Stack,
     /// Where to listen.
@@ -28,10 +29,6 @@ pub struct BaselineArgs {
     /// The demo users' password.
     #[arg(long, default_value = DEFAULT_DEMO_PASSWORD)]
     demo_password: String,
-    /// JWT stacks: tokens with our claim set and `/me` with our answer (a control that puts
-    /// our bytes on the wire through the library's code; see the baselines crate).
-    #[arg(long)]
-    our_claims: bool,
 }
 
 /// Serves the stack until Ctrl-C or SIGTERM; prints `listening on http://ADDR` first.
@@ -45,7 +42,6 @@ pub fn run(args: BaselineArgs) -> Result<()> {
             stack: args.stack,
             redis_url: args.redis_url,
             users: DemoUsers::new(&args.demo_password, args.users),
-            our_claims: args.our_claims,
         };
         let router = authbench_baselines::router(&opts).await?;
         let listener = tokio::net::TcpListener::bind(args.listen)

@@ -143,6 +143,20 @@ fn baseline_targets(http_rows: &[HttpSummary], max_connections: usize) -> Vec<Ta
             1.0,
             "axum-example JWT ES256",
         ),
+        // The controls: the example's code carrying our claims and answer, so the ratio is
+        // our code against the library's on the same bytes.
+        (
+            "jwt-HS256",
+            "baseline-axum-jwt-HS256-our-claims",
+            1.0,
+            "axum-example JWT HS256 with our claims",
+        ),
+        (
+            "jwt-ES256",
+            "baseline-axum-jwt-ES256-our-claims",
+            1.0,
+            "axum-example JWT ES256 with our claims",
+        ),
         ("healthz", "baseline-plain-axum", 1.0, "plain axum /healthz"),
     ];
     for (ours, theirs, bound, label_theirs) in pairs {

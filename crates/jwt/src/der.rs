@@ -81,6 +81,40 @@ pub(crate) fn strip_leading_zeros(mut bytes: &[u8]) -> &[u8] {
     bytes
 }
 
+/// A PKCS#1 `RSAPublicKey` (RFC 8017 A.1.1), `SEQUENCE { INTEGER n, INTEGER e }`, from
+/// big-endian unsigned `n` and `e` (leading zeros allowed; a zero octet is added where the
+/// high bit is set, as DER's two's complement needs).
+pub(crate) fn rsa_public_key(n: &[u8], e: &[u8]) -> Vec<u8> {
+    fn integer(out: &mut Vec<u8>, value: &[u8]) {
+        let value = strip_leading_zeros(value);
+        let pad = value.first().is_some_and(|b| b & 0x80 != 0);
+        out.push(TAG_INTEGER);
+        length(out, value.len() + usize::from(pad));
+        if pad {
+            out.push(0);
+        }
+        out.extend_from_slice(value);
+    }
+    fn length(out: &mut Vec<u8>, len: usize) {
+        if len < 0x80 {
+            out.push(len as u8);
+        } else {
+            let bytes = len.to_be_bytes();
+            let skip = bytes.iter().take_while(|&&b| b == 0).count();
+            out.push(0x80 | (bytes.len() - skip) as u8);
+            out.extend_from_slice(&bytes[skip..]);
+        }
+    }
+    let mut body = Vec::with_capacity(n.len() + e.len() + 8);
+    integer(&mut body, n);
+    integer(&mut body, e);
+    let mut out = Vec::with_capacity(body.len() + 4);
+    out.push(TAG_SEQUENCE);
+    length(&mut out, body.len());
+    out.extend_from_slice(&body);
+    out
+}
+
 /// PEM armour around DER (RFC 7468), 64 base64 characters a line.
 pub(crate) fn pem(label: &str, der: &[u8]) -> String {
     /// RFC 7468 §2: lines of exactly 64 characters except the last.
@@ -112,6 +146,20 @@ mod tests {
         assert_eq!((tag, value.len(), rest.len()), (0x04, 0x80, 0));
         assert_eq!(read_tlv(&[0x04, 0x05, 1, 2]), None);
         assert_eq!(read_tlv(&[0x04, 0x85, 1, 1, 1, 1, 1]), None);
+    }
+
+    #[test]
+    fn encodes_an_rsa_public_key_that_reads_back() {
+        let mut n = vec![0u8, 0xC1];
+        n.extend([0x5A; 255]);
+        let der = rsa_public_key(&n, &[1, 0, 1]);
+        let (seq, rest) = expect(&der, TAG_SEQUENCE).expect("a SEQUENCE");
+        assert!(rest.is_empty());
+        let (n_der, rest) = expect(seq, TAG_INTEGER).expect("n");
+        // The caller's leading zero dropped, DER's sign octet added: 0x00 0xC1 0x5A….
+        assert_eq!((n_der.len(), n_der[0], n_der[1]), (257, 0, 0xC1));
+        let (e_der, rest) = expect(rest, TAG_INTEGER).expect("e");
+        assert_eq!((e_der, rest), (&[1u8, 0, 1][..], &[][..]));
     }
 
     #[test]

@@ -21,13 +21,14 @@ use std::fmt;
 use aws_lc_rs::encoding::{AsBigEndian, AsDer};
 use aws_lc_rs::rsa::{KeyPair as RsaKeyPair, KeyPairComponents, KeySize, PublicKeyComponents};
 use aws_lc_rs::signature::{
-    ECDSA_P256_SHA256_FIXED_SIGNING, ECDSA_P384_SHA384_FIXED_SIGNING, EcdsaKeyPair,
-    EcdsaSigningAlgorithm, Ed25519KeyPair, KeyPair as _,
+    self, ECDSA_P256_SHA256_FIXED_SIGNING, ECDSA_P384_SHA384_FIXED_SIGNING, EcdsaKeyPair,
+    EcdsaSigningAlgorithm, Ed25519KeyPair, KeyPair as _, ParsedPublicKey, VerificationAlgorithm,
 };
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{DecodingKey, EncodingKey};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 use crate::alg::{Alg, KeyKind};
 use crate::der;
@@ -188,6 +189,42 @@ pub struct VerifyingKey {
     pub(crate) alg: Alg,
     pub(crate) kid: Option<String>,
     pub(crate) decoding: DecodingKey,
+    /// The public key parsed once by aws-lc-rs (every asymmetric algorithm): signatures are
+    /// checked with it, because jsonwebtoken's `crypto::verify` parses (and for EC validates)
+    /// the key again on every call. `None` for HS256, whose jsonwebtoken path holds a prepared
+    /// HMAC key already.
+    pub(crate) parsed: Option<Arc<ParsedPublicKey>>,
+}
+
+/// Parses the public half of an asymmetric key once, for [`VerifyingKey::parsed`]: the SEC1
+/// point (EC), the 32 raw bytes (Ed25519), or `n` and `e` (RSA, as a PKCS#1 `RSAPublicKey`).
+fn parse_public(
+    alg: Alg,
+    public: PublicBytes<'_>,
+) -> Result<Option<Arc<ParsedPublicKey>>, JwtError> {
+    let algorithm: &'static dyn VerificationAlgorithm = match alg {
+        Alg::HS256 => return Ok(None),
+        Alg::RS256 => &signature::RSA_PKCS1_2048_8192_SHA256,
+        Alg::PS256 => &signature::RSA_PSS_2048_8192_SHA256,
+        Alg::ES256 => &signature::ECDSA_P256_SHA256_FIXED,
+        Alg::ES384 => &signature::ECDSA_P384_SHA384_FIXED,
+        Alg::EdDSA => &signature::ED25519,
+    };
+    let bytes = match public {
+        PublicBytes::Raw(raw) => raw.to_vec(),
+        PublicBytes::Rsa { n, e } => der::rsa_public_key(n, e),
+    };
+    ParsedPublicKey::new(algorithm, bytes)
+        .map(|key| Some(Arc::new(key)))
+        .map_err(|e| invalid(alg, format!("aws-lc-rs refuses the public key: {e}")))
+}
+
+/// The public half of a key, in the form [`parse_public`] takes.
+enum PublicBytes<'a> {
+    /// A SEC1 point or an Ed25519 public key.
+    Raw(&'a [u8]),
+    /// An RSA modulus and exponent, big-endian.
+    Rsa { n: &'a [u8], e: &'a [u8] },
 }
 
 impl VerifyingKey {
@@ -462,7 +499,7 @@ impl SigningKey {
     /// Derives every other form of the key from the aws-lc-rs material.
     fn assemble(alg: Alg, material: Material, kid: Option<String>) -> Result<Self, JwtError> {
         let bad = |what: &str| invalid(alg, format!("cannot export {what}"));
-        let (encoding, decoding, public, thumb) = match &material {
+        let (encoding, decoding, public, thumb, parsed) = match &material {
             Material::Hmac(secret) => {
                 let k = b64(secret);
                 (
@@ -470,6 +507,7 @@ impl SigningKey {
                     DecodingKey::from_secret(secret),
                     None,
                     thumbprint(&[("k", &k), ("kty", "oct")]),
+                    None,
                 )
             }
             Material::Rsa(pair) => {
@@ -493,6 +531,7 @@ impl SigningKey {
                         None,
                     )),
                     thumb,
+                    parse_public(alg, PublicBytes::Rsa { n, e })?,
                 )
             }
             Material::Ec(pair) => {
@@ -521,6 +560,7 @@ impl SigningKey {
                         Some(y),
                     )),
                     thumb,
+                    parse_public(alg, PublicBytes::Raw(point))?,
                 )
             }
             Material::Ed(pair) => {
@@ -541,6 +581,7 @@ impl SigningKey {
                         None,
                     )),
                     thumb,
+                    parse_public(alg, PublicBytes::Raw(public))?,
                 )
             }
         };
@@ -555,6 +596,7 @@ impl SigningKey {
                 alg,
                 kid: Some(kid.clone()),
                 decoding,
+                parsed,
             },
             kid,
             material,
@@ -877,7 +919,7 @@ impl JwkDoc {
                 }
             }
         };
-        let decoding = match alg.key_kind() {
+        let (decoding, parsed) = match alg.key_kind() {
             KeyKind::Oct => {
                 let secret = self.bytes("k")?;
                 if secret.len() < HMAC_SECRET_BYTES {
@@ -886,17 +928,24 @@ impl JwkDoc {
                         min: HMAC_SECRET_BYTES,
                     });
                 }
-                DecodingKey::from_secret(&secret)
+                (DecodingKey::from_secret(&secret), None)
             }
             KeyKind::Rsa => {
                 let (n, e) = (self.bytes("n")?, self.bytes("e")?);
                 check_rsa_public(self.kid.as_deref(), &n, &e)?;
-                DecodingKey::from_rsa_raw_components(der::strip_leading_zeros(&n), &e)
+                let n = der::strip_leading_zeros(&n);
+                (
+                    DecodingKey::from_rsa_raw_components(n, &e),
+                    parse_public(alg, PublicBytes::Rsa { n, e: &e })?,
+                )
             }
             KeyKind::Ec(crv) => {
                 let point = self.ec_point()?;
                 check_ec_point(self.kid.as_deref(), crv, &point)?;
-                DecodingKey::from_ec_der(&point)
+                (
+                    DecodingKey::from_ec_der(&point),
+                    parse_public(alg, PublicBytes::Raw(&point))?,
+                )
             }
             KeyKind::Okp => {
                 let x = self.bytes("x")?;
@@ -905,13 +954,17 @@ impl JwkDoc {
                         "Ed25519 \"x\" must be 32 bytes".into(),
                     ));
                 }
-                DecodingKey::from_ed_der(&x)
+                (
+                    DecodingKey::from_ed_der(&x),
+                    parse_public(alg, PublicBytes::Raw(&x))?,
+                )
             }
         };
         Ok(VerifyingKey {
             alg,
             kid: self.kid.clone(),
             decoding,
+            parsed,
         })
     }
 }

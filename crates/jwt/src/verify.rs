@@ -81,6 +81,49 @@ pub(crate) struct Required {
     pub(crate) jti: bool,
 }
 
+/// Longest signature any accepted key makes: RSA with the largest modulus aws-lc-rs verifies
+/// (8192 bits). Anything longer cannot verify, and is refused before any crypto.
+const MAX_SIGNATURE_BYTES: usize = 1024;
+
+/// Checks the signature of `signing_input`: with the key aws-lc-rs parsed once where there is
+/// one (every asymmetric key), with jsonwebtoken's `crypto::verify` for HS256.
+///
+/// The signature must be canonical base64url (`Malformed` otherwise, as for the other two
+/// segments); one that does not verify, or is longer than any key's, is `BadSignature`.
+fn verify_signature(
+    key: &VerifyingKey,
+    signing_input: &[u8],
+    signature_b64: &str,
+) -> Result<(), Error> {
+    let not_canonical = || reject(ErrorKind::Malformed, "signature is not canonical base64url");
+    let bad = || reject(ErrorKind::BadSignature, "signature does not verify");
+    let Some(parsed) = &key.parsed else {
+        return match jsonwebtoken::crypto::verify(
+            signature_b64,
+            signing_input,
+            &key.decoding,
+            key.alg.to_jsonwebtoken(),
+        ) {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(bad()),
+            Err(e) => Err(match e.kind() {
+                jsonwebtoken::errors::ErrorKind::Base64(_) => not_canonical(),
+                _ => reject(ErrorKind::Internal, "verification key unusable").with_source(e),
+            }),
+        };
+    };
+    // base64 checks the output size against its estimate (up to 2 bytes over), hence the 3.
+    let mut signature = [0u8; MAX_SIGNATURE_BYTES + 3];
+    let len = match URL_SAFE_NO_PAD.decode_slice(signature_b64, &mut signature) {
+        Ok(len) => len,
+        Err(base64::DecodeSliceError::OutputSliceTooSmall) => return Err(bad()),
+        Err(base64::DecodeSliceError::DecodeError(_)) => return Err(not_canonical()),
+    };
+    parsed
+        .verify_sig(signing_input, &signature[..len])
+        .map_err(|_| bad())
+}
+
 /// A strict JWS/JWT verifier over a fixed key set. Cheap to share; `verify` takes `&self`.
 pub struct Verifier {
     /// The keys, each bound to one algorithm. Usually one; looked up by `kid`.
@@ -356,23 +399,7 @@ impl Verifier {
         URL_SAFE_NO_PAD
             .decode_vec(payload_b64, payload)
             .map_err(|_| reject(ErrorKind::Malformed, "payload is not canonical base64url"))?;
-        match jsonwebtoken::crypto::verify(
-            signature_b64,
-            signing_input,
-            &key.decoding,
-            alg.to_jsonwebtoken(),
-        ) {
-            Ok(true) => {}
-            Ok(false) => return Err(reject(ErrorKind::BadSignature, "signature does not verify")),
-            Err(e) => {
-                return Err(match e.kind() {
-                    jsonwebtoken::errors::ErrorKind::Base64(_) => {
-                        reject(ErrorKind::Malformed, "signature is not canonical base64url")
-                    }
-                    _ => reject(ErrorKind::Internal, "verification key unusable").with_source(e),
-                });
-            }
-        }
+        verify_signature(key, signing_input, signature_b64)?;
 
         // 5. Claims.
         let payload: &'b Vec<u8> = payload;

@@ -6,7 +6,7 @@ use crate::format::{Align, MISSING, Table, caption, div, int, ratio, spread, us}
 use authbench_compare::record::HttpSummary;
 
 /// `(ours, the peer, what the peer is, what ours checks that the peer does not)`.
-pub(crate) const PAIRS: [(&str, &str, &str, &str); 5] = [
+pub(crate) const PAIRS: [(&str, &str, &str, &str); 7] = [
     (
         "healthz",
         "baseline-plain-axum",
@@ -36,6 +36,18 @@ pub(crate) const PAIRS: [(&str, &str, &str, &str); 5] = [
         "baseline-axum-jwt-ES256",
         "axum `examples/jwt` with `Validation::new(ES256)`",
         "`nbf`, `iat`, `iss`, `aud`, `typ`, `crit`, size cap, `kid`",
+    ),
+    (
+        "jwt-HS256",
+        "baseline-axum-jwt-HS256-our-claims",
+        "control: the HS256 example's code carrying our claims and `/me` answer",
+        "`iat`, `typ`, `crit`, size cap, `kid` (the same bytes on the wire)",
+    ),
+    (
+        "jwt-ES256",
+        "baseline-axum-jwt-ES256-our-claims",
+        "control: the ES256 example's code carrying our claims and `/me` answer",
+        "`iat`, `typ`, `crit`, size cap, `kid` (the same bytes on the wire)",
     ),
 ];
 
