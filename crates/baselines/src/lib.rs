@@ -108,6 +108,15 @@ impl Stack {
         }
     }
 
+    /// Whether this is one of the our-claims controls (the example's code with our bytes on
+    /// the wire), not a peer a team would install.
+    pub fn is_control(self) -> bool {
+        matches!(
+            self,
+            Stack::AxumJwtHs256OurClaims | Stack::AxumJwtEs256OurClaims
+        )
+    }
+
     /// Whether the stack needs Redis.
     pub fn needs_redis(self) -> bool {
         matches!(self, Stack::TowerSessions | Stack::TowerSessionsInactivity)

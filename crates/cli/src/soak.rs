@@ -295,7 +295,7 @@ pub struct BackendResult {
     /// What Redis's own latency monitor saw: every second in which an event (a command, an
     /// `fsync` of the append-only file, a fork) took at least the threshold.
     redis_stalls: Vec<RedisStall>,
-    /// Unexpected answers in a second within one second of a Redis stall (of `unexpected`).
+    /// Unexpected answers within one second of a Redis stall's span (of `unexpected`).
     unexpected_near_stalls: u64,
 }
 
@@ -713,17 +713,21 @@ fn soak_one(binary: &Path, backend: SoakBackend, args: &SoakArgs) -> Result<Back
     })
 }
 
-/// Unexpected answers (`timeline` slot 4) in the seconds within one second of a stall: a
-/// request waits up to the 500 ms response timeout, so one sent in the second before a
-/// stall, or answered in the second after, can be its victim.
+/// Unexpected answers (`timeline` slot 4) in the seconds within one second of a stall. The
+/// latency monitor stamps an event with the second it *ended*, so a stall of `ms` spans the
+/// seconds from `at_s - ceil(ms / 1000)` to `at_s`; a request waits up to the 500 ms response
+/// timeout, so one sent in the second before that span, or answered in the second after, can
+/// be its victim too.
 fn near_stalls(timeline: &[[u64; 5]], stalls: &[RedisStall]) -> u64 {
     timeline
         .iter()
         .enumerate()
         .filter(|(second, _)| {
-            stalls
-                .iter()
-                .any(|s| (s.at_s as usize).abs_diff(*second) <= 1)
+            let second = *second as u64;
+            stalls.iter().any(|s| {
+                let from = s.at_s.saturating_sub(s.ms.div_ceil(1000) + 1);
+                (from..=s.at_s + 1).contains(&second)
+            })
         })
         .map(|(_, row)| row[4])
         .sum()
@@ -1401,4 +1405,30 @@ fn summary(record: &SoakRecord) -> String {
         }
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stall(at_s: u64, ms: u64) -> RedisStall {
+        RedisStall {
+            at_s,
+            event: "aof-fsync-always".into(),
+            ms,
+        }
+    }
+
+    #[test]
+    fn a_stall_covers_the_seconds_it_spanned_and_one_either_side() {
+        // Unexpected answers, one per second, over ten seconds.
+        let timeline: Vec<[u64; 5]> = (0..10).map(|_| [0, 0, 0, 0, 1]).collect();
+        // 2.8 s ending in second 6 began in second 3: seconds 2 ..= 7 count.
+        assert_eq!(near_stalls(&timeline, &[stall(6, 2800)]), 6);
+        // A short one ending in second 1: seconds 0 ..= 2 (none before 0).
+        assert_eq!(near_stalls(&timeline, &[stall(1, 150)]), 3);
+        // Overlapping stalls count each second once.
+        assert_eq!(near_stalls(&timeline, &[stall(6, 2800), stall(7, 100)]), 7);
+        assert_eq!(near_stalls(&timeline, &[]), 0);
+    }
 }
