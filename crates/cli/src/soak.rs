@@ -30,6 +30,7 @@
 //! Writes `soak.json` and `summary.md` into `--out` (default `results/<date>-soak/`).
 
 use anyhow::{Context, Result, bail};
+use authbench_compare::resp::{Inspector, Reply};
 use authbench_compare::services::{HttpClient, ServerProcess};
 use authbench_loadgen::{Options, Report};
 use authbench_testkit::{RedisServer, RedisServerOptions};
@@ -314,54 +315,51 @@ pub struct RedisStall {
 /// server's 500 ms response timeout, after which a request answers 503).
 const STALL_THRESHOLD_MS: u64 = 100;
 
-/// Redis's latency monitor, read with `redis-cli` (`LATENCY LATEST` / `LATENCY HISTORY`).
+/// Redis's latency monitor (`LATENCY LATEST` / `LATENCY HISTORY`), read through compare's RESP
+/// inspector: a connection of its own per call, since Redis is killed and restarted mid-run.
 struct LatencyMonitor {
-    cli: PathBuf,
-    port: u16,
+    addr: SocketAddr,
 }
 
 impl LatencyMonitor {
-    fn cli(&self, args: &[&str]) -> Result<Vec<String>> {
-        let out = std::process::Command::new(&self.cli)
-            .args(["-p", &self.port.to_string()])
-            .args(args)
-            .output()
-            .with_context(|| format!("running {}", self.cli.display()))?;
-        if !out.status.success() {
-            bail!(
-                "redis-cli {args:?}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        Ok(String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .map(str::to_owned)
-            .collect())
+    fn command(&self, args: &[&str]) -> Result<Reply> {
+        Inspector::connect(self.addr)?.command(args)
     }
 
     /// Turns the monitor on (a restarted Redis forgets it, so this runs after each start).
     fn enable(&self) -> Result<()> {
-        self.cli(&[
-            "CONFIG",
-            "SET",
-            "latency-monitor-threshold",
-            &STALL_THRESHOLD_MS.to_string(),
-        ])
-        .map(drop)
+        let threshold = STALL_THRESHOLD_MS.to_string();
+        self.command(&["CONFIG", "SET", "latency-monitor-threshold", &threshold])
+            .map(drop)
     }
 
     /// Every recorded stall, in seconds since `t0_unix` (Redis keeps the last 160 seconds
     /// with a stall per event: far more than a soak has).
     fn stalls(&self, t0_unix: u64) -> Result<Vec<RedisStall>> {
-        // `LATENCY LATEST`, flattened by redis-cli: name, time, latest ms, max ms per event.
-        let latest = self.cli(&["LATENCY", "LATEST"])?;
+        let int = |r: &Reply| match r {
+            Reply::Int(n) => u64::try_from(*n).ok(),
+            _ => None,
+        };
+        // `LATENCY LATEST`: one `[event, time, latest ms, max ms]` per event.
+        let Reply::Array(latest) = self.command(&["LATENCY", "LATEST"])? else {
+            bail!("LATENCY LATEST returned no array");
+        };
         let mut out = Vec::new();
-        for event in latest.chunks(4).filter_map(|c| c.first()) {
-            // `LATENCY HISTORY <event>`: time, ms pairs.
-            let history = self.cli(&["LATENCY", "HISTORY", event])?;
-            for pair in history.chunks(2) {
-                if let [at, ms] = pair
-                    && let (Ok(at), Ok(ms)) = (at.parse::<u64>(), ms.parse::<u64>())
+        for entry in latest {
+            let Reply::Array(fields) = entry else {
+                continue;
+            };
+            let Some(Reply::Text(event)) = fields.first() else {
+                continue;
+            };
+            // `LATENCY HISTORY <event>`: `[time, ms]` pairs.
+            let Reply::Array(history) = self.command(&["LATENCY", "HISTORY", event])? else {
+                bail!("LATENCY HISTORY returned no array");
+            };
+            for pair in history {
+                if let Reply::Array(pair) = pair
+                    && let [at, ms] = pair.as_slice()
+                    && let (Some(at), Some(ms)) = (int(at), int(ms))
                 {
                     out.push(RedisStall {
                         at_s: at.saturating_sub(t0_unix),
@@ -540,8 +538,7 @@ fn soak_one(binary: &Path, backend: SoakBackend, args: &SoakArgs) -> Result<Back
     }
     let mut redis = RedisServer::start_with(options).context("starting redis-server")?;
     let monitor = LatencyMonitor {
-        cli: authbench_testkit::redis_cli_path().context("finding redis-cli")?,
-        port: redis.port(),
+        addr: SocketAddr::from(([127, 0, 0, 1], redis.port())),
     };
     monitor.enable()?;
     let mut serve = backend.serve_args();

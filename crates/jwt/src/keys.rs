@@ -210,11 +210,11 @@ fn parse_public(
         Alg::ES384 => &signature::ECDSA_P384_SHA384_FIXED,
         Alg::EdDSA => &signature::ED25519,
     };
-    let bytes = match public {
-        PublicBytes::Raw(raw) => raw.to_vec(),
-        PublicBytes::Rsa { n, e } => der::rsa_public_key(n, e),
+    let parsed = match public {
+        PublicBytes::Raw(raw) => ParsedPublicKey::new(algorithm, raw),
+        PublicBytes::Rsa { n, e } => ParsedPublicKey::new(algorithm, der::rsa_public_key(n, e)),
     };
-    ParsedPublicKey::new(algorithm, bytes)
+    parsed
         .map(|key| Some(Arc::new(key)))
         .map_err(|e| invalid(alg, format!("aws-lc-rs refuses the public key: {e}")))
 }

@@ -61,13 +61,12 @@ fn app_of<A: Authenticator>(backend: A) -> Router {
 const GENEROUS_WAIT: Duration = Duration::from_secs(3);
 
 /// A response timeout long enough for the `WAIT` to answer (the store refuses a wait that is
-/// not shorter than it): the default 500 ms, or the wait plus half a second.
+/// not shorter than it): the wait plus the default 500 ms.
 fn response_timeout(durability: Durability) -> Duration {
+    const DEFAULT: Duration = Duration::from_millis(500);
     match durability {
-        Durability::Replica { timeout } => {
-            (timeout + Duration::from_millis(500)).max(Duration::from_millis(500))
-        }
-        _ => Duration::from_millis(500),
+        Durability::Replica { timeout } => timeout + DEFAULT,
+        _ => DEFAULT,
     }
 }
 
