@@ -163,6 +163,59 @@ fn smoke_run_writes_a_complete_run_folder() {
     }
     let scenarios: Vec<&str> = record.http.iter().map(|h| h.scenario.as_str()).collect();
     assert!(scenarios.contains(&"open-50pct"), "{scenarios:?}");
+
+    // Every open-loop target's rates come from its own capacity search, and its open-loop
+    // runs went out at the planned fractions of that capacity.
+    let open_targets = 2 + record.plan.http_algs.len() + record.plan.http_jwe.len();
+    assert_eq!(record.open_capacity.len(), open_targets);
+    for c in &record.open_capacity {
+        assert!(!c.probes.is_empty() && c.rate_rps > 0.0, "{c:?}");
+        assert!(c.rate_rps <= c.closed_max_rps.max(10.0) * 1.0001, "{c:?}");
+        for run in record
+            .http_runs
+            .iter()
+            .filter(|r| r.target == c.target && r.scenario == "open-50pct")
+        {
+            let raw: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(out.join(&run.raw)).unwrap())
+                    .unwrap();
+            let rate = raw["rate_rps"]
+                .as_f64()
+                .expect("open-loop report has its rate");
+            assert!(
+                (rate - (c.rate_rps * 0.5).max(10.0)).abs() < 1.0,
+                "{}: open-50pct at {rate} req/s, capacity {}",
+                c.target,
+                c.rate_rps
+            );
+        }
+    }
+
+    // Bytes on the wire: both protocols, every credential, and HTTP/1.1 carries the token whole.
+    let wire = record.wire.as_ref().expect("wire section");
+    for size in &record.sizes {
+        let h1 = wire
+            .rows
+            .iter()
+            .find(|w| {
+                w.configuration == size.configuration
+                    && w.protocol == authbench_compare::wire::Protocol::Http1
+                    && w.form == authbench_compare::wire::Form::Authorization
+            })
+            .unwrap_or_else(|| panic!("{} has no HTTP/1.1 wire row", size.configuration));
+        assert!(
+            h1.same_credential_bytes as usize > size.token_bytes,
+            "{h1:?}"
+        );
+        assert!(
+            wire.rows
+                .iter()
+                .any(|w| w.configuration == size.configuration
+                    && w.protocol == authbench_compare::wire::Protocol::Http2),
+            "{} has no HTTP/2 wire row",
+            size.configuration
+        );
+    }
     assert_eq!(
         record.redis_distance.len(),
         record.plan.redis_delays_ms.len() * record.plan.closed_connections.len()

@@ -21,7 +21,8 @@ pub enum Scenario {
         connections: usize,
         /// Requests per second.
         rate_rps: f64,
-        /// The rate as a fraction of the target's measured closed-loop maximum.
+        /// The rate as a fraction of the target's open-loop capacity (its closed-loop maximum
+        /// in runs before schema 4, and during the capacity search itself).
         fraction_of_max: f64,
     },
 }

@@ -24,11 +24,14 @@
 //! - [`section`]: the context lent to the self-contained sections (scale-out, tenancy).
 //! - [`tenancy`]: `/notes` under PostgreSQL Row Level Security, and the staleness of a tenant
 //!   move per backend and policy.
+//! - [`capacity`]: each target's open-loop capacity, searched before the open-loop runs.
+//! - [`wire`]: bytes per request over HTTP/1.1 and HTTP/2 (HPACK), per credential and form.
 //! - [`wrk`]: the cross-check of our load generator against `wrk`.
 //! - [`record`]: `run.json`, its types, and the targets.
 //! - [`summary`]: `summary.md` and the terminal table.
 //! - [`stats`]: medians and spreads.
 
+pub mod capacity;
 pub mod http;
 pub mod machine;
 pub mod micro;
@@ -43,6 +46,7 @@ pub mod services;
 pub mod stats;
 pub mod summary;
 pub mod tenancy;
+pub mod wire;
 pub mod wrk;
 
 mod run;

@@ -1,5 +1,6 @@
 //! How much to measure: the `smoke`, `quick` and `full` profiles.
 
+use crate::capacity::SearchPlan;
 use crate::micro::MicroPlan;
 use crate::revocation::RevocationPlan;
 use authbench_baselines::Stack;
@@ -44,8 +45,13 @@ pub struct Plan {
     pub reps: usize,
     /// Connection counts of the closed-loop runs.
     pub closed_connections: Vec<usize>,
-    /// Open-loop rates as fractions of each target's median closed-loop maximum.
+    /// Open-loop rates as fractions of each target's open-loop capacity (runs before schema 4:
+    /// of its median closed-loop maximum, and no search).
     pub open_fractions: Vec<f64>,
+    /// The open-loop capacity search that sets the open-loop rates. Absent in runs before
+    /// schema 4.
+    #[serde(default)]
+    pub capacity_search: Option<SearchPlan>,
     /// Connections of the open-loop runs.
     pub open_connections: usize,
     /// One-way delays the Redis proxy adds, milliseconds (0 = direct).
@@ -80,6 +86,11 @@ impl Plan {
                 reps: 1,
                 closed_connections: vec![1, 8],
                 open_fractions: vec![0.5],
+                capacity_search: Some(SearchPlan {
+                    steps: 1,
+                    probe: Duration::from_millis(200),
+                    warmup: Duration::from_millis(50),
+                }),
                 open_connections: 8,
                 redis_delays_ms: vec![0.0, 1.0],
                 redis_benchmark_requests: 2_000,
@@ -110,6 +121,11 @@ impl Plan {
                 reps: 3,
                 closed_connections: vec![1, 32],
                 open_fractions: vec![0.5, 0.9],
+                capacity_search: Some(SearchPlan {
+                    steps: 3,
+                    probe: Duration::from_millis(300),
+                    warmup: Duration::from_millis(50),
+                }),
                 open_connections: 32,
                 redis_delays_ms: vec![0.0, 0.2, 1.0],
                 redis_benchmark_requests: 10_000,
@@ -142,6 +158,11 @@ impl Plan {
                 reps: 3,
                 closed_connections: vec![1, 32],
                 open_fractions: vec![0.5, 0.9],
+                capacity_search: Some(SearchPlan {
+                    steps: 4,
+                    probe: Duration::from_secs(1),
+                    warmup: Duration::from_millis(250),
+                }),
                 open_connections: 32,
                 redis_delays_ms: vec![0.0, 0.2, 1.0],
                 redis_benchmark_requests: 100_000,

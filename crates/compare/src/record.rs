@@ -12,7 +12,7 @@ use crate::stats::Spread;
 use serde::{Deserialize, Serialize};
 
 /// Version of the `run.json` layout.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// The whole of `run.json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -40,6 +40,10 @@ pub struct RunRecord {
     pub logins: Vec<LoginPhase>,
     /// Credential sizes and bytes on the wire.
     pub sizes: Vec<TokenSize>,
+    /// Bytes per request over HTTP/1.1 and HTTP/2 per credential and form (absent in runs
+    /// before schema 4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wire: Option<crate::wire::WireResult>,
     /// One JWT per JWT configuration, as issued in this run (for the book's anatomy page; the
     /// keys died with the run's servers), and when they were read.
     pub sample_tokens: Vec<SampleToken>,
@@ -53,6 +57,10 @@ pub struct RunRecord {
     pub http_runs: Vec<HttpRun>,
     /// HTTP runs summarised per target and scenario.
     pub http: Vec<HttpSummary>,
+    /// Each target's open-loop capacity, found by a search before the open-loop runs, which
+    /// run at fractions of it (absent in runs before schema 4).
+    #[serde(default)]
+    pub open_capacity: Vec<crate::capacity::Capacity>,
     /// Session `/me` with Redis behind the latency proxy.
     pub redis_distance: Vec<HttpSummary>,
     /// What each latency proxy was asked to add and what it applied (sleep overshoot and

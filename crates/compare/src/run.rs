@@ -17,7 +17,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 /// The password every seeded user has (the server's documented demo default).
 const DEMO_PASSWORD: &str = "correct horse battery staple";
@@ -66,6 +66,7 @@ struct Progress {
     bar: Option<ProgressBar>,
     done: u64,
     total: u64,
+    started: Instant,
 }
 
 impl Progress {
@@ -83,6 +84,15 @@ impl Progress {
             bar,
             done: 0,
             total,
+            started: Instant::now(),
+        }
+    }
+
+    /// Counts `n` planned steps that did not need to run (a search that ended early).
+    fn skip(&mut self, n: u64) {
+        self.done += n;
+        if let Some(bar) = &self.bar {
+            bar.inc(n);
         }
     }
 
@@ -94,7 +104,12 @@ impl Progress {
                 bar.set_message(msg);
                 bar.inc(1);
             }
-            None => eprintln!("compare: [{}/{}] {msg}", self.done, self.total),
+            None => eprintln!(
+                "compare: [{}/{} {:.1} s] {msg}",
+                self.done,
+                self.total,
+                self.started.elapsed().as_secs_f64()
+            ),
         }
     }
 
@@ -254,6 +269,10 @@ pub fn run(opts: CompareOptions) -> Result<(PathBuf, RunRecord)> {
         * (http_targets * (plan.closed_connections.len() + plan.open_fractions.len())
             + plan.baselines.len() * plan.closed_connections.len());
     let distance_steps = plan.reps * plan.redis_delays_ms.len() * plan.closed_connections.len();
+    let capacity_steps = plan
+        .capacity_search
+        .as_ref()
+        .map_or(0, |s| http_targets * s.max_probes());
     // Steps, in order: start each server and log its users in (or share the session's
     // credentials), the login-cost server, redis-benchmark, the in-process measurements (one
     // per algorithm, the session, and "done"), every HTTP run, wrk and ours per repetition, the
@@ -261,9 +280,10 @@ pub fn run(opts: CompareOptions) -> Result<(PathBuf, RunRecord)> {
     let total = configs.len() as u64 * 2
         + 1
         + 1
+        + 1
         + Alg::ALL.len() as u64
         + 2
-        + (http_steps + distance_steps) as u64
+        + (http_steps + capacity_steps + distance_steps) as u64
         + plan.reps as u64 * 2
         + crate::revocation::STEPS
         + crate::tenancy::TenancyPlan::for_profile(plan.profile).steps()
@@ -347,8 +367,9 @@ pub fn run(opts: CompareOptions) -> Result<(PathBuf, RunRecord)> {
         .filter_map(|c| {
             let token = tokens.get(&c.name)?.first()?;
             let header_line = format!("authorization: Bearer {token}\r\n").len();
-            let cookie_line = format!("cookie: __Host-authbench={token}\r\n").len();
-            let cookie_pair = "__Host-authbench=".len() + token.len();
+            let cookie_name = crate::wire::COOKIE_NAME;
+            let cookie_line = format!("cookie: {cookie_name}={token}\r\n").len();
+            let cookie_pair = cookie_name.len() + 1 + token.len();
             Some(TokenSize {
                 configuration: c.name.clone(),
                 token_bytes: token.len(),
@@ -374,6 +395,20 @@ pub fn run(opts: CompareOptions) -> Result<(PathBuf, RunRecord)> {
             })
         })
         .collect();
+
+    // --- Bytes on the wire, HTTP/1.1 against HTTP/2, with the credentials just issued. ---
+    progress.step("bytes per request over HTTP/1.1 and HTTP/2");
+    let wire_credentials: Vec<(String, Vec<String>)> = sizes
+        .iter()
+        .filter_map(|s| {
+            let t = tokens.get(&s.configuration)?;
+            Some((
+                s.configuration.clone(),
+                t.iter().take(crate::wire::REQUESTS).cloned().collect(),
+            ))
+        })
+        .collect();
+    let wire = crate::wire::measure(&wire_credentials).context("the wire section")?;
 
     // --- Floors: redis-benchmark. ---
     let mut redis_benchmark = Vec::new();
@@ -519,15 +554,36 @@ pub fn run(opts: CompareOptions) -> Result<(PathBuf, RunRecord)> {
         })
         .collect();
     // Open loop for ours only: the baselines answer the throughput question (closed loop).
+    // First each target's open-loop capacity, searched from its closed-loop maximum; then the
+    // open-loop points at fractions of that capacity, so that a 90 % point is 90 % of a rate
+    // the target sustains on schedule, not an overload test.
     let open_targets: Vec<&Target<'_>> = targets
         .iter()
         .filter(|t| !t.name.starts_with(BASELINE_PREFIX))
         .collect();
+    let mut open_capacity = Vec::new();
+    let mut capacity_rps: BTreeMap<String, f64> = max_rps.clone();
+    if let Some(search) = &plan.capacity_search {
+        for t in &open_targets {
+            let before = progress.done;
+            let found = crate::capacity::search(
+                t,
+                plan.open_connections,
+                max_rps[&t.name],
+                search,
+                plan.loadgen_threads,
+                &mut |msg| progress.step(msg),
+            )?;
+            progress.skip((before + search.max_probes() as u64).saturating_sub(progress.done));
+            capacity_rps.insert(t.name.clone(), found.rate_rps);
+            open_capacity.push(found);
+        }
+    }
     for rep in 0..plan.reps {
         for &fraction in &plan.open_fractions {
             for i in 0..open_targets.len() {
                 let t = open_targets[(i + rep) % open_targets.len()];
-                let rate = (max_rps[&t.name] * fraction).max(10.0);
+                let rate = (capacity_rps[&t.name] * fraction).max(10.0);
                 let scenario = Scenario::Open {
                     connections: plan.open_connections,
                     rate_rps: rate,
@@ -662,6 +718,7 @@ pub fn run(opts: CompareOptions) -> Result<(PathBuf, RunRecord)> {
         &redis_benchmark,
         &session_verify_c1_us,
         &http_summary,
+        &http_runs,
         loadgen_vs_wrk.as_ref(),
         max_closed,
     );
@@ -703,12 +760,14 @@ pub fn run(opts: CompareOptions) -> Result<(PathBuf, RunRecord)> {
             .collect(),
         logins,
         sizes,
+        wire: Some(wire),
         sample_tokens,
         redis_benchmark,
         session_verify_c1_us,
         micro: micro_results,
         http_runs,
         http: http_summary,
+        open_capacity,
         redis_distance: distance_summary,
         proxies: Vec::new(),
         loadgen_vs_wrk,

@@ -99,8 +99,8 @@ impl ScalePlan {
                 warmup: Duration::from_millis(50),
                 instances: 2,
                 rotation_tokens: 20,
-                failover_credentials: 2_000,
-                failover_kill_after: 500,
+                failover_credentials: 1_200,
+                failover_kill_after: 300,
                 failover_backends: vec!["session".into(), "jwt-denylist".into()],
             },
             Profile::Full => Self {

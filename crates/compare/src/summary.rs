@@ -1,8 +1,10 @@
 //! From a run record to words and tables: the targets, `summary.md`, the terminal summary.
 
+use crate::http::HttpRun;
 use crate::micro::MicroResult;
 use crate::record::{HttpSummary, LatencyQuantiles, LoadgenVsWrk, RunRecord, TargetCheck};
 use crate::redis_bench::RedisBenchmark;
+use crate::stats::Spread;
 use std::fmt::Write as _;
 
 fn micro<'a>(rows: &'a [MicroResult], op: &str, id: &str) -> Option<&'a MicroResult> {
@@ -20,6 +22,7 @@ pub fn check_targets(
     redis_benchmark: &[RedisBenchmark],
     session_c1: &LatencyQuantiles,
     http_rows: &[HttpSummary],
+    http_runs: &[HttpRun],
     wrk: Option<&LoadgenVsWrk>,
     max_connections: usize,
 ) -> Vec<TargetCheck> {
@@ -91,7 +94,7 @@ pub fn check_targets(
             ),
         ));
     }
-    out.extend(baseline_targets(http_rows, max_connections));
+    out.extend(baseline_targets(http_rows, http_runs, max_connections));
     if let Some(w) = wrk {
         out.push(TargetCheck::at_least(
             format!(
@@ -109,17 +112,41 @@ pub fn check_targets(
     out
 }
 
+/// `ours ÷ theirs` requests per second in each interleaved round (the two runs of one round
+/// are at most one round apart, so a machine that slows down over the run slows both), as a
+/// median with its range over the rounds.
+pub fn paired_rps_ratio(runs: &[HttpRun], ours: &str, theirs: &str, scenario: &str) -> Spread {
+    let of = |target: &str, rep: usize| {
+        runs.iter()
+            .find(|r| r.target == target && r.scenario == scenario && r.rep == rep)
+            .map(|r| r.throughput_rps)
+    };
+    Spread::of(
+        runs.iter()
+            .filter(|r| r.target == ours && r.scenario == scenario)
+            .filter_map(|r| Some(r.throughput_rps / of(theirs, r.rep)?.max(1e-9))),
+    )
+}
+
 /// The fair-fight targets: each of our backends against the off-the-shelf stack a team would
-/// install instead, same machine, same load generator, same run (`baseline-*` targets).
-fn baseline_targets(http_rows: &[HttpSummary], max_connections: usize) -> Vec<TargetCheck> {
+/// install instead, same machine, same load generator, same run (`baseline-*` targets). The
+/// ratio is the median of the per-round ratios ([`paired_rps_ratio`]): on a shared machine
+/// whose speed drifts by more than the gap being measured, the ratio of two medians taken from
+/// different rounds measures the drift as much as the servers.
+fn baseline_targets(
+    http_rows: &[HttpSummary],
+    http_runs: &[HttpRun],
+    max_connections: usize,
+) -> Vec<TargetCheck> {
     let mut out = Vec::new();
     let label = format!("closed-c{max_connections}");
     let rps = |a: &HttpSummary, b: &HttpSummary| {
+        let paired = paired_rps_ratio(http_runs, &a.target, &b.target, &label);
         (
-            a.throughput_rps.median / b.throughput_rps.median.max(1e-9),
+            paired.median,
             format!(
-                "{:.0} vs {:.0} req/s",
-                a.throughput_rps.median, b.throughput_rps.median
+                "median of {} per-round ratios [{:.2}–{:.2}]; medians {:.0} vs {:.0} req/s",
+                paired.n, paired.min, paired.max, a.throughput_rps.median, b.throughput_rps.median
             ),
         )
     };

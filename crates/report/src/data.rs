@@ -126,7 +126,8 @@ pub fn summary<'a>(
 }
 
 /// What a scenario label means, in words with units: `closed-c32` → `closed loop, 32
-/// connections`; `open-90pct` → `open loop at 90 % of each target's closed-loop maximum`.
+/// connections`; `open-90pct` → `open loop at 90 % of each target's capacity` (its open-loop
+/// capacity, or in runs before schema 4 its closed-loop maximum: `run.md` says which).
 pub fn describe_scenario(label: &str, open_connections: usize) -> String {
     if let Some(c) = label.strip_prefix("closed-c") {
         let s = if c == "1" { "" } else { "s" };
@@ -136,7 +137,7 @@ pub fn describe_scenario(label: &str, open_connections: usize) -> String {
         .and_then(|p| p.strip_suffix("pct"))
     {
         format!(
-            "open loop at {p} % of each target's closed-loop maximum, {open_connections} connections, latency from the intended send time"
+            "open loop at {p} % of each target's capacity, {open_connections} connections, latency from the intended send time"
         )
     } else {
         label.to_owned()
@@ -144,13 +145,13 @@ pub fn describe_scenario(label: &str, open_connections: usize) -> String {
 }
 
 /// A short form of [`describe_scenario`] for chart titles and legends: `closed loop, 32
-/// connections`, `open loop, 90 % of max rate`.
+/// connections`, `open loop, 90 % of capacity`.
 pub fn short_scenario(label: &str) -> String {
     match label
         .strip_prefix("open-")
         .and_then(|p| p.strip_suffix("pct"))
     {
-        Some(p) => format!("open loop, {p} % of max rate"),
+        Some(p) => format!("open loop, {p} % of capacity"),
         None => describe_scenario(label, 0),
     }
 }
@@ -184,7 +185,7 @@ mod tests {
             "closed loop, 1 connection"
         );
         assert!(describe_scenario("open-90pct", 32).starts_with("open loop at 90 %"));
-        assert_eq!(short_scenario("open-90pct"), "open loop, 90 % of max rate");
+        assert_eq!(short_scenario("open-90pct"), "open loop, 90 % of capacity");
         assert_eq!(short_scenario("closed-c32"), "closed loop, 32 connections");
         assert_eq!(closed_connections("closed-c32"), Some(32));
         assert_eq!(distance_ms("session-redis+0.2ms"), Some(0.2));

@@ -14,6 +14,7 @@ const EXPECTED: &[&str] = &[
     "sizes.md",
     "sizes.svg",
     "facts.md",
+    "wire.md",
     "verify.md",
     "verify.svg",
     "issue.md",
@@ -21,6 +22,7 @@ const EXPECTED: &[&str] = &[
     "throughput.svg",
     "cpu.svg",
     "peers.md",
+    "capacity.md",
     "latency.md",
     "latency-closed-c1.svg",
     "latency-closed-c8.svg",
@@ -503,4 +505,87 @@ fn scale_tenancy_and_jwe_pages_show_their_rows() {
     for page in [&tenancy, &cluster, &instances, &rotation, &failover, &jwe] {
         assert!(!page.contains("not measured"), "{page}");
     }
+}
+
+/// A schema-4 smoke run (`tests/data/smoke-run-v4`, regenerated the same way as the main
+/// fixture): the open-loop capacity search and the HTTP/1.1-against-HTTP/2 table.
+fn fixture_v4() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/smoke-run-v4")
+}
+
+#[test]
+fn capacity_and_wire_tables_come_from_a_schema_4_run() {
+    let out = tempfile::tempdir().unwrap();
+    authbench_report::render(&fixture_v4(), out.path()).unwrap();
+    let record: serde_json::Value = serde_json::from_str(&read(&fixture_v4(), "run.json")).unwrap();
+
+    let capacity = read(out.path(), "capacity.md");
+    for c in record["open_capacity"].as_array().unwrap() {
+        let target = c["target"].as_str().unwrap();
+        let row = capacity
+            .lines()
+            .find(|l| l.starts_with(&format!("| {target} |")))
+            .unwrap_or_else(|| panic!("capacity.md lacks {target}: {capacity}"));
+        let probes = c["probes"].as_array().unwrap();
+        let sustained = probes.iter().filter(|p| p["sustained"] == true).count();
+        assert!(
+            row.ends_with(&format!("| {sustained} of {} |", probes.len())),
+            "{row}"
+        );
+        assert_eq!(row.contains("none sustained"), sustained == 0, "{row}");
+    }
+    assert!(
+        capacity.contains("open-loop capacity (req/s)"),
+        "{capacity}"
+    );
+    // The latency pages call the open-loop rates fractions of that capacity.
+    let latency = read(out.path(), "latency.md");
+    assert!(latency.contains("% of each target's capacity"), "{latency}");
+    let run = read(out.path(), "run.md");
+    assert!(
+        run.contains("open-loop capacity (found by a search"),
+        "{run}"
+    );
+
+    let wire = read(out.path(), "wire.md");
+    assert!(wire.contains("| (no credential) |"), "{wire}");
+    for z in record["sizes"].as_array().unwrap() {
+        let name = z["configuration"].as_str().unwrap();
+        assert_eq!(
+            wire.matches(&format!("| {name} |")).count(),
+            2,
+            "{name}: one row in each of the two tables: {wire}"
+        );
+    }
+    // The HTTP/1.1 column is the credential-less request plus the header line, exactly.
+    let none_h1: u64 = record["wire"]["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["protocol"] == "http/1.1" && w["form"] == "none")
+        .unwrap()["same_credential_bytes"]
+        .as_u64()
+        .unwrap();
+    let session = record["sizes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|z| z["configuration"] == "session")
+        .unwrap();
+    let expect = none_h1 + session["header_line_bytes"].as_u64().unwrap();
+    assert!(
+        wire.contains(&format!("| session | {expect} |")),
+        "session over HTTP/1.1 should be {expect} B: {wire}"
+    );
+    let verdict = read(out.path(), "verdict-sizes.md");
+    assert!(verdict.contains("**HTTP/2:**"), "{verdict}");
+}
+
+#[test]
+fn a_schema_3_run_says_it_has_no_capacity_search_or_http2_table() {
+    let out = tempfile::tempdir().unwrap();
+    authbench_report::render(&fixture(), out.path()).unwrap();
+    assert!(read(out.path(), "capacity.md").contains("no open-loop capacity search"));
+    assert!(read(out.path(), "wire.md").contains("did not measure HTTP/2"));
+    assert!(!read(out.path(), "verdict-sizes.md").contains("HTTP/2"));
 }

@@ -262,3 +262,38 @@ fn the_peer_sentence_says_more_or_fewer_from_the_data() {
     // No peer measured (runs before schema 3): no sentence at all.
     assert!(!verdict(&smoke(), "http").contains("install instead"));
 }
+
+/// The schema-4 smoke run (with its wire section).
+fn smoke_v4() -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/smoke-run-v4/run.json");
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn the_http2_sentence_says_whether_the_encoder_indexed_the_credential() {
+    // As measured: the h2 crate indexes no credential.
+    let r = smoke_v4();
+    let measured = verdict(&r, "sizes");
+    assert!(measured.contains("indexed no credential"), "{measured}");
+
+    // An encoder that indexed the session's token: its repeat costs a few bytes, another
+    // user's the literal. The sentence must say so, and name it.
+    let mut r = smoke_v4();
+    for w in r["wire"]["rows"].as_array_mut().unwrap() {
+        if w["configuration"] == "session" && w["protocol"] == "h2" && w["form"] == "authorization"
+        {
+            w["same_credential_bytes"] = json!(20);
+        }
+    }
+    let indexed = verdict(&r, "sizes");
+    assert!(
+        indexed.contains("indexed the credential of session"),
+        "{indexed}"
+    );
+    assert!(!indexed.contains("indexed no credential"), "{indexed}");
+
+    // No wire section: no sentence at all.
+    let mut r = smoke_v4();
+    r.as_object_mut().unwrap().remove("wire");
+    assert!(!verdict(&r, "sizes").contains("HTTP/2"));
+}

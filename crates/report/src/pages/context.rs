@@ -142,7 +142,7 @@ pub fn run_md(run: &Run) -> String {
     t.row(vec![
         "open loop, rates".into(),
         format!(
-            "{} of each target's closed-loop maximum, {} connections",
+            "{} of each target's {}, {} connections",
             list(
                 &p.open_fractions
                     .iter()
@@ -150,6 +150,11 @@ pub fn run_md(run: &Run) -> String {
                     .collect::<Vec<_>>(),
                 " %"
             ),
+            if p.capacity_search.is_some() {
+                "open-loop capacity (found by a search, on the HTTP page)"
+            } else {
+                "closed-loop maximum"
+            },
             p.open_connections
         ),
     ]);

@@ -127,6 +127,60 @@ pub fn md(run: &Run) -> String {
     s
 }
 
+/// `capacity.md`: each target's open-loop capacity, and the search that found it (the open-loop
+/// rates of the latency tables are fractions of it).
+pub fn capacity_md(run: &Run) -> String {
+    use authbench_compare::capacity::{LATE_SHARE, LIGHT_RETRIES, P99_CEILING_US, P99_FACTOR};
+    let caps = &run.record.open_capacity;
+    let Some(search) = run
+        .record
+        .plan
+        .capacity_search
+        .as_ref()
+        .filter(|_| !caps.is_empty())
+    else {
+        return "*This run set its open-loop rates from each target's closed-loop maximum: it has no open-loop capacity search (runs before schema 4).*\n".to_owned();
+    };
+    let mut t = Table::new(&[
+        ("target", Align::Left),
+        ("closed-loop max (req/s)", Align::Right),
+        ("open-loop capacity (req/s)", Align::Right),
+        ("capacity ÷ max", Align::Right),
+        ("p99 bound (µs)", Align::Right),
+        ("probes sustained", Align::Right),
+    ]);
+    for c in caps {
+        let sustained = c.probes.iter().filter(|p| p.sustained).count();
+        t.row(vec![
+            c.target.clone(),
+            int(c.closed_max_rps),
+            if sustained == 0 {
+                format!("{} (none sustained)", int(c.rate_rps))
+            } else {
+                int(c.rate_rps)
+            },
+            percent(div(c.rate_rps, c.closed_max_rps)),
+            int(c.p99_bound_us as f64),
+            format!("{sustained} of {}", c.probes.len()),
+        ]);
+    }
+    let mut s = caption(&format!(
+        "Open-loop capacity, {} connections: the highest rate a bisection of {} steps found sustained, between a light rate (a tenth of the closed-loop maximum, halved up to {LIGHT_RETRIES} times while even that ran late) and the maximum, each probe {} s of load after {} s of warm-up; a probe is sustained when at most {} of its requests left more than 1 ms late (or never left) and its p99 stayed within {P99_FACTOR}× the light probe's p99 (at most {} µs). A capacity marked \"none sustained\" is the lowest rate probed, which still ran late: its open-loop rows are marked overloaded below",
+        c_or(caps.first().map(|c| c.connections)),
+        search.steps,
+        search.probe.as_secs_f64(),
+        search.warmup.as_secs_f64(),
+        percent(LATE_SHARE),
+        int(P99_CEILING_US as f64),
+    ));
+    s.push_str(&t.markdown());
+    s
+}
+
+fn c_or(c: Option<usize>) -> String {
+    c.map_or_else(|| "?".to_owned(), |c| c.to_string())
+}
+
 /// `latency-<scenario>.svg`: latency against percentile, one line per target.
 pub fn svg(run: &Run, scenario: &str) -> Result<String> {
     let rows = &run.record.http;

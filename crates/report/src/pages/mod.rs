@@ -33,6 +33,7 @@ pub fn all(run: &Run) -> Result<Vec<File>> {
     add("sizes.md", sizes::md(run));
     add("sizes.svg", sizes::svg(run).context("sizes.svg")?);
     add("facts.md", sizes::facts_md(run));
+    add("wire.md", sizes::wire_md(run));
     add("verify.md", cost::verify_md(run));
     add("verify.svg", cost::verify_svg(run).context("verify.svg")?);
     add("issue.md", cost::issue_md(run));
@@ -43,6 +44,7 @@ pub fn all(run: &Run) -> Result<Vec<File>> {
     );
     add("cpu.svg", http::cpu_svg(run).context("cpu.svg")?);
     add("peers.md", peers::md(run));
+    add("capacity.md", latency::capacity_md(run));
     add("latency.md", latency::md(run));
     for scenario in data::scenarios(&run.record.http) {
         let name = latency::svg_name(scenario);

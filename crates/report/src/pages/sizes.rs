@@ -4,6 +4,7 @@ use crate::chart::{Bar, BarChart, BarSeries, PALETTE, RefLine};
 use crate::data::Run;
 use crate::format::{Align, Table, caption, div, int, percent, ratio};
 use anyhow::Result;
+use authbench_compare::wire::{Form, Protocol, WireRow};
 
 /// The per-cookie size browsers must support (RFC 6265 §6.1), bytes: a larger cookie may be
 /// dropped silently.
@@ -12,6 +13,104 @@ pub const COOKIE_LIMIT_BYTES: f64 = 4096.0;
 /// The common limit on one request header line, bytes: nginx's default
 /// `large_client_header_buffers 4 8k`; Apache's `LimitRequestFieldSize` is 8190.
 pub const HEADER_LINE_LIMIT_BYTES: f64 = 8192.0;
+
+/// One row of the wire section, if measured.
+pub fn wire_row<'a>(
+    run: &'a Run,
+    configuration: &str,
+    protocol: Protocol,
+    form: Form,
+) -> Option<&'a WireRow> {
+    run.record
+        .wire
+        .as_ref()?
+        .rows
+        .iter()
+        .find(|w| w.protocol == protocol && w.form == form && (w.configuration == configuration))
+}
+
+/// `wire.md`: bytes per request over HTTP/1.1 and HTTP/2, per credential and form.
+pub fn wire_md(run: &Run) -> String {
+    let Some(wire) = &run.record.wire else {
+        return "*This run did not measure HTTP/2 (runs before schema 4).*\n".to_owned();
+    };
+    let configurations: Vec<&str> = std::iter::once("-")
+        .chain(run.record.sizes.iter().map(|z| z.configuration.as_str()))
+        .collect();
+    let cell = |c: &str, p: Protocol, f: Form, pick: fn(&WireRow) -> u64| {
+        // The credential-less row stands for every form.
+        let f = if c == "-" { Form::None } else { f };
+        wire_row(run, c, p, f).map_or_else(
+            || crate::format::MISSING.to_owned(),
+            |w| int(pick(w) as f64),
+        )
+    };
+    let name = |c: &str| {
+        if c == "-" {
+            "(no credential)".to_owned()
+        } else {
+            c.to_owned()
+        }
+    };
+    let mut header = Table::new(&[
+        ("configuration", Align::Left),
+        ("HTTP/1.1", Align::Right),
+        ("h2, first request", Align::Right),
+        ("h2, same token again", Align::Right),
+        ("h2, never-indexed", Align::Right),
+        ("h2, another user's token", Align::Right),
+    ]);
+    let mut cookie = Table::new(&[
+        ("configuration", Align::Left),
+        ("HTTP/1.1", Align::Right),
+        ("h2, first request", Align::Right),
+        ("h2, same cookie again", Align::Right),
+        ("h2, another user's cookie", Align::Right),
+    ]);
+    for &c in &configurations {
+        header.row(vec![
+            name(c),
+            cell(c, Protocol::Http1, Form::Authorization, |w| {
+                w.same_credential_bytes
+            }),
+            cell(c, Protocol::Http2, Form::Authorization, |w| {
+                w.first_request_bytes
+            }),
+            cell(c, Protocol::Http2, Form::Authorization, |w| {
+                w.same_credential_bytes
+            }),
+            cell(c, Protocol::Http2, Form::AuthorizationSensitive, |w| {
+                w.same_credential_bytes
+            }),
+            cell(c, Protocol::Http2, Form::Authorization, |w| {
+                w.new_credential_bytes
+            }),
+        ]);
+        cookie.row(vec![
+            name(c),
+            cell(c, Protocol::Http1, Form::Cookie, |w| {
+                w.same_credential_bytes
+            }),
+            cell(c, Protocol::Http2, Form::Cookie, |w| w.first_request_bytes),
+            cell(c, Protocol::Http2, Form::Cookie, |w| {
+                w.same_credential_bytes
+            }),
+            cell(c, Protocol::Http2, Form::Cookie, |w| w.new_credential_bytes),
+        ]);
+    }
+    let mut s = caption(&format!(
+        "Bytes the client wrote per request ({}, hyper's HTTP/1.1 and HTTP/2 client and server over an in-memory pipe, HPACK by the h2 crate with its default 4096-byte table), credential in `authorization: Bearer …`: the connection's first request (HTTP/2 preface and SETTINGS included), then the median of requests 2 to {} with the same token, with the token marked sensitive (never indexed, RFC 7541 §7.1.3), and with another user's token on each",
+        wire.request, wire.requests_per_connection
+    ));
+    s.push_str(&header.markdown());
+    s.push('\n');
+    s.push_str(&caption(&format!(
+        "The same, the credential in `cookie: {}=…`",
+        authbench_compare::wire::COOKIE_NAME
+    )));
+    s.push_str(&cookie.markdown());
+    s
+}
 
 /// `sizes.md`.
 pub fn md(run: &Run) -> String {

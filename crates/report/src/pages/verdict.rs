@@ -492,7 +492,47 @@ pub fn sizes(run: &Run) -> Vec<String> {
             percent(big.cookie_limit_share)
         ));
     }
+    out.extend(wire_sentence(run));
     out
+}
+
+/// What HTTP/2 did to the credential's bytes: the extra bytes over the credential-less request
+/// on a repeat, against HTTP/1.1's, and whether the encoder indexed anything.
+fn wire_sentence(run: &Run) -> Option<String> {
+    use crate::pages::sizes::wire_row;
+    use authbench_compare::wire::{Form, Protocol};
+    let none = |p| wire_row(run, "-", p, Form::None).map(|w| w.same_credential_bytes as f64);
+    let (none1, none2) = (none(Protocol::Http1)?, none(Protocol::Http2)?);
+    let mut parts = Vec::new();
+    let mut indexed = Vec::new();
+    for z in &run.record.sizes {
+        let c = z.configuration.as_str();
+        let h1 = wire_row(run, c, Protocol::Http1, Form::Authorization)?;
+        let h2 = wire_row(run, c, Protocol::Http2, Form::Authorization)?;
+        let extra1 = h1.same_credential_bytes as f64 - none1;
+        let extra2 = h2.same_credential_bytes as f64 - none2;
+        let fresh2 = h2.new_credential_bytes as f64 - none2;
+        parts.push(format!("{c} {} B against {} B", int(extra2), int(extra1)));
+        // A repeat that costs clearly less than another user's token was indexed.
+        if extra2 < fresh2 * (1.0 - SAME_SHARE * 2.0) {
+            indexed.push(c.to_owned());
+        }
+    }
+    if parts.is_empty() {
+        return None;
+    }
+    let how = if indexed.is_empty() {
+        "HPACK's Huffman code is all that shrinks it: the encoder indexed no credential, so a repeated token costs as much as another user's, and the never-indexed form changes nothing".to_owned()
+    } else {
+        format!(
+            "the encoder indexed the credential of {}, so a repeat on one connection costs a few bytes while another user's token costs the literal",
+            list(&indexed)
+        )
+    };
+    Some(format!(
+        "**HTTP/2:** the `authorization` header of a repeated request adds, over a request without one, {} (HTTP/2 against HTTP/1.1); {how}.",
+        list(&parts)
+    ))
 }
 
 /// `results-verify.md`.

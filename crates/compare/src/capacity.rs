@@ -1,0 +1,242 @@
+//! A target's open-loop capacity: the highest arrival rate it serves on schedule.
+//!
+//! A closed loop finds how many requests per second a server completes when every connection
+//! sends its next request the moment the last one is answered. An open loop at that rate is
+//! already overloaded: arrivals do not wait for answers, so any pause builds a queue, requests
+//! leave late and latency measures the queue. The open-loop points of the run are therefore set
+//! from a rate found *in* the open loop: a bisection between a tenth of the closed-loop maximum
+//! (halved up to [`LIGHT_RETRIES`] times while even that runs late) and the maximum itself,
+//! each probe a short open-loop run, a rate *sustained* when
+//!
+//! - at most [`LATE_SHARE`] of its requests left more than the load generator's lateness
+//!   threshold after their intended instant (requests never sent count as late), and
+//! - its p99 stayed within [`P99_FACTOR`] times the p99 of the light-load probe, and not above
+//!   [`P99_CEILING_US`]: a latency that grows with the run is a queue.
+//!
+//! On a 2-core machine the load generator shares the cores with the server (and Redis), so
+//! "late" also counts the moments the scheduler gave the generator no core for a millisecond:
+//! the capacity is the rate this machine keeps on a 1 ms schedule, not the server's alone.
+//!
+//! The capacity is the highest sustained rate the bisection saw. Its resolution is
+//! `0.9 × maximum / 2^steps`; every probe is kept in the record so a reader can see the edge.
+
+use crate::http::{Scenario, Target, measure};
+use anyhow::Result;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// At most this share of a sustained probe's requests may leave late.
+pub const LATE_SHARE: f64 = 0.01;
+
+/// A sustained probe's p99 stays within this factor of the light-load probe's p99.
+pub const P99_FACTOR: f64 = 10.0;
+
+/// … and below this, microseconds, whatever the light-load p99 was.
+pub const P99_CEILING_US: u64 = 50_000;
+
+/// The light-load probe, as a fraction of the closed-loop maximum.
+pub const LIGHT_FRACTION: f64 = 0.1;
+
+/// A light probe that runs late is retried at half the rate, at most this many times.
+pub const LIGHT_RETRIES: usize = 3;
+
+/// How the search runs.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct SearchPlan {
+    /// Bisection steps after the two bracketing probes.
+    pub steps: usize,
+    /// Measured length of one probe.
+    #[serde(with = "crate::secs_f64")]
+    pub probe: Duration,
+    /// Unrecorded warm-up before each probe.
+    #[serde(with = "crate::secs_f64")]
+    pub warmup: Duration,
+}
+
+impl SearchPlan {
+    /// Probes of one search at most: the light probe and its retries, the maximum, then the
+    /// bisection.
+    pub fn max_probes(&self) -> usize {
+        1 + LIGHT_RETRIES + 1 + self.steps
+    }
+}
+
+/// One probe of the search.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Probe {
+    /// The arrival rate asked for, requests per second.
+    pub rate_rps: f64,
+    /// Requests answered per second.
+    pub throughput_rps: f64,
+    /// Share of the scheduled requests that left late or never left.
+    pub late_share: f64,
+    /// p99 latency from the intended send time, µs.
+    pub p99_us: u64,
+    /// Whether the probe met both conditions.
+    pub sustained: bool,
+}
+
+/// The capacity of one target.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Capacity {
+    /// Target name, as in `http_runs`.
+    pub target: String,
+    /// Connections of the open loop.
+    pub connections: usize,
+    /// The closed-loop maximum the search started from (median, most connections), req/s.
+    pub closed_max_rps: f64,
+    /// The highest sustained rate, req/s: the open-loop points run at fractions of it.
+    pub rate_rps: f64,
+    /// The p99 bound the probes were held to, µs.
+    pub p99_bound_us: u64,
+    /// Every probe, in the order run.
+    pub probes: Vec<Probe>,
+}
+
+/// Whether a probe with `late_share` and `p99_us` is sustained under `p99_bound_us`.
+pub fn sustained(late_share: f64, p99_us: u64, p99_bound_us: u64) -> bool {
+    late_share <= LATE_SHARE && p99_us <= p99_bound_us
+}
+
+/// The p99 bound set by a light-load p99.
+pub fn p99_bound(light_p99_us: u64) -> u64 {
+    ((light_p99_us as f64 * P99_FACTOR) as u64).min(P99_CEILING_US)
+}
+
+/// Bisects `[lo, hi]` with `probe` (which answers "sustained?") for `steps` steps, given that
+/// `lo` was sustained and `hi` was not; returns the highest sustained rate seen.
+pub fn bisect(
+    mut lo: f64,
+    mut hi: f64,
+    steps: usize,
+    mut probe: impl FnMut(f64) -> Result<bool>,
+) -> Result<f64> {
+    for _ in 0..steps {
+        let mid = (lo + hi) / 2.0;
+        if probe(mid)? {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    Ok(lo)
+}
+
+/// Searches the open-loop capacity of `target` over `connections` connections, starting from
+/// its closed-loop maximum `closed_max_rps`. `step` reports progress.
+pub fn search(
+    target: &Target<'_>,
+    connections: usize,
+    closed_max_rps: f64,
+    plan: &SearchPlan,
+    threads: usize,
+    step: &mut dyn FnMut(String),
+) -> Result<Capacity> {
+    let mut probes = Vec::new();
+    let mut run = |rate: f64, probes: &mut Vec<Probe>, bound: u64| -> Result<Probe> {
+        step(format!(
+            "{} open-loop capacity search: {rate:.0} req/s",
+            target.name
+        ));
+        let scenario = Scenario::Open {
+            connections,
+            rate_rps: rate,
+            fraction_of_max: rate / closed_max_rps.max(1.0),
+        };
+        let (report, _) = measure(target, scenario, plan.probe, plan.warmup, threads)?;
+        let unsent = report.unsent.unwrap_or(0);
+        let late = report.late.unwrap_or(0) + unsent;
+        let scheduled = (report.requests + unsent).max(1);
+        let late_share = late as f64 / scheduled as f64;
+        let p99_us = report.latency_us.p99;
+        let p = Probe {
+            rate_rps: rate,
+            throughput_rps: report.throughput_rps,
+            late_share,
+            p99_us,
+            sustained: sustained(late_share, p99_us, bound),
+        };
+        probes.push(p.clone());
+        Ok(p)
+    };
+    let mut light_rate = (closed_max_rps * LIGHT_FRACTION).max(10.0);
+    let mut light = run(light_rate, &mut probes, P99_CEILING_US)?;
+    // The light probe is held to the bound it sets, so only its lateness can fail it; when it
+    // fails, halve the rate (at most LIGHT_RETRIES times) until one runs on schedule.
+    let mut retries = 0;
+    while light.late_share > LATE_SHARE && retries < LIGHT_RETRIES && light_rate / 2.0 >= 10.0 {
+        retries += 1;
+        light_rate /= 2.0;
+        light = run(light_rate, &mut probes, P99_CEILING_US)?;
+    }
+    let light_ok = light.late_share <= LATE_SHARE;
+    let bound = p99_bound(light.p99_us);
+    if let Some(last) = probes.last_mut() {
+        last.sustained = light_ok;
+    }
+    let rate_rps = if !light_ok {
+        // Nothing down to this rate ran on schedule: report it, and let the overload marks
+        // of the report say the rest.
+        light_rate
+    } else {
+        let top = closed_max_rps.max(light_rate);
+        if run(top, &mut probes, bound)?.sustained {
+            top
+        } else {
+            bisect(light_rate, top, plan.steps, |rate| {
+                Ok(run(rate, &mut probes, bound)?.sustained)
+            })?
+        }
+    };
+    Ok(Capacity {
+        target: target.name.clone(),
+        connections,
+        closed_max_rps,
+        rate_rps,
+        p99_bound_us: bound,
+        probes,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bisect_finds_the_edge_within_its_resolution() {
+        let edge = 7_300.0;
+        let mut asked = Vec::new();
+        let found = bisect(1_000.0, 10_000.0, 6, |r| {
+            asked.push(r);
+            Ok(r <= edge)
+        })
+        .unwrap();
+        assert_eq!(asked.len(), 6);
+        assert!(found <= edge, "{found} is above the edge");
+        assert!(
+            edge - found <= 9_000.0 / 64.0,
+            "{found} too far below {edge}"
+        );
+    }
+
+    #[test]
+    fn bisect_that_never_succeeds_keeps_the_lower_bracket() {
+        let found = bisect(100.0, 1_000.0, 4, |_| Ok(false)).unwrap();
+        assert_eq!(found, 100.0);
+    }
+
+    #[test]
+    fn a_probe_is_sustained_only_on_schedule_and_within_the_bound() {
+        let bound = p99_bound(800);
+        assert_eq!(bound, 8_000);
+        assert!(sustained(0.0, 8_000, bound));
+        assert!(sustained(LATE_SHARE, 100, bound));
+        assert!(!sustained(LATE_SHARE + 0.001, 100, bound), "late");
+        assert!(!sustained(0.0, 8_001, bound), "queueing");
+        assert_eq!(
+            p99_bound(20_000),
+            P99_CEILING_US,
+            "the ceiling caps the bound"
+        );
+    }
+}
