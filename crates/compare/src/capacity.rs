@@ -4,18 +4,24 @@
 //! sends its next request the moment the last one is answered. An open loop at that rate is
 //! already overloaded: arrivals do not wait for answers, so any pause builds a queue, requests
 //! leave late and latency measures the queue. The open-loop points of the run are therefore set
-//! from a rate found *in* the open loop: a bisection between a tenth of the closed-loop maximum
-//! (halved up to [`LIGHT_RETRIES`] times while even that runs late) and the maximum itself,
-//! each probe a short open-loop run, a rate *sustained* when
+//! from a rate found *in* the open loop: a bisection between a light rate (a tenth of the
+//! closed-loop maximum) and the maximum itself, each probe a short open-loop run, a rate
+//! *sustained* when
 //!
-//! - at most [`LATE_SHARE`] of its requests left more than the load generator's lateness
-//!   threshold after their intended instant (requests never sent count as late), and
-//! - its p99 stayed within [`P99_FACTOR`] times the p99 of the light-load probe, and not above
-//!   [`P99_CEILING_US`]: a latency that grows with the run is a queue.
+//! - the share of its requests that left more than the load generator's lateness threshold
+//!   (1 ms) after their intended instant, or never left, exceeds the light probe's share by at
+//!   most [`LATE_SHARE`], and
+//! - its p99 stayed within [`P99_FACTOR`] times the p99 of the light probe, and not above
+//!   [`P99_CEILING_US`]: a latency that grows with the rate is a queue.
 //!
-//! On a 2-core machine the load generator shares the cores with the server (and Redis), so
-//! "late" also counts the moments the scheduler gave the generator no core for a millisecond:
-//! the capacity is the rate this machine keeps on a 1 ms schedule, not the server's alone.
+//! Why lateness is counted above the light probe's: on a shared 2-core virtual machine the
+//! generator's own wake-ups have millisecond tails. Against plain axum's `/healthz`, an open
+//! loop of 200 requests per second for 1 s sent 3 of its 200 requests more than 1 ms late
+//! (`authbench load --rate 200 --duration 1`), at 2 000 req/s 19 of 2 000: an absolute 1 %
+//! rule calls an idle server overloaded. Queueing shows as lateness *growing* with the rate,
+//! which is what the rule measures. The light probe is the reference; when even it sent more
+//! than [`LIGHT_LATE_LIMIT`] late, it is retried at half the rate (at most [`LIGHT_RETRIES`]
+//! times).
 //!
 //! The capacity is the highest sustained rate the bisection saw. Its resolution is
 //! `0.9 × maximum / 2^steps`; every probe is kept in the record so a reader can see the edge.
@@ -25,8 +31,11 @@ use anyhow::Result;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-/// At most this share of a sustained probe's requests may leave late.
+/// A sustained probe sends at most this share of its requests late beyond the light probe's.
 pub const LATE_SHARE: f64 = 0.01;
+
+/// A light probe that sends more than this share late is no reference: retried at half rate.
+pub const LIGHT_LATE_LIMIT: f64 = 0.05;
 
 /// A sustained probe's p99 stays within this factor of the light-load probe's p99.
 pub const P99_FACTOR: f64 = 10.0;
@@ -37,7 +46,7 @@ pub const P99_CEILING_US: u64 = 50_000;
 /// The light-load probe, as a fraction of the closed-loop maximum.
 pub const LIGHT_FRACTION: f64 = 0.1;
 
-/// A light probe that runs late is retried at half the rate, at most this many times.
+/// A light probe over [`LIGHT_LATE_LIMIT`] is retried at half the rate, at most this many times.
 pub const LIGHT_RETRIES: usize = 3;
 
 /// How the search runs.
@@ -89,13 +98,18 @@ pub struct Capacity {
     pub rate_rps: f64,
     /// The p99 bound the probes were held to, µs.
     pub p99_bound_us: u64,
+    /// The light probe's late share: the generator's own floor on this machine, which the
+    /// other probes (and the open-loop runs' overload marks) are measured above.
+    #[serde(default)]
+    pub late_floor: f64,
     /// Every probe, in the order run.
     pub probes: Vec<Probe>,
 }
 
-/// Whether a probe with `late_share` and `p99_us` is sustained under `p99_bound_us`.
-pub fn sustained(late_share: f64, p99_us: u64, p99_bound_us: u64) -> bool {
-    late_share <= LATE_SHARE && p99_us <= p99_bound_us
+/// Whether a probe with `late_share` and `p99_us` is sustained, above the light probe's
+/// `late_floor` and under `p99_bound_us`.
+pub fn sustained(late_share: f64, late_floor: f64, p99_us: u64, p99_bound_us: u64) -> bool {
+    late_share <= late_floor + LATE_SHARE && p99_us <= p99_bound_us
 }
 
 /// The p99 bound set by a light-load p99.
@@ -133,58 +147,59 @@ pub fn search(
     step: &mut dyn FnMut(String),
 ) -> Result<Capacity> {
     let mut probes = Vec::new();
-    let mut run = |rate: f64, probes: &mut Vec<Probe>, bound: u64| -> Result<Probe> {
-        step(format!(
-            "{} open-loop capacity search: {rate:.0} req/s",
-            target.name
-        ));
-        let scenario = Scenario::Open {
-            connections,
-            rate_rps: rate,
-            fraction_of_max: rate / closed_max_rps.max(1.0),
+    let mut run =
+        |rate: f64, probes: &mut Vec<Probe>, reference: Option<(f64, u64)>| -> Result<Probe> {
+            step(format!(
+                "{} open-loop capacity search: {rate:.0} req/s",
+                target.name
+            ));
+            let scenario = Scenario::Open {
+                connections,
+                rate_rps: rate,
+                fraction_of_max: rate / closed_max_rps.max(1.0),
+            };
+            let (report, _) = measure(target, scenario, plan.probe, plan.warmup, threads)?;
+            let unsent = report.unsent.unwrap_or(0);
+            let late = report.late.unwrap_or(0) + unsent;
+            let scheduled = (report.requests + unsent).max(1);
+            let late_share = late as f64 / scheduled as f64;
+            let p99_us = report.latency_us.p99;
+            let p = Probe {
+                rate_rps: rate,
+                throughput_rps: report.throughput_rps,
+                late_share,
+                p99_us,
+                // The light probe is the reference: sustained when it is a usable one.
+                sustained: match reference {
+                    Some((floor, bound)) => sustained(late_share, floor, p99_us, bound),
+                    None => late_share <= LIGHT_LATE_LIMIT,
+                },
+            };
+            probes.push(p.clone());
+            Ok(p)
         };
-        let (report, _) = measure(target, scenario, plan.probe, plan.warmup, threads)?;
-        let unsent = report.unsent.unwrap_or(0);
-        let late = report.late.unwrap_or(0) + unsent;
-        let scheduled = (report.requests + unsent).max(1);
-        let late_share = late as f64 / scheduled as f64;
-        let p99_us = report.latency_us.p99;
-        let p = Probe {
-            rate_rps: rate,
-            throughput_rps: report.throughput_rps,
-            late_share,
-            p99_us,
-            sustained: sustained(late_share, p99_us, bound),
-        };
-        probes.push(p.clone());
-        Ok(p)
-    };
     let mut light_rate = (closed_max_rps * LIGHT_FRACTION).max(10.0);
-    let mut light = run(light_rate, &mut probes, P99_CEILING_US)?;
-    // The light probe is held to the bound it sets, so only its lateness can fail it; when it
-    // fails, halve the rate (at most LIGHT_RETRIES times) until one runs on schedule.
+    let mut light = run(light_rate, &mut probes, None)?;
     let mut retries = 0;
-    while light.late_share > LATE_SHARE && retries < LIGHT_RETRIES && light_rate / 2.0 >= 10.0 {
+    while !light.sustained && retries < LIGHT_RETRIES && light_rate / 2.0 >= 10.0 {
         retries += 1;
         light_rate /= 2.0;
-        light = run(light_rate, &mut probes, P99_CEILING_US)?;
+        light = run(light_rate, &mut probes, None)?;
     }
-    let light_ok = light.late_share <= LATE_SHARE;
+    let late_floor = light.late_share;
     let bound = p99_bound(light.p99_us);
-    if let Some(last) = probes.last_mut() {
-        last.sustained = light_ok;
-    }
-    let rate_rps = if !light_ok {
-        // Nothing down to this rate ran on schedule: report it, and let the overload marks
-        // of the report say the rest.
+    let reference = Some((late_floor, bound));
+    let rate_rps = if !light.sustained {
+        // No usable reference down to this rate: report it, and let the overload marks of
+        // the report say the rest.
         light_rate
     } else {
         let top = closed_max_rps.max(light_rate);
-        if run(top, &mut probes, bound)?.sustained {
+        if run(top, &mut probes, reference)?.sustained {
             top
         } else {
             bisect(light_rate, top, plan.steps, |rate| {
-                Ok(run(rate, &mut probes, bound)?.sustained)
+                Ok(run(rate, &mut probes, reference)?.sustained)
             })?
         }
     };
@@ -194,6 +209,7 @@ pub fn search(
         closed_max_rps,
         rate_rps,
         p99_bound_us: bound,
+        late_floor,
         probes,
     })
 }
@@ -229,10 +245,16 @@ mod tests {
     fn a_probe_is_sustained_only_on_schedule_and_within_the_bound() {
         let bound = p99_bound(800);
         assert_eq!(bound, 8_000);
-        assert!(sustained(0.0, 8_000, bound));
-        assert!(sustained(LATE_SHARE, 100, bound));
-        assert!(!sustained(LATE_SHARE + 0.001, 100, bound), "late");
-        assert!(!sustained(0.0, 8_001, bound), "queueing");
+        assert!(sustained(0.0, 0.0, 8_000, bound));
+        assert!(sustained(LATE_SHARE, 0.0, 100, bound));
+        assert!(!sustained(LATE_SHARE + 0.001, 0.0, 100, bound), "late");
+        assert!(!sustained(0.0, 0.0, 8_001, bound), "queueing");
+        // Lateness is counted above the generator's own floor.
+        assert!(
+            sustained(0.025, 0.015, 100, bound),
+            "1 % above a 1.5 % floor"
+        );
+        assert!(!sustained(0.03, 0.015, 100, bound), "1.5 % above the floor");
         assert_eq!(
             p99_bound(20_000),
             P99_CEILING_US,

@@ -116,14 +116,14 @@ impl Plan {
                 login_cost_users: 20,
                 http_algs: vec![Alg::HS256, Alg::ES256, Alg::EdDSA, Alg::RS256],
                 http_jwe: vec!["dir".into(), "ECDH-ES+A256KW".into()],
-                http_duration: Duration::from_millis(300),
+                http_duration: Duration::from_millis(250),
                 http_warmup: Duration::from_millis(50),
                 reps: 3,
                 closed_connections: vec![1, 32],
                 open_fractions: vec![0.5, 0.9],
                 capacity_search: Some(SearchPlan {
-                    steps: 3,
-                    probe: Duration::from_millis(300),
+                    steps: 2,
+                    probe: Duration::from_millis(200),
                     warmup: Duration::from_millis(50),
                 }),
                 open_connections: 32,
@@ -142,7 +142,7 @@ impl Plan {
                     outage: Duration::from_millis(1000),
                     refresh_access_ttl_s: 60,
                 },
-                // The peers only: the our-claims controls attribute a gap, which a 0.3 s window
+                // The peers only: the our-claims controls attribute a gap, which a 0.25 s window
                 // cannot resolve anyway (full profile only; see schema.md, Profiles).
                 baselines: Stack::ALL.into_iter().filter(|s| !s.is_control()).collect(),
                 loadgen_threads,

@@ -111,7 +111,7 @@ pub fn md(run: &Run) -> String {
         if !overloaded.is_empty() {
             s.push('\n');
             s.push_str(&caption(&format!(
-                "Overloaded: more than {} of the requests of {} went out late, so the generator's schedule ran ahead of the server and these latencies measure the queue, not the service; they are not latency results, and the chart leaves them out",
+                "Overloaded: more than {} of the requests of {} went out late beyond the generator's own floor at light load (the capacity table's), so the generator's schedule ran ahead of the server and these latencies measure the queue, not the service; they are not latency results, and the chart leaves them out",
                 percent(crate::pages::verdict::LATE_SHARE),
                 overloaded.join(", ")
             )));
@@ -130,7 +130,9 @@ pub fn md(run: &Run) -> String {
 /// `capacity.md`: each target's open-loop capacity, and the search that found it (the open-loop
 /// rates of the latency tables are fractions of it).
 pub fn capacity_md(run: &Run) -> String {
-    use authbench_compare::capacity::{LATE_SHARE, LIGHT_RETRIES, P99_CEILING_US, P99_FACTOR};
+    use authbench_compare::capacity::{
+        LATE_SHARE, LIGHT_LATE_LIMIT, LIGHT_RETRIES, P99_CEILING_US, P99_FACTOR,
+    };
     let caps = &run.record.open_capacity;
     let Some(search) = run
         .record
@@ -146,6 +148,7 @@ pub fn capacity_md(run: &Run) -> String {
         ("closed-loop max (req/s)", Align::Right),
         ("open-loop capacity (req/s)", Align::Right),
         ("capacity ÷ max", Align::Right),
+        ("late at light load", Align::Right),
         ("p99 bound (µs)", Align::Right),
         ("probes sustained", Align::Right),
     ]);
@@ -160,18 +163,21 @@ pub fn capacity_md(run: &Run) -> String {
                 int(c.rate_rps)
             },
             percent(div(c.rate_rps, c.closed_max_rps)),
+            percent(c.late_floor),
             int(c.p99_bound_us as f64),
             format!("{sustained} of {}", c.probes.len()),
         ]);
     }
     let mut s = caption(&format!(
-        "Open-loop capacity, {} connections: the highest rate a bisection of {} steps found sustained, between a light rate (a tenth of the closed-loop maximum, halved up to {LIGHT_RETRIES} times while even that ran late) and the maximum, each probe {} s of load after {} s of warm-up; a probe is sustained when at most {} of its requests left more than 1 ms late (or never left) and its p99 stayed within {P99_FACTOR}× the light probe's p99 (at most {} µs). A capacity marked \"none sustained\" is the lowest rate probed, which still ran late: its open-loop rows are marked overloaded below",
+        "Open-loop capacity, {} connections: the highest rate a bisection of {} steps found sustained, between a light rate (a tenth of the closed-loop maximum, halved up to {LIGHT_RETRIES} times while it sent more than {} late) and the maximum, each probe {} s of load after {} s of warm-up; a probe is sustained when the share of its requests that left more than 1 ms late (or never left) exceeds the light probe's (the generator's own floor on this machine, in the table) by at most {} and its p99 stayed within {P99_FACTOR}× the light probe's p99 (at most {} µs). A capacity marked \"none sustained\" is the lowest rate probed, where even the light probe sent more than {} late",
         c_or(caps.first().map(|c| c.connections)),
         search.steps,
+        percent(LIGHT_LATE_LIMIT),
         search.probe.as_secs_f64(),
         search.warmup.as_secs_f64(),
         percent(LATE_SHARE),
         int(P99_CEILING_US as f64),
+        percent(LIGHT_LATE_LIMIT),
     ));
     s.push_str(&t.markdown());
     s

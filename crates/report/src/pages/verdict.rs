@@ -20,9 +20,9 @@ const BASELINE: &str = crate::pages::http::BASELINE;
 /// the repetitions of one measurement usually agree.
 pub const SAME_SHARE: f64 = 0.05;
 
-/// An open-loop run with more than this share of its requests sent late measured overload,
-/// not latency.
-pub const LATE_SHARE: f64 = 0.01;
+/// An open-loop run with more than this share of its requests sent late, beyond the
+/// generator's own floor, measured overload, not latency (the capacity search's rule).
+pub use authbench_compare::capacity::LATE_SHARE;
 
 /// A change of CPU per request beyond this share counts as a change.
 const CPU_CHANGE: f64 = 0.10;
@@ -411,9 +411,20 @@ fn late_share(run: &Run, target: &str, scenario: &str) -> Option<f64> {
     late.map(|l| div(l as f64, requests as f64))
 }
 
-/// Whether an open-loop run measured overload: more than [`LATE_SHARE`] of its requests late.
+/// The load generator's own late share on this machine for `target`: its capacity search's
+/// light probe (0 in runs without a search).
+pub fn late_floor(run: &Run, target: &str) -> f64 {
+    run.record
+        .open_capacity
+        .iter()
+        .find(|c| c.target == target)
+        .map_or(0.0, |c| c.late_floor)
+}
+
+/// Whether an open-loop run measured overload: more than [`LATE_SHARE`] of its requests late
+/// beyond the generator's own floor ([`late_floor`]).
 pub fn overloaded(run: &Run, target: &str, scenario: &str) -> bool {
-    late_share(run, target, scenario).is_some_and(|s| s > LATE_SHARE)
+    late_share(run, target, scenario).is_some_and(|s| s > late_floor(run, target) + LATE_SHARE)
 }
 
 fn overload_sentences(run: &Run) -> Vec<String> {
@@ -428,8 +439,9 @@ fn overload_sentences(run: &Run) -> Vec<String> {
             .filter(|t| overloaded(run, t, scenario))
             .map(|t| {
                 format!(
-                    "{t} ({} late)",
-                    percent(late_share(run, t, scenario).unwrap_or(f64::NAN))
+                    "{t} ({} late against a floor of {})",
+                    percent(late_share(run, t, scenario).unwrap_or(f64::NAN)),
+                    percent(late_floor(run, t))
                 )
             })
             .collect();
@@ -437,7 +449,7 @@ fn overload_sentences(run: &Run) -> Vec<String> {
             continue;
         }
         out.push(format!(
-            "**Overloaded open-loop runs**, {}: {} sent more than {} of their requests late, so their latency measures a queue, not the service; the latency table marks them and the chart leaves them out.",
+            "**Overloaded open-loop runs**, {}: {} sent more than {} of their requests late beyond the generator's own floor (its late share at light load), so their latency measures a queue, not the service; the latency table marks them and the chart leaves them out.",
             data::short_scenario(scenario),
             list(&over),
             percent(LATE_SHARE)
