@@ -4,6 +4,7 @@
 use crate::data::{self, Run};
 use crate::format::{Align, MISSING, Table, caption, div, int, ratio, spread, us};
 use authbench_compare::record::HttpSummary;
+use authbench_compare::stats::Spread;
 
 /// `(ours, the peer, what the peer is, what ours checks that the peer does not)`.
 pub(crate) const PAIRS: [(&str, &str, &str, &str); 7] = [
@@ -61,6 +62,29 @@ pub(crate) fn cpu(run: &Run, target: &str, h: &HttpSummary) -> f64 {
         }
 }
 
+/// `ours ÷ peer` requests per second in `scenario`: the median (and range) of the per-round
+/// ratios, as `summary.md`'s targets compute it (`authbench_compare::summary::paired_rps_ratio`):
+/// a round's two runs are adjacent, so a machine that drifts slows both. Runs without the raw
+/// per-round figures fall back to the ratio of the two medians (`n` = 1).
+pub fn rps_ratio(run: &Run, ours: &HttpSummary, peer: &HttpSummary, scenario: &str) -> Spread {
+    let paired = authbench_compare::summary::paired_rps_ratio(
+        &run.record.http_runs,
+        &ours.target,
+        &peer.target,
+        scenario,
+    );
+    if paired.n > 0 {
+        return paired;
+    }
+    let r = div(ours.throughput_rps.median, peer.throughput_rps.median);
+    Spread {
+        median: r,
+        min: r,
+        max: r,
+        n: 1,
+    }
+}
+
 /// `peers.md`: one table per closed-loop scenario, ours beside the peer.
 pub fn md(run: &Run) -> String {
     let rows = &run.record.http;
@@ -93,7 +117,7 @@ pub fn md(run: &Run) -> String {
                 format!("`{peer}`"),
                 spread(&a.throughput_rps, int),
                 spread(&b.throughput_rps, int),
-                ratio(div(a.throughput_rps.median, b.throughput_rps.median)),
+                spread(&rps_ratio(run, a, b, scenario), ratio),
                 us(cpu(run, ours, a)),
                 us(cpu(run, peer, b)),
             ]);
@@ -105,7 +129,7 @@ pub fn md(run: &Run) -> String {
             s.push('\n');
         }
         s.push_str(&caption(&format!(
-            "Ours beside the stack a team would install instead, {}: requests per second, median [min–max] of {} interleaved runs; CPU is server + Redis per request (medians)",
+            "Ours beside the stack a team would install instead, {}: requests per second, median [min–max] of {} interleaved runs; ours ÷ peer is the median [min–max] of the per-round ratios (the two runs of a round are adjacent, so a machine that drifts slows both: the figure summary.md's targets hold); CPU is server + Redis per request (medians)",
             data::describe_scenario(scenario, run.record.plan.open_connections),
             run.record.plan.reps
         )));

@@ -112,7 +112,7 @@ pub fn peer_sentences(run: &Run) -> Vec<String> {
         ) else {
             continue;
         };
-        let r = div(a.throughput_rps.median, b.throughput_rps.median);
+        let r = crate::pages::peers::rps_ratio(run, a, b, scenario).median;
         if !r.is_finite() {
             continue;
         }
