@@ -6,7 +6,7 @@
 //! loop; inputs pass through `black_box` so the compiler cannot fold them away. What each ID
 //! means: `benches/README.md`.
 //!
-//! The session benchmarks start their own `redis-server` (testkit), lazily, only when a
+//! The session benchmarks start their own `redis-server` (`authbench-services`), lazily, only when a
 //! session benchmark actually runs: `cargo bench -- verify/jwt` needs no Redis at all.
 
 // Benchmarks are a binary without a public API.
@@ -16,11 +16,11 @@ use std::cell::OnceCell;
 use std::hint::black_box;
 use std::time::Duration;
 
-use authbench_benches::{
+use authbench_core::Authenticator as _;
+use authbench_fixtures::{
     ClaimSet, ClaimsFixture, JsonwebtokenClaims, JwtFixture, RawSigner, SessionFixture,
     floor_session_id, unix_now,
 };
-use authbench_core::Authenticator as _;
 use authbench_jwt::Alg;
 use aws_lc_rs::rand::SystemRandom;
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
@@ -154,7 +154,7 @@ fn verify(c: &mut Criterion) {
 ///
 /// - `session`: our session issue: 32 random bytes, base64url, SHA-256, one `EVALSHA` round
 ///   trip that writes the record and the user's index (a new session every iteration, for
-///   [`authbench_benches::ISSUE_USERS`] users round robin).
+///   [`authbench_fixtures::ISSUE_USERS`] users round robin).
 /// - `floor-session-id`: the ID's primitives alone (random bytes, base64url, SHA-256): a
 ///   re-creation, since the session crate keeps its ID generator private.
 /// - `jwt-<ALG>`: our `JwtBackend::issue_now`: random `jti`, claims to JSON, base64url, sign.
@@ -178,7 +178,7 @@ fn issue(c: &mut Criterion) {
     });
     group.bench_function("floor-session-id", |b| b.iter(floor_session_id));
 
-    let who = authbench_benches::identity(0);
+    let who = authbench_fixtures::identity(0);
     for f in &fixtures {
         let alg = f.alg;
         group.bench_with_input(

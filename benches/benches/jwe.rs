@@ -19,7 +19,7 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use authbench_benches::JweFixture;
+use authbench_fixtures::JweFixture;
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 
 /// Same settings as `auth.rs`, for a noisy 2-core machine.

@@ -45,7 +45,7 @@ pub use users::DemoUsers;
 
 /// The name of the cookie the tower-sessions stacks read and set: the name our server uses, so
 /// the load generator's cookie form serves both.
-pub const COOKIE_NAME: &str = "__Host-authbench";
+pub use authbench_spec::COOKIE_NAME;
 
 /// The idle timeout of the `tower-sessions-inactivity` stack: our session backend's default
 /// (30 minutes), so the two slide the same deadline.

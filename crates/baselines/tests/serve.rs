@@ -4,7 +4,7 @@
 //! baseline that accepted anything would make every ratio against it meaningless.
 
 use authbench_baselines::{BaselineOptions, COOKIE_NAME, DemoUsers, Stack};
-use authbench_testkit::RedisServer;
+use authbench_services::RedisServer;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
 

@@ -33,7 +33,7 @@ use anyhow::{Context, Result, bail};
 use authbench_compare::resp::{Inspector, Reply};
 use authbench_compare::services::{HttpClient, ServerProcess};
 use authbench_loadgen::{Options, Report};
-use authbench_testkit::{RedisServer, RedisServerOptions};
+use authbench_services::{RedisServer, RedisServerOptions};
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 use std::collections::{BTreeMap, VecDeque};

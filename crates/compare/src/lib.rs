@@ -20,7 +20,7 @@
 //! - [`revocation`]: the revocation experiment (windows, Redis cost, outage); [`resp`] asks
 //!   Redis what it holds.
 //! - [`scale`]: Redis Cluster vs single node, several instances, JWKS key rotation, and a
-//!   cluster failover under logouts.
+//!   cluster failover under logouts ([`failover`]: the experiment itself).
 //! - [`section`]: the context lent to the self-contained sections (scale-out, tenancy).
 //! - [`tenancy`]: `/notes` under PostgreSQL Row Level Security, and the staleness of a tenant
 //!   move per backend and policy.
@@ -32,6 +32,7 @@
 //! - [`stats`]: medians and spreads.
 
 pub mod capacity;
+pub mod failover;
 pub mod http;
 pub mod machine;
 pub mod micro;

@@ -6,8 +6,8 @@
 //! lasts a few milliseconds), with the 10th and 90th percentiles as the spread.
 
 use crate::stats::quantile;
-use authbench_benches::{JsonwebtokenClaims, JweFixture, JwtFixture, SessionFixture, identity};
 use authbench_core::Authenticator;
+use authbench_fixtures::{JsonwebtokenClaims, JweFixture, JwtFixture, SessionFixture, identity};
 use authbench_jwt::Alg;
 use serde::{Deserialize, Serialize};
 use std::hint::black_box;

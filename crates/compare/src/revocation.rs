@@ -26,15 +26,13 @@ use crate::services::{HttpClient, ServerProcess, login_all};
 use crate::stats::quantile;
 use anyhow::{Context, Result};
 use authbench_loadgen::Options;
-use authbench_testkit::RedisServer;
+use authbench_services::RedisServer;
+use authbench_spec::DEMO_PASSWORD as PASSWORD;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
-
-/// The password of the seeded users.
-const PASSWORD: &str = "correct horse battery staple";
 
 /// The role the `role-change` phase grants; `/me` showing it is the change biting.
 const NEW_ROLE: &str = "auditor";

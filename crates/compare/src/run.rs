@@ -12,15 +12,13 @@ use crate::{redis_bench, summary, wrk};
 use anyhow::{Context, Result, bail};
 use authbench_baselines::Stack;
 use authbench_jwt::Alg;
-use authbench_testkit::{LatencyProxy, RedisServer};
+use authbench_services::{LatencyProxy, RedisServer};
+use authbench_spec::DEMO_PASSWORD;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
-
-/// The password every seeded user has (the server's documented demo default).
-const DEMO_PASSWORD: &str = "correct horse battery staple";
 
 /// Browsers keep cookies up to 4096 bytes, name and value together (RFC 6265 §6.1).
 const COOKIE_LIMIT_BYTES: usize = 4096;
@@ -180,7 +178,7 @@ pub fn run(opts: CompareOptions) -> Result<(PathBuf, RunRecord)> {
             .context("--redis-url must be redis://HOST:PORT for the distance proxy")?,
     };
     let redis_version =
-        authbench_testkit::redis_server_version().unwrap_or_else(|_| "unknown".into());
+        authbench_services::redis_server_version().unwrap_or_else(|_| "unknown".into());
 
     let users: Vec<String> = (0..plan.users).map(|i| format!("user{i}")).collect();
     let common = |extra: &[&str]| -> Vec<String> {

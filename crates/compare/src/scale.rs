@@ -24,6 +24,7 @@
 //!    node's replication offsets at the kill, and for every lost revocation the node that
 //!    acknowledged it and when, relative to the kill.
 
+use crate::failover::{FailoverOptions, FailoverReport};
 use crate::http::{HttpRun, Target};
 use crate::plan::Profile;
 use crate::record::HttpSummary;
@@ -32,15 +33,13 @@ use crate::services::{HttpClient, ServerProcess, login_all};
 use anyhow::{Context, Result, bail};
 use authbench_core::SystemClock;
 use authbench_jwt::{Alg, Durability, JwtBackend, JwtConfig, RedisTarget, Revocation};
+use authbench_services::{RedisCluster, ReplicationSnapshot};
 use authbench_session::{SessionBackend, SessionConfig};
-use authbench_testkit::{FailoverOptions, FailoverReport, RedisCluster, ReplicationSnapshot};
+use authbench_spec::DEMO_PASSWORD as PASSWORD;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-/// The password of the seeded users.
-const PASSWORD: &str = "correct horse battery staple";
 
 /// `--jwks-refresh-interval` of the verifier-only instances, seconds: the least time between
 /// two JWKS fetches an unknown `kid` may cause. Shorter than the default (10 s) so that even
@@ -268,7 +267,7 @@ pub struct KeyRevocationRecord {
 /// Pause between two probe rounds of the key-revocation measurement, ms.
 pub const REVOKE_PROBE_MS: u64 = 20;
 
-/// One failover experiment, as `authbench_testkit::failover_experiment` reported it.
+/// One failover experiment, as `crate::failover::failover_experiment` reported it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FailoverRecord {
     /// `session` or `jwt-denylist`.
@@ -825,7 +824,7 @@ pub fn failover_one(backend: &str, durability: &str, plan: &ScalePlan) -> Result
                 let b = SessionBackend::connect(config, Arc::new(SystemClock))
                     .await
                     .context("session backend on the cluster")?;
-                authbench_testkit::failover_experiment(Arc::new(b), &mut cluster, &options)
+                crate::failover::failover_experiment(Arc::new(b), &mut cluster, &options)
                     .await
                     .context("failover experiment")
             }
@@ -836,7 +835,7 @@ pub fn failover_one(backend: &str, durability: &str, plan: &ScalePlan) -> Result
                 let b = JwtBackend::connect(config, Arc::new(SystemClock), target)
                     .await
                     .context("JWT denylist backend on the cluster")?;
-                authbench_testkit::failover_experiment(Arc::new(b), &mut cluster, &options)
+                crate::failover::failover_experiment(Arc::new(b), &mut cluster, &options)
                     .await
                     .context("failover experiment")
             }

@@ -22,13 +22,11 @@ use crate::section::{Rounds, Section, redact_args};
 use crate::services::{HttpClient, ServerProcess, login_all};
 use crate::stats::quantile;
 use anyhow::{Context, Result, bail};
+use authbench_spec::DEMO_PASSWORD as PASSWORD;
 use authbench_tenancy::PrivateDatabase;
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
-
-/// The password of the seeded users.
-const PASSWORD: &str = "correct horse battery staple";
 
 /// The tenants `serve --users N` spreads `user{i}` over, in order (`user{i}` is in
 /// `TENANTS[i % 4]`); the seeding writes one `welcome to <tenant>` note per tenant and table.

@@ -39,7 +39,7 @@ use tokio::io::{AsyncRead, AsyncWrite, DuplexStream, ReadBuf};
 pub const REQUESTS: usize = 48;
 
 /// The cookie the servers set (`__Host-` prefix: Secure, Path=/, no Domain).
-pub const COOKIE_NAME: &str = "__Host-authbench";
+pub use authbench_spec::COOKIE_NAME;
 
 /// The protocols measured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -332,7 +332,7 @@ async fn a_stale_set_is_refreshed_in_the_background() {
 #[tokio::test]
 async fn denylist_works_across_issuer_and_verifier_through_one_redis() {
     let redis =
-        authbench_testkit::RedisServer::start().expect("redis-server (install: scripts/setup)");
+        authbench_services::RedisServer::start().expect("redis-server (install: scripts/setup)");
     let (_clock, shared) = manual_clock();
     let config = JwtConfig::new(Alg::ES256).with_revocation(Revocation::Denylist);
     let issuer = Arc::new(
@@ -371,7 +371,7 @@ async fn denylist_works_across_issuer_and_verifier_through_one_redis() {
 #[tokio::test]
 async fn epoch_logout_everywhere_reaches_a_verifier_through_pub_sub() {
     let redis =
-        authbench_testkit::RedisServer::start().expect("redis-server (install: scripts/setup)");
+        authbench_services::RedisServer::start().expect("redis-server (install: scripts/setup)");
     let (_clock, shared) = manual_clock();
     let config = JwtConfig::new(Alg::EdDSA).with_revocation(Revocation::Epoch);
     let issuer = Arc::new(

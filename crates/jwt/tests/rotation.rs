@@ -211,7 +211,7 @@ async fn an_hs256_issuer_rotates_too_but_publishes_nothing() {
 #[tokio::test]
 async fn under_refresh_a_logout_with_an_expired_old_key_token_still_ends_its_family() {
     let redis =
-        authbench_testkit::RedisServer::start().expect("redis-server (install: scripts/setup)");
+        authbench_services::RedisServer::start().expect("redis-server (install: scripts/setup)");
     let (clock, shared) = manual_clock();
     let config = authbench_jwt::JwtConfig::new(Alg::ES256)
         .with_revocation(authbench_jwt::Revocation::Refresh);

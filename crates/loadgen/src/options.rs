@@ -12,10 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Error;
 
-/// The name of the session cookie the server reads (`__Host-` prefix: Secure, Path=/, no
-/// Domain). Must match `authbench_server::COOKIE_NAME`; repeated here because the arrows of the
-/// workspace run `cli → loadgen`, never `loadgen → server`.
-pub const COOKIE_NAME: &str = "__Host-authbench";
+pub use authbench_spec::COOKIE_NAME;
 
 /// How a credential from the pool travels on the wire.
 ///

@@ -83,12 +83,7 @@ use std::future::Future;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 
-/// The name of the cookie that carries the credential.
-///
-/// The `__Host-` prefix makes browsers refuse the cookie unless it is `Secure`, has `Path=/`
-/// and no `Domain`: a sibling subdomain cannot plant or overwrite it (OWASP, RFC 6265bis).
-/// The rest of the name says nothing about the backend (a generic name leaks no design).
-pub const COOKIE_NAME: &str = "__Host-authbench";
+pub use authbench_spec::COOKIE_NAME;
 
 /// Everything a handler needs: one `Arc`, so the clone axum makes for every request is one
 /// atomic increment (and one decrement when the request ends) however many parts the state

@@ -26,7 +26,7 @@ use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// The default password of every demo user. This is a loopback-only demo: a known password is
 /// acceptable, and documented.
-pub const DEFAULT_DEMO_PASSWORD: &str = "correct horse battery staple";
+pub const DEFAULT_DEMO_PASSWORD: &str = authbench_spec::DEMO_PASSWORD;
 
 /// Tenants the generated `userN` accounts are spread over (round robin).
 pub const LOAD_TENANTS: [&str; 4] = ["acme", "globex", "initech", "umbrella"];

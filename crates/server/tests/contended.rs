@@ -19,8 +19,8 @@ use std::time::Duration;
 
 use authbench_core::{ManualClock, SharedClock};
 use authbench_server::{AppState, app};
+use authbench_services::{LatencyProxy, redis_cli_path};
 use authbench_session::{SessionBackend, SessionConfig};
-use authbench_testkit::{LatencyProxy, redis_cli_path};
 use axum::http::{StatusCode, header};
 use common::{bearer, body_json, fresh_users, login, send};
 

@@ -1,4 +1,4 @@
-//! `--revocation-durability replica` over HTTP, against real Redis (testkit): a logout is
+//! `--revocation-durability replica` over HTTP, against real Redis (`authbench-services`): a logout is
 //! acknowledged (204) only once a replica confirmed it (`WAIT 1`), and answers 503 (not
 //! acknowledged) when no replica can — for sessions and for the JWT `denylist` and `epoch`
 //! strategies.
@@ -9,8 +9,8 @@ use common::{bearer, body_json, login, send};
 
 use authbench_core::{Authenticator, ManualClock, SharedClock};
 use authbench_jwt::{Alg, DEFAULT_REPLICA_WAIT, Durability, JwtBackend, JwtConfig, Revocation};
+use authbench_services::{RedisServer, RedisServerOptions, redis_cli_path};
 use authbench_session::{SessionBackend, SessionConfig};
-use authbench_testkit::{RedisServer, RedisServerOptions, redis_cli_path};
 use axum::Router;
 use axum::http::StatusCode;
 use std::process::Command;

@@ -14,7 +14,7 @@ use std::time::Duration;
 use authbench_core::{ManualClock, SharedClock};
 use authbench_server::ratelimit::Rate;
 use authbench_server::{AppState, app};
-use authbench_testkit::{RedisServer, redis_cli_path};
+use authbench_services::{RedisServer, redis_cli_path};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;

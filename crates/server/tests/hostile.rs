@@ -28,7 +28,7 @@ const ANSWER_WITHIN: Duration = Duration::from_secs(5);
 struct Server {
     addr: SocketAddr,
     token: String,
-    _redis: authbench_testkit::RedisServer,
+    _redis: authbench_services::RedisServer,
     _stop: oneshot::Sender<()>,
 }
 

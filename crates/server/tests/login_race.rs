@@ -18,7 +18,7 @@ use authbench_core::{
 };
 use authbench_jwt::{Alg, JwtBackend, JwtConfig, Revocation};
 use authbench_server::{AppState, UserStore, app, users::hash_password};
-use authbench_testkit::RedisServer;
+use authbench_services::RedisServer;
 use axum::Router;
 use axum::http::StatusCode;
 use common::{PASSWORD, body_json, fresh_users, login_req, me, send};

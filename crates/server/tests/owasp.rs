@@ -15,8 +15,8 @@ use common::{
 use authbench_core::{Authenticator, Identity, ManualClock, SharedClock};
 use authbench_jwt::{Alg, JwtBackend, JwtConfig, Revocation};
 use authbench_server::{AppState, COOKIE_NAME, app};
+use authbench_services::RedisServer;
 use authbench_session::{SessionBackend, SessionConfig};
-use authbench_testkit::RedisServer;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};

@@ -1,5 +1,5 @@
 //! `/logout`, `/logout-all` and `/refresh` over the axum router for every JWT revocation
-//! strategy, against a real Redis (testkit), through `Router` + `oneshot`.
+//! strategy, against a real Redis (`authbench-services`), through `Router` + `oneshot`.
 
 mod common;
 
@@ -9,7 +9,7 @@ use authbench_core::ManualClock;
 use authbench_jwt::{Alg, JwtBackend, JwtConfig, Revocation, SigningKey};
 use authbench_server::users::HashCost;
 use authbench_server::{AppState, DemoUsers, UserStore, app};
-use authbench_testkit::RedisServer;
+use authbench_services::RedisServer;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, Response, StatusCode, header};

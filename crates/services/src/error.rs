@@ -11,10 +11,10 @@ pub const REDIS_INSTALL_HINT: &str = "install it with `sudo apt-get install redi
 (Debian/Ubuntu), `brew install redis` (macOS), or run `scripts/setup` from the repository root; \
 or set REDIS_SERVER=/path/to/redis-server";
 
-/// An error from the test kit's service spawners.
+/// An error from the service spawners.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum TestkitError {
+pub enum ServiceError {
     /// The service binary is neither where the environment variable points nor on `PATH`.
     #[error("`{name}` not found ({looked}); {hint}")]
     BinaryNotFound {
@@ -87,7 +87,7 @@ pub enum TestkitError {
     },
 }
 
-impl TestkitError {
+impl ServiceError {
     pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> Self {
         Self::Io {
             context: context.into(),

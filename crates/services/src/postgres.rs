@@ -26,7 +26,7 @@
 //! a test database that loses everything on a crash is exactly what we want, and it starts in
 //! about a second.
 
-use crate::error::TestkitError;
+use crate::error::ServiceError;
 use std::fs::{File, OpenOptions};
 use std::io::Read;
 use std::net::{Ipv4Addr, TcpListener};
@@ -138,10 +138,10 @@ impl PostgresServer {
     ///
     /// # Errors
     ///
-    /// [`TestkitError::BinaryNotFound`] (naming `scripts/setup` and `apt install postgresql`)
-    /// when the binaries are missing; [`TestkitError::Exited`] with the log tail when
+    /// [`ServiceError::BinaryNotFound`] (naming `scripts/setup` and `apt install postgresql`)
+    /// when the binaries are missing; [`ServiceError::Exited`] with the log tail when
     /// `initdb` or `postgres` fails.
-    pub fn start() -> Result<Self, TestkitError> {
+    pub fn start() -> Result<Self, ServiceError> {
         Self::start_with(PostgresServerOptions::default())
     }
 
@@ -150,7 +150,7 @@ impl PostgresServer {
     /// # Errors
     ///
     /// As [`start`](Self::start).
-    pub fn start_with(options: PostgresServerOptions) -> Result<Self, TestkitError> {
+    pub fn start_with(options: PostgresServerOptions) -> Result<Self, ServiceError> {
         let bin_dir = match &options.bin_dir {
             Some(dir) => check_bin_dir(dir)?,
             None => find_postgres_bin_dir()?,
@@ -163,7 +163,7 @@ impl PostgresServer {
         let dir = tempfile::Builder::new()
             .prefix("authbench-pg-")
             .tempdir()
-            .map_err(|e| TestkitError::io("creating a temporary directory for PostgreSQL", e))?;
+            .map_err(|e| ServiceError::io("creating a temporary directory for PostgreSQL", e))?;
         let password = random_hex(16)?;
         let mut server = Self {
             bin_dir,
@@ -181,11 +181,11 @@ impl PostgresServer {
             server.port = free_port()?;
             match server.spawn_and_wait() {
                 Ok(()) => return Ok(server),
-                Err(e @ TestkitError::PortInUse { .. }) => last_error = Some(e),
+                Err(e @ ServiceError::PortInUse { .. }) => last_error = Some(e),
                 Err(e) => return Err(e),
             }
         }
-        Err(last_error.unwrap_or(TestkitError::PortInUse { port: 0 }))
+        Err(last_error.unwrap_or(ServiceError::PortInUse { port: 0 }))
     }
 
     /// `postgres://postgres:<password>@127.0.0.1:<port>/postgres`: the superuser.
@@ -233,8 +233,8 @@ impl PostgresServer {
     ///
     /// # Errors
     ///
-    /// [`TestkitError::Spawn`] or [`TestkitError::Version`].
-    pub fn version(&self) -> Result<String, TestkitError> {
+    /// [`ServiceError::Spawn`] or [`ServiceError::Version`].
+    pub fn version(&self) -> Result<String, ServiceError> {
         postgres_version_in(&self.bin_dir)
     }
 
@@ -282,8 +282,8 @@ impl PostgresServer {
     ///
     /// # Errors
     ///
-    /// As [`start`](Self::start); [`TestkitError::PortInUse`] if the port was taken meanwhile.
-    pub fn restart(&mut self) -> Result<(), TestkitError> {
+    /// As [`start`](Self::start); [`ServiceError::PortInUse`] if the port was taken meanwhile.
+    pub fn restart(&mut self) -> Result<(), ServiceError> {
         self.stop();
         self.spawn_and_wait()
     }
@@ -317,14 +317,14 @@ impl PostgresServer {
     }
 
     /// `initdb` into `data/`: UTF-8, C locale, SCRAM over TCP, trust on the private socket.
-    fn initdb(&mut self) -> Result<(), TestkitError> {
+    fn initdb(&mut self) -> Result<(), ServiceError> {
         let pwfile = self.dir.path().join("pwfile");
         std::fs::write(&pwfile, format!("{}\n", self.password))
-            .map_err(|e| TestkitError::io("writing the initdb password file", e))?;
+            .map_err(|e| ServiceError::io("writing the initdb password file", e))?;
         if let Some((uid, gid)) = self.run_as {
             for path in [self.dir.path(), pwfile.as_path()] {
                 std::os::unix::fs::chown(path, Some(uid), Some(gid)).map_err(|e| {
-                    TestkitError::io(
+                    ServiceError::io(
                         format!("handing {} to the postgres user", path.display()),
                         e,
                     )
@@ -342,7 +342,7 @@ impl PostgresServer {
             .args(["-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions"])
             .stdin(Stdio::null())
             .output()
-            .map_err(|source| TestkitError::Spawn {
+            .map_err(|source| ServiceError::Spawn {
                 binary: self.bin_dir.join("initdb"),
                 source,
             })?;
@@ -351,7 +351,7 @@ impl PostgresServer {
         if output.status.success() {
             Ok(())
         } else {
-            Err(TestkitError::Exited {
+            Err(ServiceError::Exited {
                 binary: self.bin_dir.join("initdb"),
                 status: output.status.to_string(),
                 log_tail: self.log_tail(LOG_TAIL_LINES),
@@ -359,16 +359,16 @@ impl PostgresServer {
         }
     }
 
-    fn spawn_and_wait(&mut self) -> Result<(), TestkitError> {
+    fn spawn_and_wait(&mut self) -> Result<(), ServiceError> {
         let log = OpenOptions::new()
             .create(true)
             .append(true)
             .open(self.log_path())
-            .map_err(|e| TestkitError::io("opening the PostgreSQL log file", e))?;
+            .map_err(|e| ServiceError::io("opening the PostgreSQL log file", e))?;
         let log_len = log.metadata().map(|m| m.len()).unwrap_or(0);
         let log_err = log
             .try_clone()
-            .map_err(|e| TestkitError::io("duplicating the log file handle", e))?;
+            .map_err(|e| ServiceError::io("duplicating the log file handle", e))?;
         let mut command = match self.run_as {
             Some((uid, gid)) => {
                 let mut c = Command::new("setpriv");
@@ -411,7 +411,7 @@ impl PostgresServer {
             .stdin(Stdio::piped())
             .stdout(Stdio::from(log))
             .stderr(Stdio::from(log_err));
-        let mut child = command.spawn().map_err(|source| TestkitError::Spawn {
+        let mut child = command.spawn().map_err(|source| ServiceError::Spawn {
             binary: self.bin_dir.join("postgres"),
             source,
         })?;
@@ -421,7 +421,7 @@ impl PostgresServer {
     }
 
     /// Waits for the ready line in the part of the log written since `from`.
-    fn wait_ready(&mut self, from: u64) -> Result<(), TestkitError> {
+    fn wait_ready(&mut self, from: u64) -> Result<(), ServiceError> {
         let started = Instant::now();
         loop {
             let fresh = log_since(&self.log_path(), from);
@@ -434,9 +434,9 @@ impl PostgresServer {
                 self.child = None;
                 self.stdin = None;
                 if fresh.contains("Address already in use") {
-                    return Err(TestkitError::PortInUse { port: self.port });
+                    return Err(ServiceError::PortInUse { port: self.port });
                 }
-                return Err(TestkitError::Exited {
+                return Err(ServiceError::Exited {
                     binary: self.bin_dir.join("postgres"),
                     status: status.to_string(),
                     log_tail: self.log_tail(LOG_TAIL_LINES),
@@ -445,7 +445,7 @@ impl PostgresServer {
             if started.elapsed() > self.options.startup_timeout {
                 let log_tail = self.log_tail(LOG_TAIL_LINES);
                 self.stop();
-                return Err(TestkitError::NotReady {
+                return Err(ServiceError::NotReady {
                     port: self.port,
                     waited: self.options.startup_timeout,
                     log_tail,
@@ -467,10 +467,10 @@ impl Drop for PostgresServer {
 ///
 /// # Errors
 ///
-/// [`TestkitError::BinaryNotFound`] with [`POSTGRES_INSTALL_HINT`].
-pub fn find_postgres_bin_dir() -> Result<PathBuf, TestkitError> {
+/// [`ServiceError::BinaryNotFound`] with [`POSTGRES_INSTALL_HINT`].
+pub fn find_postgres_bin_dir() -> Result<PathBuf, ServiceError> {
     if let Some(dir) = std::env::var_os(PG_BIN_ENV).filter(|v| !v.is_empty()) {
-        return check_bin_dir(Path::new(&dir)).map_err(|_| TestkitError::BinaryNotFound {
+        return check_bin_dir(Path::new(&dir)).map_err(|_| ServiceError::BinaryNotFound {
             name: "postgres",
             looked: format!(
                 "{PG_BIN_ENV}={} has no executable initdb and postgres",
@@ -503,7 +503,7 @@ pub fn find_postgres_bin_dir() -> Result<PathBuf, TestkitError> {
             }
         }
     }
-    Err(TestkitError::BinaryNotFound {
+    Err(ServiceError::BinaryNotFound {
         name: "postgres",
         looked: format!(
             "{PG_BIN_ENV} is not set, no {DEBIAN_PG_ROOT}/<version>/bin, no initdb and postgres on PATH"
@@ -516,23 +516,23 @@ pub fn find_postgres_bin_dir() -> Result<PathBuf, TestkitError> {
 ///
 /// # Errors
 ///
-/// As [`find_postgres_bin_dir`], or [`TestkitError::Version`].
-pub fn postgres_version() -> Result<String, TestkitError> {
+/// As [`find_postgres_bin_dir`], or [`ServiceError::Version`].
+pub fn postgres_version() -> Result<String, ServiceError> {
     postgres_version_in(&find_postgres_bin_dir()?)
 }
 
-fn postgres_version_in(bin_dir: &Path) -> Result<String, TestkitError> {
+fn postgres_version_in(bin_dir: &Path) -> Result<String, ServiceError> {
     let binary = bin_dir.join("postgres");
     let output = Command::new(&binary)
         .arg("--version")
         .stdin(Stdio::null())
         .output()
-        .map_err(|source| TestkitError::Spawn {
+        .map_err(|source| ServiceError::Spawn {
             binary: binary.clone(),
             source,
         })?;
     let text = String::from_utf8_lossy(&output.stdout).into_owned();
-    parse_version(&text).ok_or(TestkitError::Version {
+    parse_version(&text).ok_or(ServiceError::Version {
         binary,
         output: text,
     })
@@ -544,11 +544,11 @@ fn parse_version(text: &str) -> Option<String> {
     rest.split_whitespace().next().map(str::to_owned)
 }
 
-fn check_bin_dir(dir: &Path) -> Result<PathBuf, TestkitError> {
+fn check_bin_dir(dir: &Path) -> Result<PathBuf, ServiceError> {
     if is_executable(&dir.join("initdb")) && is_executable(&dir.join("postgres")) {
         Ok(dir.to_owned())
     } else {
-        Err(TestkitError::BinaryNotFound {
+        Err(ServiceError::BinaryNotFound {
             name: "postgres",
             looked: format!("{} has no executable initdb and postgres", dir.display()),
             hint: POSTGRES_INSTALL_HINT,
@@ -569,9 +569,9 @@ fn running_as_root() -> bool {
 }
 
 /// `(uid, gid)` of a system user, from `/etc/passwd`.
-fn system_user_ids(name: &str) -> Result<(u32, u32), TestkitError> {
+fn system_user_ids(name: &str) -> Result<(u32, u32), ServiceError> {
     let passwd = std::fs::read_to_string("/etc/passwd")
-        .map_err(|e| TestkitError::io("reading /etc/passwd", e))?;
+        .map_err(|e| ServiceError::io("reading /etc/passwd", e))?;
     passwd
         .lines()
         .find_map(|line| {
@@ -582,7 +582,7 @@ fn system_user_ids(name: &str) -> Result<(u32, u32), TestkitError> {
             let gid = fields.next()?.parse().ok()?;
             Some((uid, gid))
         })
-        .ok_or_else(|| TestkitError::BinaryNotFound {
+        .ok_or_else(|| ServiceError::BinaryNotFound {
             name: "postgres",
             looked: format!(
                 "running as root, and there is no `{name}` system user to run PostgreSQL as"
@@ -592,20 +592,20 @@ fn system_user_ids(name: &str) -> Result<(u32, u32), TestkitError> {
 }
 
 /// `bytes` random bytes from the OS, hex-encoded.
-fn random_hex(bytes: usize) -> Result<String, TestkitError> {
+fn random_hex(bytes: usize) -> Result<String, ServiceError> {
     let mut buf = vec![0u8; bytes];
     File::open("/dev/urandom")
         .and_then(|mut f| f.read_exact(&mut buf))
-        .map_err(|e| TestkitError::io("reading /dev/urandom", e))?;
+        .map_err(|e| ServiceError::io("reading /dev/urandom", e))?;
     Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
 }
 
-fn free_port() -> Result<u16, TestkitError> {
+fn free_port() -> Result<u16, ServiceError> {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .map_err(|e| TestkitError::io("binding 127.0.0.1:0 to find a free port", e))?;
+        .map_err(|e| ServiceError::io("binding 127.0.0.1:0 to find a free port", e))?;
     Ok(listener
         .local_addr()
-        .map_err(|e| TestkitError::io("reading the bound port", e))?
+        .map_err(|e| ServiceError::io("reading the bound port", e))?
         .port())
 }
 

@@ -10,7 +10,7 @@
 //! it builds a Tokio runtime, and async tests can call it too (startup blocks for a few tens of
 //! milliseconds).
 
-use crate::error::{REDIS_INSTALL_HINT, TestkitError};
+use crate::error::{REDIS_INSTALL_HINT, ServiceError};
 use std::ffi::OsString;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
@@ -75,9 +75,9 @@ impl Default for RedisServerOptions {
 /// URL can be seen to fail (closed) and then heal.
 ///
 /// ```no_run
-/// let redis = authbench_testkit::RedisServer::start()?;
+/// let redis = authbench_services::RedisServer::start()?;
 /// println!("connect to {}", redis.url());
-/// # Ok::<(), authbench_testkit::TestkitError>(())
+/// # Ok::<(), authbench_services::ServiceError>(())
 /// ```
 #[derive(Debug)]
 pub struct RedisServer {
@@ -98,10 +98,10 @@ impl RedisServer {
     ///
     /// # Errors
     ///
-    /// [`TestkitError::BinaryNotFound`] (with install instructions) when `redis-server` is
-    /// missing; [`TestkitError::Exited`] or [`TestkitError::NotReady`], with the server's log
+    /// [`ServiceError::BinaryNotFound`] (with install instructions) when `redis-server` is
+    /// missing; [`ServiceError::Exited`] or [`ServiceError::NotReady`], with the server's log
     /// tail, when it does not come up.
-    pub fn start() -> Result<Self, TestkitError> {
+    pub fn start() -> Result<Self, ServiceError> {
         Self::start_with(RedisServerOptions::default())
     }
 
@@ -110,11 +110,11 @@ impl RedisServer {
     /// # Errors
     ///
     /// As [`start`](Self::start).
-    pub fn start_with(options: RedisServerOptions) -> Result<Self, TestkitError> {
+    pub fn start_with(options: RedisServerOptions) -> Result<Self, ServiceError> {
         let binary = match &options.binary {
             Some(path) if is_executable(path) => path.clone(),
             Some(path) => {
-                return Err(TestkitError::BinaryNotFound {
+                return Err(ServiceError::BinaryNotFound {
                     name: "redis-server",
                     looked: format!("{} is not an executable file", path.display()),
                     hint: REDIS_INSTALL_HINT,
@@ -125,7 +125,7 @@ impl RedisServer {
         let mut dir = tempfile::Builder::new()
             .prefix("authbench-redis-")
             .tempdir()
-            .map_err(|e| TestkitError::io("creating a temporary directory for redis-server", e))?;
+            .map_err(|e| ServiceError::io("creating a temporary directory for redis-server", e))?;
 
         // Picking a free port and binding it are two steps, so another process can slip in
         // between. Redis then exits with "Address already in use"; we pick again.
@@ -141,14 +141,14 @@ impl RedisServer {
             };
             match server.spawn_and_wait() {
                 Ok(()) => return Ok(server),
-                Err(e @ TestkitError::PortInUse { .. }) => {
+                Err(e @ ServiceError::PortInUse { .. }) => {
                     last_error = Some(e);
                     dir = server.take_dir()?;
                 }
                 Err(e) => return Err(e),
             }
         }
-        Err(last_error.unwrap_or(TestkitError::PortInUse { port: 0 }))
+        Err(last_error.unwrap_or(ServiceError::PortInUse { port: 0 }))
     }
 
     /// `redis://127.0.0.1:<port>/`, ready for `redis::Client::open`.
@@ -207,9 +207,9 @@ impl RedisServer {
     ///
     /// # Errors
     ///
-    /// As [`start`](Self::start); [`TestkitError::PortInUse`] if someone took the port while
+    /// As [`start`](Self::start); [`ServiceError::PortInUse`] if someone took the port while
     /// the server was down.
-    pub fn restart(&mut self) -> Result<(), TestkitError> {
+    pub fn restart(&mut self) -> Result<(), ServiceError> {
         self.stop();
         self.spawn_and_wait()
     }
@@ -220,8 +220,8 @@ impl RedisServer {
     ///
     /// # Errors
     ///
-    /// [`TestkitError::Io`] if the server is not running or `kill` cannot be run.
-    pub fn pause(&mut self) -> Result<(), TestkitError> {
+    /// [`ServiceError::Io`] if the server is not running or `kill` cannot be run.
+    pub fn pause(&mut self) -> Result<(), ServiceError> {
         self.signal("-STOP")
     }
 
@@ -230,17 +230,17 @@ impl RedisServer {
     /// # Errors
     ///
     /// As [`pause`](Self::pause).
-    pub fn resume(&mut self) -> Result<(), TestkitError> {
+    pub fn resume(&mut self) -> Result<(), ServiceError> {
         self.signal("-CONT")
     }
 
     /// Sends a signal with the system `kill` (std can only SIGKILL, and this crate forbids
     /// `unsafe`, so no `libc::kill`).
-    fn signal(&mut self, signal: &str) -> Result<(), TestkitError> {
+    fn signal(&mut self, signal: &str) -> Result<(), ServiceError> {
         let pid = match &self.child {
             Some(child) => child.id(),
             None => {
-                return Err(TestkitError::io(
+                return Err(ServiceError::io(
                     format!("sending {signal} to redis-server"),
                     std::io::Error::other("the server is not running"),
                 ));
@@ -250,11 +250,11 @@ impl RedisServer {
             .arg(signal)
             .arg(pid.to_string())
             .status()
-            .map_err(|e| TestkitError::io(format!("running `kill {signal} {pid}`"), e))?;
+            .map_err(|e| ServiceError::io(format!("running `kill {signal} {pid}`"), e))?;
         if status.success() {
             Ok(())
         } else {
-            Err(TestkitError::io(
+            Err(ServiceError::io(
                 format!("`kill {signal} {pid}`"),
                 std::io::Error::other(status.to_string()),
             ))
@@ -266,22 +266,22 @@ impl RedisServer {
     }
 
     /// Moves the directory out of a server that failed to start, so the next attempt reuses it.
-    fn take_dir(mut self) -> Result<tempfile::TempDir, TestkitError> {
+    fn take_dir(mut self) -> Result<tempfile::TempDir, ServiceError> {
         self.stop();
         let placeholder = tempfile::tempdir()
-            .map_err(|e| TestkitError::io("creating a temporary directory", e))?;
+            .map_err(|e| ServiceError::io("creating a temporary directory", e))?;
         Ok(std::mem::replace(&mut self.dir, placeholder))
     }
 
-    fn spawn_and_wait(&mut self) -> Result<(), TestkitError> {
+    fn spawn_and_wait(&mut self) -> Result<(), ServiceError> {
         let log = OpenOptions::new()
             .create(true)
             .append(true)
             .open(self.log_path())
-            .map_err(|e| TestkitError::io("opening the redis-server log file", e))?;
+            .map_err(|e| ServiceError::io("opening the redis-server log file", e))?;
         let log_err = log
             .try_clone()
-            .map_err(|e| TestkitError::io("duplicating the log file handle", e))?;
+            .map_err(|e| ServiceError::io("duplicating the log file handle", e))?;
 
         let mut command = Command::new(&self.binary);
         command
@@ -300,7 +300,7 @@ impl RedisServer {
             .stdin(Stdio::null())
             .stdout(Stdio::from(log))
             .stderr(Stdio::from(log_err));
-        let child = command.spawn().map_err(|source| TestkitError::Spawn {
+        let child = command.spawn().map_err(|source| ServiceError::Spawn {
             binary: self.binary.clone(),
             source,
         })?;
@@ -308,7 +308,7 @@ impl RedisServer {
         self.wait_ready()
     }
 
-    fn wait_ready(&mut self) -> Result<(), TestkitError> {
+    fn wait_ready(&mut self) -> Result<(), ServiceError> {
         let started = Instant::now();
         loop {
             if let Some(child) = &mut self.child
@@ -317,9 +317,9 @@ impl RedisServer {
                 self.child = None;
                 let log_tail = self.log_tail(LOG_TAIL_LINES);
                 if log_tail.contains("Address already in use") {
-                    return Err(TestkitError::PortInUse { port: self.port });
+                    return Err(ServiceError::PortInUse { port: self.port });
                 }
-                return Err(TestkitError::Exited {
+                return Err(ServiceError::Exited {
                     binary: self.binary.clone(),
                     status: status.to_string(),
                     log_tail,
@@ -331,7 +331,7 @@ impl RedisServer {
             if started.elapsed() > self.options.startup_timeout {
                 let log_tail = self.log_tail(LOG_TAIL_LINES);
                 self.stop();
-                return Err(TestkitError::NotReady {
+                return Err(ServiceError::NotReady {
                     port: self.port,
                     waited: self.options.startup_timeout,
                     log_tail,
@@ -352,19 +352,19 @@ impl Drop for RedisServer {
 ///
 /// The port is free *now*; [`RedisServer::start_with`] retries if it is gone by the time Redis
 /// binds it.
-fn free_port() -> Result<u16, TestkitError> {
+fn free_port() -> Result<u16, ServiceError> {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .map_err(|e| TestkitError::io("binding 127.0.0.1:0 to find a free port", e))?;
+        .map_err(|e| ServiceError::io("binding 127.0.0.1:0 to find a free port", e))?;
     let port = listener
         .local_addr()
-        .map_err(|e| TestkitError::io("reading the bound port", e))?
+        .map_err(|e| ServiceError::io("reading the bound port", e))?
         .port();
     Ok(port)
 }
 
 /// One `PING` over a plain socket (RESP inline command), `true` on `+PONG`.
 ///
-/// Written by hand so the test kit needs no Redis client and stays synchronous.
+/// Written by hand so this crate needs no Redis client and stays synchronous.
 fn ping(addr: SocketAddr) -> bool {
     let Ok(mut stream) = TcpStream::connect_timeout(&addr, PROBE_TIMEOUT) else {
         return false;
@@ -411,7 +411,7 @@ fn is_executable(path: &Path) -> bool {
 
 /// Resolves a binary from an environment variable (a path, or a name searched on `PATH`), else
 /// from `PATH`.
-fn find_binary(name: &'static str, env: &str) -> Result<PathBuf, TestkitError> {
+fn find_binary(name: &'static str, env: &str) -> Result<PathBuf, ServiceError> {
     let from_env: Option<OsString> = std::env::var_os(env).filter(|v| !v.is_empty());
     let found = match &from_env {
         Some(value) => {
@@ -424,7 +424,7 @@ fn find_binary(name: &'static str, env: &str) -> Result<PathBuf, TestkitError> {
         }
         None => search_path(name),
     };
-    found.ok_or_else(|| TestkitError::BinaryNotFound {
+    found.ok_or_else(|| ServiceError::BinaryNotFound {
         name,
         looked: match from_env {
             Some(value) => format!(
@@ -441,8 +441,8 @@ fn find_binary(name: &'static str, env: &str) -> Result<PathBuf, TestkitError> {
 ///
 /// # Errors
 ///
-/// [`TestkitError::BinaryNotFound`], whose message says how to install it.
-pub fn find_redis_server() -> Result<PathBuf, TestkitError> {
+/// [`ServiceError::BinaryNotFound`], whose message says how to install it.
+pub fn find_redis_server() -> Result<PathBuf, ServiceError> {
     find_binary("redis-server", REDIS_SERVER_ENV)
 }
 
@@ -450,9 +450,9 @@ pub fn find_redis_server() -> Result<PathBuf, TestkitError> {
 ///
 /// # Errors
 ///
-/// [`TestkitError::BinaryNotFound`]; Debian's `redis-server` package brings `redis-cli`
+/// [`ServiceError::BinaryNotFound`]; Debian's `redis-server` package brings `redis-cli`
 /// (through `redis-tools`).
-pub fn redis_cli_path() -> Result<PathBuf, TestkitError> {
+pub fn redis_cli_path() -> Result<PathBuf, ServiceError> {
     if std::env::var_os(REDIS_CLI_ENV).is_none()
         && let Ok(server) = find_redis_server()
         && let Some(sibling) = server.parent().map(|d| d.join("redis-cli"))
@@ -468,20 +468,20 @@ pub fn redis_cli_path() -> Result<PathBuf, TestkitError> {
 ///
 /// # Errors
 ///
-/// [`TestkitError::BinaryNotFound`] when missing, [`TestkitError::Version`] when its
+/// [`ServiceError::BinaryNotFound`] when missing, [`ServiceError::Version`] when its
 /// `--version` output has no `v=` field.
-pub fn redis_server_version() -> Result<String, TestkitError> {
+pub fn redis_server_version() -> Result<String, ServiceError> {
     let binary = find_redis_server()?;
     let output = Command::new(&binary)
         .arg("--version")
         .stdin(Stdio::null())
         .output()
-        .map_err(|source| TestkitError::Spawn {
+        .map_err(|source| ServiceError::Spawn {
             binary: binary.clone(),
             source,
         })?;
     let text = String::from_utf8_lossy(&output.stdout).into_owned();
-    parse_version(&text).ok_or(TestkitError::Version {
+    parse_version(&text).ok_or(ServiceError::Version {
         binary,
         output: text,
     })

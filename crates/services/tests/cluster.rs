@@ -1,7 +1,7 @@
 //! The Redis Cluster spawner against the real binaries: it forms, reports its nodes, routes
 //! slots, fails a master over to its replica, and stops on drop.
 
-use authbench_testkit::{NodeRole, RedisCluster};
+use authbench_services::{NodeRole, RedisCluster};
 use std::time::Duration;
 
 #[test]

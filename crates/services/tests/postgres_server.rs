@@ -1,7 +1,7 @@
 //! The private PostgreSQL: starts, answers on its port, survives a stop/restart with its data,
 //! and leaves nothing behind when dropped.
 
-use authbench_testkit::PostgresServer;
+use authbench_services::PostgresServer;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;

@@ -1,6 +1,6 @@
 //! The Redis spawner against the real `redis-server`: start, answer, stop, restart, drop.
 
-use authbench_testkit::{RedisServer, redis_cli_path, redis_server_version};
+use authbench_services::{RedisServer, redis_cli_path, redis_server_version};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
@@ -90,7 +90,7 @@ fn reports_version_and_finds_redis_cli() {
 
 #[test]
 fn a_missing_binary_fails_with_install_instructions() {
-    let err = RedisServer::start_with(authbench_testkit::RedisServerOptions {
+    let err = RedisServer::start_with(authbench_services::RedisServerOptions {
         binary: Some("/nonexistent/redis-server".into()),
         ..Default::default()
     })

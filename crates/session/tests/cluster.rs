@@ -1,17 +1,15 @@
 //! The session backend on a real Redis Cluster (3 masters from the system binaries): the
 //! conformance suite, the key layout (a user's keys in one slot, users spread over the
-//! masters), "log out everywhere", a dead master failing closed, and the failover experiment
-//! on 3 masters + 3 replicas.
+//! masters), "log out everywhere", and a dead master failing closed. (The failover experiment
+//! on 3 masters + 3 replicas is `authbench-compare`'s, tested there.)
 
 mod common;
 
 use authbench_core::{Authenticator, ErrorClass, ErrorKind, Identity, ManualClock};
+use authbench_services::{RedisCluster, RedisClusterOptions};
 use authbench_session::{RedisTarget, SessionBackend, SessionConfig};
 use authbench_store::UserSlot;
-use authbench_testkit::{
-    ConformanceOptions, FailoverOptions, RedisCluster, RedisClusterOptions, conformance,
-    failover_experiment,
-};
+use authbench_testkit::{ConformanceOptions, conformance};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -59,8 +57,8 @@ async fn sessions_on_a_cluster_keep_the_contract_and_fail_closed_per_master() {
             .with_foreign(Arc::new(foreign)),
     )
     .await;
-    assert!(report.skipped.is_empty(), "{report:?}");
-    assert_eq!(report.passed.len(), 12, "{report:?}");
+    assert_eq!(report.skipped_names(), ["published_keys"], "{report:?}");
+    assert_eq!(report.passed.len(), 14, "{report:?}");
 
     // 2. Layout: each user's session and index share a slot (one node); users spread.
     let users = 120;
@@ -167,54 +165,4 @@ async fn sessions_on_a_cluster_keep_the_contract_and_fail_closed_per_master() {
             .await
             .unwrap_or_else(|e| panic!("user{survivor} lives on a live master: {e}"));
     }
-}
-
-/// 3 masters + 3 replicas: logouts under way while a master dies; the accounting adds up and
-/// the cluster serves again after the failover. (Lost revocations are possible, replication
-/// being asynchronous, so they are counted, not forbidden.)
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn failover_experiment_accounts_for_every_logout() {
-    let mut cluster = RedisCluster::start_with_replicas().unwrap_or_else(|e| panic!("{e}"));
-    let clock = ManualClock::at_system_time();
-    let sessions = Arc::new(backend(&cluster, &clock, "authbench").await);
-    let options = FailoverOptions {
-        users: 32,
-        credentials: 600,
-        concurrency: 8,
-        kill_after: 150,
-        failover_timeout: Duration::from_secs(30),
-        slot_key: Some(|subject| format!("{{{}}}", authbench_store::UserSlot::of(subject).tag())),
-        restart_killed: true,
-    };
-    let report = failover_experiment(Arc::clone(&sessions), &mut cluster, &options)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    eprintln!("{report:?}");
-    assert!(report.acknowledged >= options.kill_after, "{report:?}");
-    assert!(
-        report.acknowledged_before_kill >= options.kill_after
-            && report.acknowledged_before_kill <= report.acknowledged,
-        "{report:?}"
-    );
-    assert!(
-        report.acknowledged <= options.credentials as u64,
-        "{report:?}"
-    );
-    assert!(
-        report.lost + report.unverified <= report.acknowledged,
-        "{report:?}"
-    );
-    assert_eq!(
-        report.other_errors, 0,
-        "only Unavailable refusals: {report:?}"
-    );
-    assert!(
-        report.attempted == report.acknowledged + report.refused + report.other_errors,
-        "{report:?}"
-    );
-    assert!(report.failover > Duration::ZERO, "{report:?}");
-    assert!(
-        report.serves_after,
-        "the cluster serves after the failover: {report:?}"
-    );
 }

@@ -7,7 +7,7 @@
 
 use crate::db::connect_one;
 use crate::error::DbError;
-use authbench_testkit::{PostgresServer, TestkitError};
+use authbench_services::{PostgresServer, ServiceError};
 use std::time::Duration;
 
 /// The cluster-wide roles (`app_owner`, `authenticator`, `authenticated`, `anon`,
@@ -90,7 +90,7 @@ impl PrivateCluster {
             "host={} port={} user={} dbname={db}",
             self.server.dir().display(),
             self.server.port(),
-            authbench_testkit::POSTGRES_SUPERUSER
+            authbench_services::POSTGRES_SUPERUSER
         )
     }
 
@@ -100,9 +100,9 @@ impl PrivateCluster {
     ///
     /// # Errors
     ///
-    /// [`TestkitError`] from the server start, e.g. the binaries are missing (the message
+    /// [`ServiceError`] from the server start, e.g. the binaries are missing (the message
     /// says how to install them).
-    pub fn start() -> Result<Self, TestkitError> {
+    pub fn start() -> Result<Self, ServiceError> {
         let server = PostgresServer::start()?;
         Ok(Self {
             app_password: random_password("app")?,
@@ -198,12 +198,12 @@ impl PrivateCluster {
 
 /// A fresh random password for a login role: 128 bits from the OS, hex, independent of the
 /// superuser's (knowing the app's password must not reveal anything else).
-fn random_password(role: &str) -> Result<String, TestkitError> {
+fn random_password(role: &str) -> Result<String, ServiceError> {
     use std::io::Read;
     let mut bytes = [0u8; 16];
     std::fs::File::open("/dev/urandom")
         .and_then(|mut f| f.read_exact(&mut bytes))
-        .map_err(|source| TestkitError::Io {
+        .map_err(|source| ServiceError::Io {
             context: "reading /dev/urandom for a database password".into(),
             source,
         })?;

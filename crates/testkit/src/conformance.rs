@@ -20,6 +20,9 @@
 //! | `revoke` / `revoke_all` | do what [`Description::revocation`] claims (see below) |
 //! | `refresh` | `Unsupported` without refresh tokens; otherwise a working exchange |
 //! | `concurrent_verify` | many simultaneous verifies of one credential all agree |
+//! | `update_identity` | `Unsupported` leaves existing credentials as they were; `Ok` means an existing credential is rejected or shows the new facts (under refresh rotation: its refresh exchange carries them) |
+//! | `list_credentials` | `Unsupported`, or: an empty list for an unknown subject, every live credential (by `credential_id`) oldest first, none that `verify` would reject (revoked, past its lifetime) |
+//! | `published_keys` | `None`, or a JWK Set whose every key is public (no `d`, `p`, `q`, `dp`, `dq`, `qi`, `oth`, `k`) |
 //!
 //! Revocation, by model: [`RevocationModel::None`] MUST answer `Unsupported` to both and leave
 //! credentials working. [`RevocationModel::DeleteRecord`] MUST support both.
@@ -141,6 +144,15 @@ pub struct ConformanceReport {
     pub skipped: Vec<(&'static str, String)>,
 }
 
+impl ConformanceReport {
+    /// The names of the skipped checks, in order: what a backend's test asserts against the
+    /// capabilities it claims (e.g. `["list_credentials", "published_keys"]` for a JWT with a
+    /// shared secret, which keeps no per-token state and publishes no key).
+    pub fn skipped_names(&self) -> Vec<&'static str> {
+        self.skipped.iter().map(|(name, _)| *name).collect()
+    }
+}
+
 /// Runs the whole suite against `backend`; panics on the first violation.
 ///
 /// `clock` MUST be the clock `backend` was built with. The suite uses fresh, run-unique subjects,
@@ -201,6 +213,18 @@ pub async fn conformance<A: Authenticator>(
     report.passed.push("refresh");
     suite.concurrent_verify().await;
     report.passed.push("concurrent_verify");
+    match suite.update_identity(description.revocation).await {
+        Ok(()) => report.passed.push("update_identity"),
+        Err(why) => report.skipped.push(("update_identity", why)),
+    }
+    match suite.list_credentials(description.revocation).await {
+        Ok(()) => report.passed.push("list_credentials"),
+        Err(why) => report.skipped.push(("list_credentials", why)),
+    }
+    match suite.published_keys() {
+        Ok(()) => report.passed.push("published_keys"),
+        Err(why) => report.skipped.push(("published_keys", why)),
+    }
     report
 }
 
@@ -897,6 +921,217 @@ impl<A: Authenticator> Suite<'_, A> {
                 self.name
             );
         }
+    }
+
+    /// `update_identity`: `Unsupported` changes nothing; `Ok` reaches the credentials already
+    /// out there, or ends them. Err: the backend's design cannot (reported as skipped).
+    async fn update_identity(&self, model: RevocationModel) -> Result<(), String> {
+        const C: &str = "update_identity";
+        let who = self.run.identity("update");
+        let cred = self.issue(C, &who).await;
+        let mut changed = who.clone();
+        changed.roles = vec!["user".to_owned(), "auditor".to_owned()];
+        changed.tenant = "globex".to_owned();
+        match self.backend.update_identity(&changed).await {
+            Err(e) if e.kind() == ErrorKind::Unsupported => {
+                let p = self
+                    .verify_ok(C, "a credential after an unsupported update", &cred.token)
+                    .await;
+                assert!(
+                    p.roles == who.roles && p.tenant == who.tenant,
+                    "[{}] {C}: an update that answered Unsupported changed the credential's facts",
+                    self.name
+                );
+                Err(format!(
+                    "{}: Unsupported (the design cannot reach issued credentials)",
+                    self.name
+                ))
+            }
+            Err(e) => panic!(
+                "[{}] {C}: update_identity failed: {} ({e})",
+                self.name,
+                e.kind()
+            ),
+            Ok(()) if model == RevocationModel::RefreshRotation => {
+                // The short-lived access token may keep its claims; the refresh token must not
+                // hand out the old ones again.
+                if let Some(rt) = &cred.refresh_token {
+                    let next = match self.backend.refresh(rt).await {
+                        Ok(c) => c,
+                        Err(e) if e.class() == ErrorClass::Rejected => return Ok(()),
+                        Err(e) => panic!(
+                            "[{}] {C}: refresh after an update failed: {} ({e})",
+                            self.name,
+                            e.kind()
+                        ),
+                    };
+                    let p = self
+                        .verify_ok(
+                            C,
+                            "the credential a refresh gave after an update",
+                            &next.token,
+                        )
+                        .await;
+                    assert!(
+                        p.roles == changed.roles && p.tenant == changed.tenant,
+                        "[{}] {C}: a refresh after an update still carries the old facts",
+                        self.name
+                    );
+                }
+                Ok(())
+            }
+            Ok(()) => {
+                let deadline = Instant::now() + self.opts.revocation_delay;
+                loop {
+                    match self.backend.verify(&cred.token).await {
+                        Err(e) if e.class() == ErrorClass::Rejected => return Ok(()),
+                        Err(e) => panic!(
+                            "[{}] {C}: verify after an update must answer, got {} ({e})",
+                            self.name,
+                            e.kind()
+                        ),
+                        Ok(p) if p.roles == changed.roles && p.tenant == changed.tenant => {
+                            return Ok(());
+                        }
+                        Ok(_) if Instant::now() >= deadline => panic!(
+                            "[{}] {C}: update_identity answered Ok, yet an existing credential \
+                             still shows the old facts (allowed delay {:?})",
+                            self.name, self.opts.revocation_delay
+                        ),
+                        Ok(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+                    }
+                }
+            }
+        }
+    }
+
+    /// `list_credentials`: live credentials only, each by its `credential_id`, oldest first.
+    /// Err: the backend keeps no list (reported as skipped).
+    async fn list_credentials(&self, model: RevocationModel) -> Result<(), String> {
+        const C: &str = "list_credentials";
+        let who = self.run.identity("list");
+        match self.backend.list_credentials(&who.subject).await {
+            Err(e) if e.kind() == ErrorKind::Unsupported => {
+                return Err(format!(
+                    "{}: Unsupported (no per-credential state)",
+                    self.name
+                ));
+            }
+            Err(e) => panic!(
+                "[{}] {C}: list_credentials of an unknown subject failed: {} ({e})",
+                self.name,
+                e.kind()
+            ),
+            Ok(list) => assert!(
+                list.is_empty(),
+                "[{}] {C}: an unknown subject must have an empty list, got {} entries",
+                self.name,
+                list.len()
+            ),
+        }
+        let start = self.clock.now();
+        let first = self.issue(C, &who).await;
+        self.clock.set(start + 1);
+        let second = self.issue(C, &who).await;
+        let ids = [
+            self.verify_ok(C, "the first credential", &first.token)
+                .await
+                .credential_id,
+            self.verify_ok(C, "the second credential", &second.token)
+                .await
+                .credential_id,
+        ];
+        let list = self.list(C, &who.subject).await;
+        let listed: Vec<&str> = list.iter().map(|c| c.credential_id.as_str()).collect();
+        assert_eq!(
+            listed,
+            ids.iter().map(String::as_str).collect::<Vec<_>>(),
+            "[{}] {C}: both live credentials, oldest first, by credential_id",
+            self.name
+        );
+        for info in &list {
+            assert!(
+                !info.credential_id.is_empty()
+                    && info.credential_id != first.token
+                    && info.credential_id != second.token,
+                "[{}] {C}: an entry must name the credential by its loggable handle, never the credential",
+                self.name
+            );
+        }
+        // A revoked credential leaves the list.
+        if model == RevocationModel::DeleteRecord {
+            if let Err(e) = self.backend.revoke(&first.token).await {
+                panic!("[{}] {C}: revoke failed: {} ({e})", self.name, e.kind());
+            }
+            let list = self.list(C, &who.subject).await;
+            assert!(
+                list.iter().all(|c| c.credential_id != ids[0]),
+                "[{}] {C}: a revoked credential is still listed",
+                self.name
+            );
+        }
+        // A credential past its lifetime leaves the list: verify would reject it.
+        self.clock
+            .set(start + 1 + self.opts.lifetime_secs + self.opts.leeway_secs);
+        let after = self.list(C, &who.subject).await;
+        self.clock.set(start);
+        assert!(
+            after.is_empty(),
+            "[{}] {C}: {} credential(s) listed past their lifetime, which verify rejects",
+            self.name,
+            after.len()
+        );
+        Ok(())
+    }
+
+    async fn list(&self, check: &str, subject: &str) -> Vec<authbench_core::CredentialInfo> {
+        match self.backend.list_credentials(subject).await {
+            Ok(list) => list,
+            Err(e) => panic!(
+                "[{}] {check}: list_credentials failed: {} ({e})",
+                self.name,
+                e.kind()
+            ),
+        }
+    }
+
+    /// `published_keys`: a JWK Set with public keys only. Err: the backend publishes none.
+    fn published_keys(&self) -> Result<(), String> {
+        const C: &str = "published_keys";
+        /// JWK members that carry private or secret key material (RFC 7518 §6.2.2, §6.3.2,
+        /// §6.4.1; `d` also for OKP, RFC 8037).
+        const PRIVATE_MEMBERS: [&str; 8] = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
+        let Some(jwks) = self.backend.published_keys() else {
+            return Err(format!("{}: publishes no keys", self.name));
+        };
+        let doc: serde_json::Value = serde_json::from_str(jwks).unwrap_or_else(|e| {
+            panic!("[{}] {C}: the published keys are not JSON: {e}", self.name)
+        });
+        let keys = doc
+            .get("keys")
+            .and_then(serde_json::Value::as_array)
+            .unwrap_or_else(|| panic!("[{}] {C}: not a JWK Set (no \"keys\" array)", self.name));
+        assert!(
+            !keys.is_empty(),
+            "[{}] {C}: a published JWK Set must hold a key",
+            self.name
+        );
+        for key in keys {
+            let kid = key.get("kid").and_then(serde_json::Value::as_str);
+            assert!(
+                kid.is_some_and(|k| !k.is_empty()),
+                "[{}] {C}: every published key needs a kid",
+                self.name
+            );
+            for member in PRIVATE_MEMBERS {
+                assert!(
+                    key.get(member).is_none(),
+                    "[{}] {C}: key {kid:?} publishes the private member {member:?}",
+                    self.name
+                );
+            }
+        }
+        Ok(())
     }
 }
 

@@ -3,8 +3,8 @@
 //! nothing.
 
 use authbench_core::{
-    Authenticator, Credential, Description, Error, ErrorKind, Identity, ManualClock, Principal,
-    RevocationModel, SharedClock,
+    Authenticator, Credential, CredentialInfo, Description, Error, ErrorKind, Identity,
+    ManualClock, Principal, RevocationModel, SharedClock,
 };
 use authbench_testkit::{ConformanceOptions, ConformanceReport, conformance};
 use std::collections::HashMap;
@@ -31,7 +31,19 @@ enum Bug {
     /// `revoke_all` also records a whole-second "not before" and rejects every credential
     /// issued at or before it: a login in the logout's second is dead on arrival.
     SameSecondNotBefore,
+    /// `update_identity` says Ok and changes nothing.
+    UpdateNoop,
+    /// `list_credentials` keeps listing credentials past their lifetime.
+    ListsExpired,
+    /// The published JWK Set carries the private key (`d`).
+    PublishesPrivateKey,
 }
+
+/// The toy's published keys: a public P-256 key (RFC 7517 A.1's example, trimmed).
+const PUBLIC_JWKS: &str = r#"{"keys":[{"kty":"EC","crv":"P-256","kid":"toy-1","x":"MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4","y":"4Etl6SRW2YiLUrN5vfvVHuhp7x8PxltmWWlbbM4IFyM"}]}"#;
+
+/// The same with the private scalar `d` left in.
+const LEAKY_JWKS: &str = r#"{"keys":[{"kty":"EC","crv":"P-256","kid":"toy-1","x":"MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4","y":"4Etl6SRW2YiLUrN5vfvVHuhp7x8PxltmWWlbbM4IFyM","d":"870MB6gfuTJ4HtUnUvYMyJpr5eUZNP4Bk43bVdj3eAE"}]}"#;
 
 struct Record {
     who: Identity,
@@ -171,6 +183,43 @@ impl Authenticator for Toy {
     async fn refresh(&self, _: &str) -> Result<Credential, Error> {
         Err(Error::unsupported("toy", "refresh"))
     }
+
+    async fn update_identity(&self, who: &Identity) -> Result<(), Error> {
+        if self.bug != Bug::UpdateNoop {
+            for r in self.records.lock().expect("lock").values_mut() {
+                if r.who.subject == who.subject {
+                    r.who = who.clone();
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn list_credentials(&self, subject: &str) -> Result<Vec<CredentialInfo>, Error> {
+        let now = self.clock.now();
+        let records = self.records.lock().expect("lock");
+        let mut live: Vec<CredentialInfo> = records
+            .values()
+            .filter(|r| r.who.subject == subject)
+            .filter(|r| self.bug == Bug::ListsExpired || now < r.issued_at + LIFETIME)
+            .map(|r| CredentialInfo {
+                credential_id: r.id.clone(),
+                issued_at: r.issued_at,
+                last_used: None,
+                expires_at: Some(r.issued_at + LIFETIME),
+            })
+            .collect();
+        live.sort_by(|a, b| (a.issued_at, &a.credential_id).cmp(&(b.issued_at, &b.credential_id)));
+        Ok(live)
+    }
+
+    fn published_keys(&self) -> Option<&str> {
+        Some(if self.bug == Bug::PublishesPrivateKey {
+            LEAKY_JWKS
+        } else {
+            PUBLIC_JWKS
+        })
+    }
 }
 
 /// Runs the suite on a toy with `bug` in its own task; returns the report or the panic text.
@@ -203,7 +252,7 @@ async fn run(bug: Bug) -> Result<ConformanceReport, String> {
 async fn a_correct_backend_passes_every_check() {
     let report = run(Bug::None).await.unwrap_or_else(|e| panic!("{e}"));
     assert!(report.skipped.is_empty(), "{report:?}");
-    assert_eq!(report.passed.len(), 12, "{report:?}");
+    assert_eq!(report.passed.len(), 15, "{report:?}");
 }
 
 #[tokio::test]
@@ -216,6 +265,9 @@ async fn each_planted_bug_is_caught_by_the_right_check() {
         (Bug::SameSecondNotBefore, "a login at once after revoke_all"),
         (Bug::PanicsOnNonAscii, "PANICKED"),
         (Bug::NoSizeCap, "TooLarge"),
+        (Bug::UpdateNoop, "update_identity"),
+        (Bug::ListsExpired, "list_credentials"),
+        (Bug::PublishesPrivateKey, "published_keys"),
     ] {
         let message = match run(bug).await {
             Ok(report) => panic!("{bug:?} went unnoticed: {report:?}"),

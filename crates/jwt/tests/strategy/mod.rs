@@ -4,7 +4,7 @@
 
 use authbench_core::{Error, ErrorKind, Identity, ManualClock};
 use authbench_jwt::{Alg, JwtBackend, JwtConfig, Revocation, SigningKey};
-use authbench_testkit::RedisServer;
+use authbench_services::RedisServer;
 use std::sync::Arc;
 
 pub struct Fixture {

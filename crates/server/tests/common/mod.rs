@@ -6,8 +6,8 @@
 use authbench_core::{Authenticator, SharedClock};
 use authbench_jwt::{Alg, JwtBackend, JwtConfig};
 use authbench_server::{AppState, DemoUsers, UserStore, app};
+use authbench_services::RedisServer;
 use authbench_session::{SessionBackend, SessionConfig};
-use authbench_testkit::RedisServer;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, Response, StatusCode, header};

@@ -3,8 +3,8 @@
 #![allow(dead_code)] // Each test file uses a different subset.
 
 use authbench_core::{Identity, ManualClock};
+use authbench_services::RedisServer;
 use authbench_session::{SessionBackend, SessionConfig};
-use authbench_testkit::RedisServer;
 use std::sync::Arc;
 
 /// A private Redis, a backend on a manual clock, and the clock.

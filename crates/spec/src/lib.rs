@@ -1,0 +1,24 @@
+//! What `authbench serve` and the programs that drive it over HTTP (`authbench compare`, the
+//! load generator, the soak, the peer stacks in `authbench-baselines`) must agree on, defined
+//! once. Those programs talk to the server as a user's client would, over the network, so they
+//! do not link the server crate; a name both sides need lives here instead of being repeated.
+//!
+//! This crate depends on nothing. It is where the typed model of "a configuration under test"
+//! belongs (issue 15's next step); today it holds the shared names.
+//!
+//! # Layout
+//!
+//! - [`DEMO_PASSWORD`]: the demo users' default password.
+//! - [`COOKIE_NAME`]: the cookie that carries the credential.
+
+/// The default password of every demo user (`alice`, `bob`, `admin`, `user0` …), which
+/// `serve --demo-password` overrides. The server is a loopback-only demo, so a known password
+/// is acceptable, and documented in the README.
+pub const DEMO_PASSWORD: &str = "correct horse battery staple";
+
+/// The name of the cookie that carries the credential.
+///
+/// The `__Host-` prefix makes browsers refuse the cookie unless it is `Secure`, has `Path=/`
+/// and no `Domain`: a sibling subdomain cannot plant or overwrite it (OWASP, RFC 6265bis).
+/// The rest of the name says nothing about the backend (a generic name leaks no design).
+pub const COOKIE_NAME: &str = "__Host-authbench";
