@@ -121,12 +121,14 @@ impl ScalePlan {
     pub fn steps(&self) -> u64 {
         let servers = 2 + self.instances as u64 * 2 - 1;
         // cluster start; one per server started; three logins; cluster runs; instance runs;
-        // rotation and key revocation; one per failover.
+        // rotation and key revocation; per pre-publish mode an issuer, a verifier and the
+        // rotation on it; one per failover.
         1 + servers
             + 3
             + (self.reps * self.connections.len() * 2) as u64
             + (self.reps * 4) as u64
             + 2
+            + FRESH_VERIFIER_PREPUBLISH.len() as u64 * 3
             + self.failover_backends.len() as u64 * FAILOVER_DURABILITIES.len() as u64
     }
 }
@@ -165,7 +167,41 @@ pub struct RotationRecord {
     /// existed.
     #[serde(default)]
     pub key_revocation: Option<KeyRevocationRecord>,
+    /// The same rotation seen by a verifier whose JWKS cache is as fresh as it can be, without
+    /// and with the next key pre-published (one record per issuer `--key-prepublish`). Empty in
+    /// runs before it existed.
+    #[serde(default)]
+    pub fresh_verifier: Vec<FreshVerifierRecord>,
 }
+
+/// A rotation against a verifier that fetched the JWKS just before it: the verifier starts
+/// (its start-up fetch), the issuer rotates at once, and the first token of the new key is
+/// presented to the verifier every [`REVOKE_PROBE_MS`] ms until it is accepted. The verifier
+/// may refetch on an unknown `kid` only once its refresh interval has passed since that fetch,
+/// so without pre-publishing it refuses the new key's tokens until then (the gap); with the
+/// next key in the JWKS `--key-prepublish` seconds before it signs, it already holds the key.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FreshVerifierRecord {
+    /// The issuer's `--key-prepublish`, seconds (0: the new key signs at once).
+    pub prepublish_s: u64,
+    /// The verifier's `--jwks-refresh-interval`, seconds.
+    pub verifier_refresh_interval_s: u64,
+    /// From the rotate answer to the first token of the new key, ms (the pre-publish wait).
+    pub first_new_token_after_ms: f64,
+    /// New-key requests sent to the verifier until it accepted one (or the deadline).
+    pub presented: u64,
+    /// Of those, refused (any answer but 200).
+    pub refused: u64,
+    /// Answers by status (`"200"`, `"401"` …).
+    pub statuses: std::collections::BTreeMap<String, u64>,
+    /// From the first new-key request until the verifier accepted one, ms; `None` when it had
+    /// not by the deadline (twice the refresh interval).
+    pub accepted_after_ms: Option<f64>,
+}
+
+/// The issuer's `--key-prepublish` in the fresh-verifier rotation, seconds, in this order:
+/// none (the new key signs at once: the gap), and one verifier refresh interval (no gap).
+pub const FRESH_VERIFIER_PREPUBLISH: [u64; 2] = [0, JWKS_REFRESH_INTERVAL_S];
 
 /// The revocation durabilities every failover backend runs under, in this order.
 pub const FAILOVER_DURABILITIES: [&str; 2] = ["none", "replica"];
@@ -540,6 +576,38 @@ pub fn run(ctx: &mut Section<'_>, cluster_seeds: Option<&str>) -> Result<ScaleRe
     )?;
     ctx.step("revoking the issuer's signing key (compromise)");
     rotation.key_revocation = Some(revoke_signing_key(&issuer, &verifiers, &users)?);
+    for prepublish in FRESH_VERIFIER_PREPUBLISH {
+        let args = |extra: &[&str]| {
+            let mut v = strings(&["--backend", "jwt", "--alg", "ES256"]);
+            v.extend(strings(extra));
+            common(&v.iter().map(String::as_str).collect::<Vec<_>>())
+        };
+        let name = format!("jwt-issuer-prepublish{prepublish}");
+        let fresh_issuer = start(
+            ctx,
+            &name,
+            args(&["--key-prepublish", &prepublish.to_string()]),
+        )?;
+        let url = fresh_issuer.url("/.well-known/jwks.json");
+        let verifier = start(
+            ctx,
+            &format!("jwt-fresh-verifier-prepublish{prepublish}"),
+            args(&[
+                "--jwks-url",
+                &url,
+                "--jwks-refresh-interval",
+                &JWKS_REFRESH_INTERVAL_S.to_string(),
+            ]),
+        )?;
+        ctx.step(format!(
+            "rotating with a fresh verifier, key pre-published {prepublish} s ahead"
+        ));
+        rotation.fresh_verifier.push(rotate_on_fresh_verifier(
+            &fresh_issuer,
+            &verifier,
+            prepublish,
+        )?);
+    }
 
     // --- Failover. ---
     let mut failover = Vec::new();
@@ -685,6 +753,72 @@ fn rotate(
         first_new_kid_ms,
         later_new_kid_ms,
         key_revocation: None,
+        fresh_verifier: Vec::new(),
+    })
+}
+
+/// [`FreshVerifierRecord`]: `verifier` has just fetched `issuer`'s JWKS (it was started a
+/// moment ago); the issuer rotates now, and the first token of the new key goes to the
+/// verifier until it is accepted.
+fn rotate_on_fresh_verifier(
+    issuer: &ServerProcess,
+    verifier: &ServerProcess,
+    prepublish_s: u64,
+) -> Result<FreshVerifierRecord> {
+    let (admin, _) = login_all(issuer, &["admin".to_owned()], PASSWORD, 1, &|_| {})?;
+    let r = HttpClient::new(issuer.addr()).request(
+        "POST",
+        "/admin/keys/rotate",
+        &[("authorization", &format!("Bearer {}", admin[0]))],
+        "",
+    )?;
+    if r.status != 200 {
+        bail!("POST /admin/keys/rotate answered {}", r.status);
+    }
+    let rotated_at = Instant::now();
+    let rotated: serde_json::Value = serde_json::from_slice(&r.body).context("rotation answer")?;
+    let new_kid = rotated["kid"].as_str().unwrap_or_default().to_owned();
+    // Log in until the issuer signs with the new key (at `signs_from`, a whole second).
+    let deadline = rotated_at + Duration::from_secs(prepublish_s + 5);
+    let token = loop {
+        let t = login_one(issuer, "user0")?;
+        if kid_of(&t).as_deref() == Some(new_kid.as_str()) {
+            break t;
+        }
+        if Instant::now() > deadline {
+            bail!(
+                "the issuer did not sign with the new key {new_kid} within {prepublish_s} s + 5 s"
+            );
+        }
+        std::thread::sleep(Duration::from_millis(REVOKE_PROBE_MS));
+    };
+    let first_new_token_after_ms = rotated_at.elapsed().as_secs_f64() * 1e3;
+    let mut client = HttpClient::new(verifier.addr());
+    let started = Instant::now();
+    let give_up = Duration::from_secs(2 * JWKS_REFRESH_INTERVAL_S);
+    let (mut presented, mut refused) = (0, 0);
+    let mut statuses = std::collections::BTreeMap::new();
+    let accepted_after_ms = loop {
+        let (status, _) = me(&mut client, &token);
+        presented += 1;
+        *statuses.entry(status.to_string()).or_insert(0) += 1;
+        if status == 200 {
+            break Some(started.elapsed().as_secs_f64() * 1e3);
+        }
+        refused += 1;
+        if started.elapsed() > give_up {
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(REVOKE_PROBE_MS));
+    };
+    Ok(FreshVerifierRecord {
+        prepublish_s,
+        verifier_refresh_interval_s: JWKS_REFRESH_INTERVAL_S,
+        first_new_token_after_ms,
+        presented,
+        refused,
+        statuses,
+        accepted_after_ms,
     })
 }
 

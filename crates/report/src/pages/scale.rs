@@ -275,6 +275,43 @@ fn rotation_md(s: &ScaleResult) -> String {
         out.push('\n');
         out.push_str(&key_revocation_md(k));
     }
+    if !r.fresh_verifier.is_empty() {
+        out.push('\n');
+        out.push_str(&fresh_verifier_md(&r.fresh_verifier));
+    }
+    out
+}
+
+/// The rotation seen by a verifier whose JWKS cache was as fresh as it can be, without and
+/// with the next key pre-published.
+fn fresh_verifier_md(records: &[authbench_compare::scale::FreshVerifierRecord]) -> String {
+    let interval = records.first().map_or(0, |r| r.verifier_refresh_interval_s);
+    let mut out = caption(&format!(
+        "A rotation against a verifier whose JWKS cache is as fresh as it can be: a new issuer and a verifier-only instance start (the verifier fetches the JWKS at start-up), the issuer rotates at once, and the first token of the new key is sent to the verifier every 20 ms until it is accepted (at most {} s); the verifier may refetch on an unknown `kid` only once its refresh interval ({interval} s) has passed since its last fetch. Pre-publish = the issuer's `--key-prepublish`: the new key is in the JWKS that many seconds before it signs",
+        2 * interval,
+    ));
+    let mut t = Table::new(&[
+        ("pre-publish (s)", Align::Right),
+        ("first new-key token after the rotation (ms)", Align::Right),
+        ("new-key requests refused", Align::Right),
+        ("answers", Align::Left),
+        ("verifier accepted the new key after (ms)", Align::Right),
+    ]);
+    for r in records {
+        t.row(vec![
+            r.prepublish_s.to_string(),
+            sig3(r.first_new_token_after_ms),
+            format!("{} of {}", r.refused, r.presented),
+            r.statuses
+                .iter()
+                .map(|(k, v)| format!("{k}: {v}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            r.accepted_after_ms
+                .map_or_else(|| "not by the deadline".to_owned(), sig3),
+        ]);
+    }
+    out.push_str(&t.markdown());
     out
 }
 
