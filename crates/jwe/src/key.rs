@@ -7,6 +7,7 @@
 //! domain label and the key: the public key for RSA and EC, the secret for `dir`, whose hash
 //! reveals nothing usable about it), so every instance sharing a key names it alike.
 
+use authbench_jwt::pem;
 use aws_lc_rs::aead::{AES_256_GCM, LessSafeKey, UnboundKey};
 use aws_lc_rs::agreement::{self, ECDH_P256};
 use aws_lc_rs::digest;
@@ -431,17 +432,6 @@ impl JweKey {
             _ => None,
         }
     }
-}
-
-fn pem(label: &str, der: &[u8]) -> String {
-    let body = STANDARD.encode(der);
-    let mut out = format!("-----BEGIN {label}-----\n");
-    for chunk in body.as_bytes().chunks(64) {
-        out.push_str(std::str::from_utf8(chunk).unwrap_or_default());
-        out.push('\n');
-    }
-    out.push_str(&format!("-----END {label}-----\n"));
-    out
 }
 
 #[cfg(test)]

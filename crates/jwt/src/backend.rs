@@ -757,12 +757,6 @@ impl JwtBackend {
             .check::<AccessClaims>(token, &mut buf)
             .inspect_err(|e| tracing::debug!(reason = %e, "JWT rejected"))?;
         let r = claims.registered;
-        let missing = |name: &str| {
-            Error::new(
-                ErrorKind::MissingClaim,
-                format!("claim `{name}` is required"),
-            )
-        };
         // `check` has already required sub, iat, jti and exp.
         if matches!(
             self.config.revocation,
@@ -777,14 +771,8 @@ impl JwtBackend {
                 "token lifetime (exp - iat) is longer than this deployment accepts",
             ));
         }
-        let principal = Principal {
-            subject: r.sub.ok_or_else(|| missing("sub"))?.into_owned(),
-            tenant: claims.private.tenant.ok_or_else(|| missing("tenant"))?,
-            roles: claims.private.roles.ok_or_else(|| missing("roles"))?,
-            issued_at: r.iat.ok_or_else(|| missing("iat"))?,
-            expires_at: r.exp,
-            credential_id: r.jti.ok_or_else(|| missing("jti"))?.into_owned(),
-        };
+        let principal =
+            crate::verify::principal_of(r, claims.private.tenant, claims.private.roles)?;
         Ok(Checked {
             principal,
             sid: claims.private.sid,

@@ -115,8 +115,9 @@ pub(crate) fn rsa_public_key(n: &[u8], e: &[u8]) -> Vec<u8> {
     out
 }
 
-/// PEM armour around DER (RFC 7468), 64 base64 characters a line.
-pub(crate) fn pem(label: &str, der: &[u8]) -> String {
+/// PEM armour around DER (RFC 7468), 64 base64 characters a line: how `authbench token`
+/// and the JWE crate write keys.
+pub fn pem(label: &str, der: &[u8]) -> String {
     /// RFC 7468 §2: lines of exactly 64 characters except the last.
     const PEM_LINE: usize = 64;
     let b64 = base64::engine::general_purpose::STANDARD.encode(der);

@@ -186,6 +186,31 @@ fn reject(kind: ErrorKind, detail: impl Into<String>) -> Error {
     Error::new(kind, detail)
 }
 
+/// The principal of one of our access tokens, from its registered claims `r` and its `tenant`
+/// and `roles`: every one of them required (`sub`, `iat`, `jti` as the backend's claim rules
+/// already demand, `tenant` and `roles` here), `MissingClaim` naming the first one absent. The
+/// backend's verify and [`Verifier::access_principal`] both build it here.
+pub(crate) fn principal_of(
+    r: parse::Registered<'_>,
+    tenant: Option<String>,
+    roles: Option<Vec<String>>,
+) -> Result<authbench_core::Principal, Error> {
+    let missing = |name: &str| {
+        reject(
+            ErrorKind::MissingClaim,
+            format!("claim `{name}` is required"),
+        )
+    };
+    Ok(authbench_core::Principal {
+        subject: r.sub.ok_or_else(|| missing("sub"))?.into_owned(),
+        tenant: tenant.ok_or_else(|| missing("tenant"))?,
+        roles: roles.ok_or_else(|| missing("roles"))?,
+        issued_at: r.iat.ok_or_else(|| missing("iat"))?,
+        expires_at: r.exp,
+        credential_id: r.jti.ok_or_else(|| missing("jti"))?.into_owned(),
+    })
+}
+
 /// A header value fit to quote in an error (short, printable ASCII), or a placeholder.
 fn quotable(s: &str) -> &str {
     /// Longest header value we echo back.
@@ -473,12 +498,6 @@ impl ClaimsValidator {
     pub fn access_principal(&self, payload: &[u8]) -> Result<authbench_core::Principal, Error> {
         let claims = self.parse::<AccessClaims>(payload)?;
         let r = claims.registered;
-        let missing = |name: &str| {
-            reject(
-                ErrorKind::MissingClaim,
-                format!("claim `{name}` is required"),
-            )
-        };
         // Exactly the backend's rules: `sub`, `iat` and `jti` are required like `exp`.
         let access = Required {
             sub: true,
@@ -486,14 +505,7 @@ impl ClaimsValidator {
             jti: true,
         };
         self.check_registered_as(&r, access)?;
-        Ok(authbench_core::Principal {
-            subject: r.sub.ok_or_else(|| missing("sub"))?.into_owned(),
-            tenant: claims.private.tenant.ok_or_else(|| missing("tenant"))?,
-            roles: claims.private.roles.ok_or_else(|| missing("roles"))?,
-            issued_at: r.iat.ok_or_else(|| missing("iat"))?,
-            expires_at: r.exp,
-            credential_id: r.jti.ok_or_else(|| missing("jti"))?.into_owned(),
-        })
+        principal_of(r, claims.private.tenant, claims.private.roles)
     }
 
     /// Parses a claims set under the same rules as step 5 of [`Verifier::check`].

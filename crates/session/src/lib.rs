@@ -80,20 +80,6 @@ use store::{Record, SessionStore};
 /// The name this backend reports in [`Description::name`].
 pub const BACKEND_NAME: &str = "session";
 
-/// One of a user's live sessions, as [`SessionBackend::list_sessions`] reports it ("your
-/// devices" pages, admin views). Holds nothing that could be used as a credential.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SessionInfo {
-    /// The loggable short hash of the session, as in [`Principal::credential_id`].
-    pub credential_id: String,
-    /// When the session was created (login), Unix seconds.
-    pub created: u64,
-    /// When it was last used, Unix seconds.
-    pub last_seen: u64,
-    /// When it ends if unused: the idle deadline, capped by the absolute one.
-    pub expires_at: u64,
-}
-
 /// Server-side sessions in Redis, behind the [`Authenticator`] trait.
 ///
 /// Built once with [`connect`](Self::connect) and shared (`Arc`, or the server's state): every
@@ -187,14 +173,16 @@ impl SessionBackend {
         self.store.addr()
     }
 
-    /// The live sessions of `subject`, oldest first. Dead index entries are skipped (and
-    /// removed); sessions past a timeout by the injected clock are skipped.
+    /// The live sessions of `subject`, oldest first, in the core's words: `issued_at` is the
+    /// login, `last_used` the last request (always known), `expires_at` the idle deadline capped
+    /// by the absolute one (always known). Dead index entries are skipped (and removed);
+    /// sessions past a timeout by the injected clock are skipped.
     ///
     /// # Errors
     ///
     /// [`SessionError::Store`] when Redis cannot answer;
     /// [`SessionError::CorruptRecord`] for a reply of the wrong shape.
-    pub async fn list_sessions(&self, subject: &str) -> Result<Vec<SessionInfo>, SessionError> {
+    pub async fn list_sessions(&self, subject: &str) -> Result<Vec<CredentialInfo>, SessionError> {
         let user = UserSlot::of(subject);
         let index = self.index_key(&user);
         let now = self.clock.now().to_string();
@@ -214,15 +202,16 @@ impl SessionBackend {
         let mut sessions = items
             .chunks_exact(4)
             .map(|c| {
-                Ok(SessionInfo {
+                Ok(CredentialInfo {
                     credential_id: credential_id_of(text(&c[0])?).to_owned(),
-                    created: number(&c[1])?,
-                    last_seen: number(&c[2])?,
-                    expires_at: number(&c[3])?,
+                    issued_at: number(&c[1])?,
+                    last_used: Some(number(&c[2])?),
+                    expires_at: Some(number(&c[3])?),
                 })
             })
             .collect::<Result<Vec<_>, SessionError>>()?;
-        sessions.sort_by(|a, b| (a.created, &a.credential_id).cmp(&(b.created, &b.credential_id)));
+        sessions
+            .sort_by(|a, b| (a.issued_at, &a.credential_id).cmp(&(b.issued_at, &b.credential_id)));
         Ok(sessions)
     }
 
@@ -441,20 +430,9 @@ impl Authenticator for SessionBackend {
         Ok(())
     }
 
-    /// The user's live sessions ([`list_sessions`](Self::list_sessions)), as the core's
-    /// [`CredentialInfo`].
+    /// The user's live sessions ([`list_sessions`](Self::list_sessions)).
     async fn list_credentials(&self, subject: &str) -> Result<Vec<CredentialInfo>, Error> {
-        Ok(self
-            .list_sessions(subject)
-            .await?
-            .into_iter()
-            .map(|s| CredentialInfo {
-                credential_id: s.credential_id,
-                issued_at: s.created,
-                last_used: Some(s.last_seen),
-                expires_at: Some(s.expires_at),
-            })
-            .collect())
+        Ok(self.list_sessions(subject).await?)
     }
 }
 

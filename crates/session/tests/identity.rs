@@ -97,8 +97,8 @@ async fn update_identity_neither_extends_nor_revives_a_session() {
     // An update is not activity: the idle deadline still runs from the last *use* (issue).
     let listed = f.backend.list_sessions("alice").await.expect("list");
     assert_eq!(listed.len(), 1);
-    assert_eq!(listed[0].last_seen, start);
-    assert_eq!(listed[0].expires_at, start + 600);
+    assert_eq!(listed[0].last_used, Some(start));
+    assert_eq!(listed[0].expires_at, Some(start + 600));
     f.clock.set(start + 600);
     let e = f.backend.verify(&live).await.expect_err("idle");
     assert_eq!(e.kind(), ErrorKind::Expired);

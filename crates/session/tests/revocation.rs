@@ -87,12 +87,12 @@ async fn list_sessions_reports_live_sessions_and_skips_dead_ones() {
 
     let list = f.backend.list_sessions("alice").await.expect("list");
     assert_eq!(list.len(), 2);
-    assert_eq!(list[0].created, start, "oldest first");
-    assert_eq!(list[0].last_seen, start + 15);
+    assert_eq!(list[0].issued_at, start, "oldest first");
+    assert_eq!(list[0].last_used, Some(start + 15));
     assert_eq!(list[0].credential_id, p.credential_id);
-    assert_eq!(list[1].created, start + 10);
-    assert_eq!(list[1].last_seen, start + 10);
-    assert_eq!(list[1].expires_at, start + 10 + 1_800);
+    assert_eq!(list[1].issued_at, start + 10);
+    assert_eq!(list[1].last_used, Some(start + 10));
+    assert_eq!(list[1].expires_at, Some(start + 10 + 1_800));
     assert!(
         list.iter()
             .all(|s| !first.contains(&s.credential_id) && !second.contains(&s.credential_id))
