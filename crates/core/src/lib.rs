@@ -275,8 +275,11 @@ pub trait Authenticator: Send + Sync + 'static {
 
     /// The public keys verifiers need, as a JWK Set JSON document, when the backend has any.
     ///
+    /// Shared, not borrowed: a key rotation replaces the document while callers (a response
+    /// being written, say) may still hold the previous one. MUST hold public keys only.
+    ///
     /// Defaults to `None` (sessions and shared-secret JWTs publish nothing).
-    fn published_keys(&self) -> Option<&str> {
+    fn published_keys(&self) -> Option<std::sync::Arc<str>> {
         None
     }
 }

@@ -1021,7 +1021,7 @@ impl Authenticator for JwtBackend {
 
     /// An issuer's JWKS: the signing key and every retired key still verifying (`None` for
     /// HS256). A verifier-only backend publishes nothing (`None`): the issuer is the source.
-    fn published_keys(&self) -> Option<&str> {
+    fn published_keys(&self) -> Option<Arc<str>> {
         match &self.keys {
             Keys::Local(local) => local.jwks(&self.config, &self.clock),
             Keys::Remote(_) => None,

@@ -67,7 +67,7 @@
 //! write lock, which takes microseconds (a new key is generated before), then swaps the pointer;
 //! requests in flight finish on the old snapshot.
 
-use std::sync::{Arc, OnceLock, PoisonError, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 
 use authbench_core::SharedClock;
 use base64::Engine as _;
@@ -142,8 +142,9 @@ pub(crate) struct Keyring {
     /// Under `refresh`: like `verifier`, but tolerating expiry for up to a family's lifetime,
     /// so a logout presenting a just-expired access token still ends its family.
     pub(crate) revoke_verifier: Option<Arc<Verifier>>,
-    /// The JWKS document (`None` for HS256: a secret is never published).
-    jwks: Option<String>,
+    /// The JWKS document (`None` for HS256: a secret is never published), shared with every
+    /// caller of [`LocalKeys::jwks`] (a rotation builds a new one; callers keep the old).
+    jwks: Option<Arc<str>>,
     retired: Vec<Retired>,
     /// The next signing key, published but not signing yet (only with pre-publishing).
     pending: Option<Arc<Pending>>,
@@ -202,7 +203,7 @@ impl Keyring {
             // The current key, the pre-published next one, then retired keys from the latest.
             docs.extend(pending.iter().filter_map(|p| p.key.public_jwk_struct()));
             docs.extend(published.iter().rev().filter_map(|r| r.public.as_ref()));
-            keys::jwks_json(&docs)
+            Arc::<str>::from(keys::jwks_json(&docs))
         });
 
         let next_change = retired
@@ -234,10 +235,9 @@ impl Keyring {
     }
 }
 
-/// The issuing backend's keys: the current snapshot, and every JWKS document ever published.
+/// The issuing backend's keys: the current snapshot (with its JWKS document).
 pub(crate) struct LocalKeys {
     current: RwLock<Arc<Keyring>>,
-    published: JwksLog,
     /// `kid`s revoked (or distrusted from the start): never trusted again, not even as a key
     /// handed to [`rotate`](Self::rotate). Written under `current`'s write lock.
     distrusted: RwLock<Vec<String>>,
@@ -261,10 +261,8 @@ impl LocalKeys {
             None,
             clock.now(),
         )?;
-        let published = JwksLog::new(ring.jwks.clone());
         Ok(Self {
             current: RwLock::new(Arc::new(ring)),
-            published,
             distrusted: RwLock::new(config.distrusted_kids.clone()),
         })
     }
@@ -517,23 +515,21 @@ impl LocalKeys {
         }))
     }
 
-    /// Swaps in `ring` and records its JWKS if it changed. Called with the write lock held, so
-    /// documents are appended in order.
+    /// Swaps in `ring` (called with the write lock held). A caller still holding the previous
+    /// JWKS document keeps it alive; nothing else does.
     fn replace(&self, current: &mut Arc<Keyring>, ring: Keyring) {
-        if ring.jwks != current.jwks {
-            self.published.push(ring.jwks.clone());
-        }
         *current = Arc::new(ring);
     }
 
     /// The JWKS as published now (pruned first if due).
-    pub(crate) fn jwks(&self, config: &JwtConfig, clock: &SharedClock) -> Option<&str> {
-        if let Err(e) = self.fresh(config, clock) {
+    pub(crate) fn jwks(&self, config: &JwtConfig, clock: &SharedClock) -> Option<Arc<str>> {
+        let ring = self.fresh(config, clock).unwrap_or_else(|e| {
             // Rebuilding from keys that built before cannot fail in practice; keep serving the
             // last document rather than nothing.
             tracing::error!(error = %e, "could not prune retired keys");
-        }
-        self.published.latest()
+            self.snapshot()
+        });
+        ring.jwks.clone()
     }
 
     /// `kid`s of retired keys still published at the clock's now.
@@ -564,54 +560,5 @@ fn retire(config: &JwtConfig, old: &SigningKey, last_signed: u64) -> Retired {
         public: old.public_jwk_struct().cloned(),
         publish_until,
         keep_until,
-    }
-}
-
-/// Every JWKS document the backend has published, oldest first, never freed.
-///
-/// `Authenticator::published_keys` returns a `&str` borrowed from the backend, but rotation
-/// changes the document while the backend is shared: a reference handed out earlier must stay
-/// valid. An append-only list gives that in safe Rust: a node, once written, is never moved or
-/// dropped before the backend. The cost is one document (a few hundred bytes) kept per change,
-/// two changes per rotation. (If the trait returned an owned or shared string, this would
-/// shrink to one `RwLock<Arc<str>>`.)
-struct JwksLog {
-    head: Node,
-}
-
-struct Node {
-    doc: Option<String>,
-    next: OnceLock<Box<Node>>,
-}
-
-impl JwksLog {
-    fn new(doc: Option<String>) -> Self {
-        Self {
-            head: Node {
-                doc,
-                next: OnceLock::new(),
-            },
-        }
-    }
-
-    fn last(&self) -> &Node {
-        let mut node = &self.head;
-        while let Some(next) = node.next.get() {
-            node = next;
-        }
-        node
-    }
-
-    fn latest(&self) -> Option<&str> {
-        self.last().doc.as_deref()
-    }
-
-    /// Appends `doc`. Callers serialise pushes (the keyring's write lock), so the last node's
-    /// slot is free.
-    fn push(&self, doc: Option<String>) {
-        let _ = self.last().next.set(Box::new(Node {
-            doc,
-            next: OnceLock::new(),
-        }));
     }
 }

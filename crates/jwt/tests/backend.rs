@@ -118,7 +118,7 @@ async fn jwks_lists_public_keys_only_and_verifies_backend_tokens() {
             assert_eq!(alg, Alg::HS256, "only HS256 publishes nothing");
             continue;
         };
-        let set: Value = serde_json::from_str(jwks).expect("JWKS is JSON");
+        let set: Value = serde_json::from_str(&jwks).expect("JWKS is JSON");
         let keys = set["keys"].as_array().expect("keys array");
         assert_eq!(keys.len(), 1);
         let k = &keys[0];
@@ -135,7 +135,7 @@ async fn jwks_lists_public_keys_only_and_verifies_backend_tokens() {
         o.audience = Some("authbench-api".into());
         o.token_type = Some("at+jwt".into());
         o.now = Some(START);
-        let v = Verifier::from_jwk_json(jwks, o).expect("JWKS imports");
+        let v = Verifier::from_jwk_json(&jwks, o).expect("JWKS imports");
         let claims = v.verify(&token).expect("verifies");
         assert_eq!(claims["sub"], "alice");
         assert_eq!(claims["tenant"], "acme");

@@ -13,7 +13,7 @@ use jwks_server::{JwksServer, T0, alice, issuer, kid_of, manual_clock, verifier}
 /// The `kid`s in a JWKS document.
 fn jwks_kids(backend: &JwtBackend) -> Vec<String> {
     let jwks: serde_json::Value =
-        serde_json::from_str(backend.published_keys().expect("a JWKS")).expect("JSON");
+        serde_json::from_str(&backend.published_keys().expect("a JWKS")).expect("JSON");
     jwks["keys"]
         .as_array()
         .expect("keys")

@@ -383,7 +383,7 @@ async fn jwks<A: Authenticator>(State(state): State<AppState<A>>) -> Response {
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("application/jwk-set+json"),
             )],
-            keys.to_owned(),
+            keys.to_string(),
         )
             .into_response(),
         None => (

@@ -84,7 +84,7 @@ impl<A: Authenticator> Authenticator for Racing<A> {
         self.inner.list_credentials(subject).await
     }
 
-    fn published_keys(&self) -> Option<&str> {
+    fn published_keys(&self) -> Option<std::sync::Arc<str>> {
         self.inner.published_keys()
     }
 }

@@ -1104,7 +1104,7 @@ impl<A: Authenticator> Suite<'_, A> {
         let Some(jwks) = self.backend.published_keys() else {
             return Err(format!("{}: publishes no keys", self.name));
         };
-        let doc: serde_json::Value = serde_json::from_str(jwks).unwrap_or_else(|e| {
+        let doc: serde_json::Value = serde_json::from_str(&jwks).unwrap_or_else(|e| {
             panic!("[{}] {C}: the published keys are not JSON: {e}", self.name)
         });
         let keys = doc

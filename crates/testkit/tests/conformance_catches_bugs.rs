@@ -213,12 +213,12 @@ impl Authenticator for Toy {
         Ok(live)
     }
 
-    fn published_keys(&self) -> Option<&str> {
-        Some(if self.bug == Bug::PublishesPrivateKey {
+    fn published_keys(&self) -> Option<Arc<str>> {
+        Some(Arc::from(if self.bug == Bug::PublishesPrivateKey {
             LEAKY_JWKS
         } else {
             PUBLIC_JWKS
-        })
+        }))
     }
 }
 

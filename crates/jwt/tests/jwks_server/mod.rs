@@ -70,7 +70,9 @@ impl JwksServer {
                     let (status, body, cache) = match mode {
                         Mode::Issuer(cache) => (
                             200,
-                            issuer.published_keys().unwrap_or("{}").to_owned(),
+                            issuer
+                                .published_keys()
+                                .map_or_else(|| "{}".to_owned(), |k| k.to_string()),
                             cache,
                         ),
                         Mode::Fixed(status, body) => (status, body, None),
