@@ -86,11 +86,11 @@ async fn redis_strategies_on_a_cluster() {
                 .with_foreign(Arc::new(foreign)),
         )
         .await;
-        let expected = capabilities::expected_skips(Alg::ES256, revocation);
+        let expected = capabilities::expected_skips(Alg::ES256, revocation, false);
         assert_eq!(report.skipped_names(), expected, "{revocation}: {report:?}");
         assert_eq!(
             report.passed.len(),
-            15 - expected.len(),
+            16 - expected.len(),
             "{revocation}: {report:?}"
         );
     }

@@ -3,7 +3,7 @@
 mod common;
 
 use authbench_session::{SessionBackend, SessionConfig};
-use authbench_testkit::{ConformanceOptions, conformance};
+use authbench_testkit::{ConformanceOptions, StoreControl, conformance};
 use common::fixture_with;
 use std::sync::Arc;
 
@@ -22,12 +22,15 @@ async fn session_backend_passes_the_conformance_suite() {
     let report = conformance(
         Arc::clone(&f.backend),
         &f.clock,
-        ConformanceOptions::new(lifetime).with_foreign(Arc::new(foreign)),
+        ConformanceOptions::new(lifetime)
+            .with_foreign(Arc::new(foreign))
+            .with_store(StoreControl::redis(f.redis)),
     )
     .await;
-    // A session publishes no keys; every other clause, listing and updates included, holds.
+    // A session publishes no keys; every other clause, listing, updates and failing closed
+    // on a stopped Redis included, holds.
     assert_eq!(report.skipped_names(), ["published_keys"], "{report:?}");
-    assert_eq!(report.passed.len(), 14, "{report:?}");
+    assert_eq!(report.passed.len(), 15, "{report:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -49,7 +52,7 @@ async fn minimal_ids_and_short_absolute_timeout_pass_too() {
     .await;
     assert_eq!(
         report.skipped_names(),
-        ["foreign", "published_keys"],
-        "only `foreign` (none given) and `published_keys` (none to publish) are skipped: {report:?}"
+        ["foreign", "published_keys", "fail_closed"],
+        "only `foreign` and `fail_closed` (not given) and `published_keys` (none to publish) are skipped: {report:?}"
     );
 }

@@ -22,6 +22,7 @@
 //! | `concurrent_verify` | many simultaneous verifies of one credential all agree |
 //! | `update_identity` | `Unsupported` leaves existing credentials as they were; `Ok` means an existing credential is rejected or shows the new facts (under refresh rotation: its refresh exchange carries them) |
 //! | `list_credentials` | `Unsupported`, or: an empty list for an unknown subject, every live credential (by `credential_id`) oldest first, none that `verify` would reject (revoked, past its lifetime) |
+//! | `fail_closed` | with the store stopped, no operation succeeds that needs it: a verify that costs a store round trip is `Unavailable` (never accepted, never "rejected"), `issue` and `revoke` are `Ok` or `Unavailable`, each within [`FAIL_CLOSED_WITHIN`]; once the store is back, a fresh credential works again (needs [`ConformanceOptions::with_store`]) |
 //! | `published_keys` | `None`, or a JWK Set whose every key is public (no `d`, `p`, `q`, `dp`, `dq`, `qi`, `oth`, `k`) |
 //!
 //! Revocation, by model: [`RevocationModel::None`] MUST answer `Unsupported` to both and leave
@@ -94,7 +95,71 @@ pub struct ConformanceOptions<A> {
     /// Defaults to zero: revocation takes effect at once, as [`RevocationModel::DeleteRecord`]
     /// and [`RevocationModel::Denylist`] promise.
     pub revocation_delay: Duration,
+    /// How to stop and restart the store the backend depends on, for the `fail_closed` check.
+    ///
+    /// Defaults to `None`, and `fail_closed` is then reported as skipped.
+    pub store: Option<StoreControl>,
 }
+
+/// Stops and restarts the store a backend depends on (a private Redis, say), so the suite can
+/// check the contract's first clause against a store that is really gone.
+pub struct StoreControl {
+    /// Stops the store (kill the process, or freeze it).
+    pub stop: Box<dyn Fn() + Send + Sync>,
+    /// Brings it back on the same address; it may come back empty.
+    pub restart: Box<dyn Fn() + Send + Sync>,
+}
+
+impl StoreControl {
+    /// A control from two closures.
+    pub fn new(
+        stop: impl Fn() + Send + Sync + 'static,
+        restart: impl Fn() + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            stop: Box::new(stop),
+            restart: Box::new(restart),
+        }
+    }
+
+    /// Stops (kills) and restarts a private `redis-server`, which the control then owns: it
+    /// comes back on the same port, empty.
+    pub fn redis(server: authbench_services::RedisServer) -> Self {
+        let server = Arc::new(std::sync::Mutex::new(server));
+        let again = Arc::clone(&server);
+        Self::new(
+            move || {
+                server
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .stop();
+            },
+            move || {
+                let restarted = again
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .restart();
+                if let Err(e) = restarted {
+                    panic!("restarting the private redis-server: {e}");
+                }
+            },
+        )
+    }
+}
+
+impl std::fmt::Debug for StoreControl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StoreControl { .. }")
+    }
+}
+
+/// How long an operation may take to answer `Unavailable` once the store is gone: the
+/// contract's "about a second" (connect plus response timeout), with room for a loaded CI
+/// machine.
+pub const FAIL_CLOSED_WITHIN: Duration = Duration::from_secs(5);
+
+/// How long the backend may take to serve again once the store is back.
+const HEAL_WITHIN: Duration = Duration::from_secs(15);
 
 impl<A> ConformanceOptions<A> {
     /// Options for a backend whose unused credentials live `lifetime_secs` seconds.
@@ -105,6 +170,7 @@ impl<A> ConformanceOptions<A> {
             foreign: None,
             concurrent_verifies: 1_000,
             revocation_delay: Duration::ZERO,
+            store: None,
         }
     }
 
@@ -123,6 +189,12 @@ impl<A> ConformanceOptions<A> {
     /// Sets [`concurrent_verifies`](Self::concurrent_verifies).
     pub fn with_concurrent_verifies(mut self, n: usize) -> Self {
         self.concurrent_verifies = n;
+        self
+    }
+
+    /// Sets [`store`](Self::store): how to stop and restart the store the backend uses.
+    pub fn with_store(mut self, control: StoreControl) -> Self {
+        self.store = Some(control);
         self
     }
 
@@ -224,6 +296,17 @@ pub async fn conformance<A: Authenticator>(
     match suite.published_keys() {
         Ok(()) => report.passed.push("published_keys"),
         Err(why) => report.skipped.push(("published_keys", why)),
+    }
+    // Last: it takes the store away.
+    match &suite.opts.store {
+        Some(store) => {
+            suite.fail_closed(&description, store).await;
+            report.passed.push("fail_closed");
+        }
+        None => report.skipped.push((
+            "fail_closed",
+            "no store control given (ConformanceOptions::with_store)".to_owned(),
+        )),
     }
     report
 }
@@ -1092,6 +1175,76 @@ impl<A: Authenticator> Suite<'_, A> {
                 self.name,
                 e.kind()
             ),
+        }
+    }
+
+    /// `fail_closed`: the contract's first clause, against a store that is really gone.
+    async fn fail_closed(&self, d: &Description, store: &StoreControl) {
+        const C: &str = "fail_closed";
+        let who = self.run.identity("fail-closed");
+        let cred = self.issue(C, &who).await;
+        self.verify_ok(C, "a credential before the store stops", &cred.token)
+            .await;
+        (store.stop)();
+        let timed = |what: &'static str, started: Instant| {
+            let took = started.elapsed();
+            assert!(
+                took <= FAIL_CLOSED_WITHIN,
+                "[{}] {C}: {what} took {took:?} with the store gone (at most {FAIL_CLOSED_WITHIN:?})",
+                self.name
+            );
+        };
+        let unavailable_or = |what: &str, result: Result<(), Error>, ok_allowed: bool| match result
+        {
+            Ok(()) if ok_allowed => {}
+            Ok(()) => panic!(
+                "[{}] {C}: {what} SUCCEEDED with the store gone; it needs the store",
+                self.name
+            ),
+            Err(e) if e.class() == ErrorClass::Unavailable => {}
+            Err(e) if e.kind() == ErrorKind::Unsupported => {}
+            Err(e) => panic!(
+                "[{}] {C}: {what} with the store gone must be Unavailable, got {} ({e})",
+                self.name,
+                e.kind()
+            ),
+        };
+        let started = Instant::now();
+        let verified = self.backend.verify(&cred.token).await.map(|_| ());
+        timed("verify", started);
+        // A verify that needs no store (a JWT whose strategy keeps nothing per request) may
+        // go on accepting; one that costs a round trip must not.
+        unavailable_or(
+            "verify of a valid credential",
+            verified,
+            d.store_round_trips_per_verify == 0,
+        );
+        let started = Instant::now();
+        let issued = self.backend.issue(&who).await.map(|_| ());
+        timed("issue", started);
+        unavailable_or("issue", issued, !d.stateful);
+        let started = Instant::now();
+        let revoked = self.backend.revoke(&cred.token).await;
+        timed("revoke", started);
+        unavailable_or("revoke", revoked, !d.stateful);
+        (store.restart)();
+        // Heals: a fresh credential works once the store is back (the old one may be gone
+        // with the store's data, which is fine: it fails closed).
+        let deadline = Instant::now() + HEAL_WITHIN;
+        loop {
+            let healed = match self.backend.issue(&who).await {
+                Ok(c) => self.backend.verify(&c.token).await.is_ok(),
+                Err(_) => false,
+            };
+            if healed {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "[{}] {C}: no fresh credential worked within {HEAL_WITHIN:?} of the store's return",
+                self.name
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 

@@ -12,9 +12,12 @@
 //!
 //! # Layout
 //!
-//! - `conformance`: [`conformance`], [`ConformanceOptions`], [`ConformanceReport`],
-//!   [`HUGE_INPUT_BYTES`].
+//! - `conformance`: [`conformance`], [`ConformanceOptions`], [`StoreControl`],
+//!   [`ConformanceReport`], [`HUGE_INPUT_BYTES`], [`FAIL_CLOSED_WITHIN`].
 
 mod conformance;
 
-pub use conformance::{ConformanceOptions, ConformanceReport, HUGE_INPUT_BYTES, conformance};
+pub use conformance::{
+    ConformanceOptions, ConformanceReport, FAIL_CLOSED_WITHIN, HUGE_INPUT_BYTES, StoreControl,
+    conformance,
+};

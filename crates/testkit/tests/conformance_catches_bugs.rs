@@ -6,9 +6,9 @@ use authbench_core::{
     Authenticator, Credential, CredentialInfo, Description, Error, ErrorKind, Identity,
     ManualClock, Principal, RevocationModel, SharedClock,
 };
-use authbench_testkit::{ConformanceOptions, ConformanceReport, conformance};
+use authbench_testkit::{ConformanceOptions, ConformanceReport, StoreControl, conformance};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 const LIFETIME: u64 = 600;
@@ -37,6 +37,8 @@ enum Bug {
     ListsExpired,
     /// The published JWK Set carries the private key (`d`).
     PublishesPrivateKey,
+    /// With the store gone, `verify` answers from nothing and accepts (fails open).
+    FailsOpen,
 }
 
 /// The toy's published keys: a public P-256 key (RFC 7517 A.1's example, trimmed).
@@ -60,6 +62,8 @@ struct Toy {
     records: Mutex<HashMap<String, Record>>,
     /// subject → the second of its last `revoke_all` (only under `SameSecondNotBefore`).
     not_before: Mutex<HashMap<String, u64>>,
+    /// Whether the "store" answers (the suite's store control flips it).
+    up: Arc<AtomicBool>,
 }
 
 impl Toy {
@@ -71,6 +75,16 @@ impl Toy {
             next: AtomicU64::new(1),
             records: Mutex::new(HashMap::new()),
             not_before: Mutex::new(HashMap::new()),
+            up: Arc::new(AtomicBool::new(true)),
+        }
+    }
+
+    /// `Unavailable` while the store is down.
+    fn store(&self) -> Result<(), Error> {
+        if self.up.load(Ordering::Relaxed) {
+            Ok(())
+        } else {
+            Err(ErrorKind::Unavailable.into())
         }
     }
 
@@ -83,6 +97,9 @@ impl Toy {
         }
         if self.bug != Bug::NoSizeCap && token.len() > 4096 {
             return Err(ErrorKind::TooLarge.into());
+        }
+        if self.bug != Bug::FailsOpen {
+            self.store()?;
         }
         let records = self.records.lock().expect("lock");
         let found = if self.bug == Bug::PrefixMatch {
@@ -129,6 +146,7 @@ impl Authenticator for Toy {
     }
 
     async fn issue(&self, who: &Identity) -> Result<Credential, Error> {
+        self.store()?;
         let n = self.next.fetch_add(1, Ordering::Relaxed);
         // Not a secure token (a toy); 40 hex digits of a mixed counter.
         let mixed = (u128::from(n) ^ u128::from(self.salt))
@@ -158,6 +176,7 @@ impl Authenticator for Toy {
         if token.is_empty() {
             return Err(ErrorKind::Missing.into());
         }
+        self.store()?;
         if self.bug != Bug::RevokeNoop {
             self.records.lock().expect("lock").remove(token);
         }
@@ -225,13 +244,20 @@ impl Authenticator for Toy {
 /// Runs the suite on a toy with `bug` in its own task; returns the report or the panic text.
 async fn run(bug: Bug) -> Result<ConformanceReport, String> {
     let clock = ManualClock::new(1_700_000_000);
-    let backend = Arc::new(Toy::new(bug, Arc::new(clock.clone()), 0xA5A5));
+    let backend = Toy::new(bug, Arc::new(clock.clone()), 0xA5A5);
+    let (down, up) = (Arc::clone(&backend.up), Arc::clone(&backend.up));
+    let backend = Arc::new(backend);
     let foreign = Arc::new(Toy::new(Bug::None, Arc::new(clock.clone()), 0x5A5A));
     let task = tokio::spawn(async move {
         conformance(
             backend,
             &clock,
-            ConformanceOptions::new(LIFETIME).with_foreign(foreign),
+            ConformanceOptions::new(LIFETIME)
+                .with_foreign(foreign)
+                .with_store(StoreControl::new(
+                    move || down.store(false, Ordering::Relaxed),
+                    move || up.store(true, Ordering::Relaxed),
+                )),
         )
         .await
     });
@@ -252,7 +278,7 @@ async fn run(bug: Bug) -> Result<ConformanceReport, String> {
 async fn a_correct_backend_passes_every_check() {
     let report = run(Bug::None).await.unwrap_or_else(|e| panic!("{e}"));
     assert!(report.skipped.is_empty(), "{report:?}");
-    assert_eq!(report.passed.len(), 15, "{report:?}");
+    assert_eq!(report.passed.len(), 16, "{report:?}");
 }
 
 #[tokio::test]
@@ -268,6 +294,7 @@ async fn each_planted_bug_is_caught_by_the_right_check() {
         (Bug::UpdateNoop, "update_identity"),
         (Bug::ListsExpired, "list_credentials"),
         (Bug::PublishesPrivateKey, "published_keys"),
+        (Bug::FailsOpen, "fail_closed"),
     ] {
         let message = match run(bug).await {
             Ok(report) => panic!("{bug:?} went unnoticed: {report:?}"),
