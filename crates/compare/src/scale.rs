@@ -683,17 +683,7 @@ fn rotate(
     // verifiers have run for a while.
     std::thread::sleep(Duration::from_secs(JWKS_REFRESH_INTERVAL_S));
     let kids_before = jwks_kids(issuer)?;
-    let (admin, _) = login_all(issuer, &["admin".to_owned()], PASSWORD, 1, &|_| {})?;
-    let r = HttpClient::new(issuer.addr()).request(
-        "POST",
-        "/admin/keys/rotate",
-        &[("authorization", &format!("Bearer {}", admin[0]))],
-        "",
-    )?;
-    if r.status != 200 {
-        bail!("POST /admin/keys/rotate answered {}", r.status);
-    }
-    let rotated: serde_json::Value = serde_json::from_slice(&r.body).context("rotation answer")?;
+    let rotated = post_rotate(issuer)?;
     let new_kid = rotated["kid"].as_str().unwrap_or_default().to_owned();
     let old_published_until = rotated["previous_published_until"].as_u64().unwrap_or(0);
     let kids_after = jwks_kids(issuer)?;
@@ -757,14 +747,9 @@ fn rotate(
     })
 }
 
-/// [`FreshVerifierRecord`]: `verifier` has just fetched `issuer`'s JWKS (it was started a
-/// moment ago); the issuer rotates now, and the first token of the new key goes to the
-/// verifier until it is accepted.
-fn rotate_on_fresh_verifier(
-    issuer: &ServerProcess,
-    verifier: &ServerProcess,
-    prepublish_s: u64,
-) -> Result<FreshVerifierRecord> {
+/// `POST /admin/keys/rotate` on `issuer` as the demo admin: its JSON answer (`kid`,
+/// `previous_kid`, `previous_published_until`, `signs_from`).
+fn post_rotate(issuer: &ServerProcess) -> Result<serde_json::Value> {
     let (admin, _) = login_all(issuer, &["admin".to_owned()], PASSWORD, 1, &|_| {})?;
     let r = HttpClient::new(issuer.addr()).request(
         "POST",
@@ -775,8 +760,19 @@ fn rotate_on_fresh_verifier(
     if r.status != 200 {
         bail!("POST /admin/keys/rotate answered {}", r.status);
     }
+    serde_json::from_slice(&r.body).context("rotation answer")
+}
+
+/// [`FreshVerifierRecord`]: `verifier` has just fetched `issuer`'s JWKS (it was started a
+/// moment ago); the issuer rotates now, and the first token of the new key goes to the
+/// verifier until it is accepted.
+fn rotate_on_fresh_verifier(
+    issuer: &ServerProcess,
+    verifier: &ServerProcess,
+    prepublish_s: u64,
+) -> Result<FreshVerifierRecord> {
+    let rotated = post_rotate(issuer)?;
     let rotated_at = Instant::now();
-    let rotated: serde_json::Value = serde_json::from_slice(&r.body).context("rotation answer")?;
     let new_kid = rotated["kid"].as_str().unwrap_or_default().to_owned();
     // Log in until the issuer signs with the new key (at `signs_from`, a whole second).
     let deadline = rotated_at + Duration::from_secs(prepublish_s + 5);
