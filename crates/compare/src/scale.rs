@@ -195,8 +195,15 @@ pub struct FreshVerifierRecord {
     /// Answers by status (`"200"`, `"401"` …).
     pub statuses: std::collections::BTreeMap<String, u64>,
     /// From the first new-key request until the verifier accepted one, ms; `None` when it had
-    /// not by the deadline (twice the refresh interval).
+    /// not by the deadline ([`fresh_verifier_deadline`]).
     pub accepted_after_ms: Option<f64>,
+}
+
+/// How long the fresh-verifier rotation sends a new-key token to a verifier with refresh
+/// interval `interval_s` before it gives up: twice the interval, by when the verifier may
+/// refetch in any case.
+pub fn fresh_verifier_deadline(interval_s: u64) -> Duration {
+    Duration::from_secs(2 * interval_s)
 }
 
 /// The issuer's `--key-prepublish` in the fresh-verifier rotation, seconds, in this order:
@@ -577,11 +584,8 @@ pub fn run(ctx: &mut Section<'_>, cluster_seeds: Option<&str>) -> Result<ScaleRe
     ctx.step("revoking the issuer's signing key (compromise)");
     rotation.key_revocation = Some(revoke_signing_key(&issuer, &verifiers, &users)?);
     for prepublish in FRESH_VERIFIER_PREPUBLISH {
-        let args = |extra: &[&str]| {
-            let mut v = strings(&["--backend", "jwt", "--alg", "ES256"]);
-            v.extend(strings(extra));
-            common(&v.iter().map(String::as_str).collect::<Vec<_>>())
-        };
+        let args =
+            |extra: &[&str]| common(&[&["--backend", "jwt", "--alg", "ES256"][..], extra].concat());
         let name = format!("jwt-issuer-prepublish{prepublish}");
         let fresh_issuer = start(
             ctx,
@@ -791,7 +795,7 @@ fn rotate_on_fresh_verifier(
     let first_new_token_after_ms = rotated_at.elapsed().as_secs_f64() * 1e3;
     let mut client = HttpClient::new(verifier.addr());
     let started = Instant::now();
-    let give_up = Duration::from_secs(2 * JWKS_REFRESH_INTERVAL_S);
+    let give_up = fresh_verifier_deadline(JWKS_REFRESH_INTERVAL_S);
     let (mut presented, mut refused) = (0, 0);
     let mut statuses = std::collections::BTreeMap::new();
     let accepted_after_ms = loop {

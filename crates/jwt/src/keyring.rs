@@ -312,7 +312,7 @@ impl LocalKeys {
                     now,
                 )?,
             };
-            self.replace(&mut current, next);
+            *current = Arc::new(next);
         }
         Ok(Arc::clone(&current))
     }
@@ -376,7 +376,7 @@ impl LocalKeys {
             retired.push(retiring);
             Keyring::build(config, clock, Arc::new(new), retired, None, now)?
         };
-        self.replace(&mut current, ring);
+        *current = Arc::new(ring);
         tracing::info!(
             kid = rotation.kid,
             previous_kid = rotation.previous_kid,
@@ -478,7 +478,7 @@ impl LocalKeys {
                 distrusted.push(kid.to_owned());
             }
         }
-        self.replace(&mut current, ring);
+        *current = Arc::new(ring);
         tracing::warn!(
             kid,
             was_trusted,
@@ -513,12 +513,6 @@ impl LocalKeys {
             previous_published_until: retire(config, &ring.signing, p.signs_from).publish_until,
             signs_from: p.signs_from,
         }))
-    }
-
-    /// Swaps in `ring` (called with the write lock held). A caller still holding the previous
-    /// JWKS document keeps it alive; nothing else does.
-    fn replace(&self, current: &mut Arc<Keyring>, ring: Keyring) {
-        *current = Arc::new(ring);
     }
 
     /// The JWKS as published now (pruned first if due).
