@@ -8,15 +8,17 @@ use authbench_server::users::HashCost;
 use authbench_server::{AppState, DemoUsers, UserStore};
 use authbench_services::RedisServer;
 use authbench_session::{RedisTarget, SessionBackend, SessionConfig};
+use authbench_spec::{Backend, Revocation};
 use clap::{Args, ValueEnum};
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-/// Which backend answers `/login` and `/me`.
+/// Which backend answers `/login` and `/me`; the flags below refine it into an
+/// [`authbench_spec::Backend`] ([`ServeArgs::backend`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Backend {
+pub enum BackendKind {
     /// Random session ID, looked up in Redis on every request.
     Session,
     /// Signed JWT, verified locally.
@@ -25,50 +27,26 @@ pub enum Backend {
     Jwe,
 }
 
-/// How a JWT can be revoked before it expires (every strategy but `none` uses Redis).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Revocation {
-    /// It cannot: the token works until `exp`. No Redis.
-    None,
-    /// Revoked `jti`s (and a per-user epoch) in Redis: one round trip per request.
-    Denylist,
-    /// A per-user epoch, cached locally and invalidated by Redis pub/sub: logout-all only.
-    Epoch,
-    /// Short access tokens (300 s) plus rotating refresh tokens with reuse detection.
-    Refresh,
-}
-
-impl From<Revocation> for authbench_jwt::Revocation {
-    fn from(r: Revocation) -> Self {
-        match r {
-            Revocation::None => authbench_jwt::Revocation::None,
-            Revocation::Denylist => authbench_jwt::Revocation::Denylist,
-            Revocation::Epoch => authbench_jwt::Revocation::Epoch,
-            Revocation::Refresh => authbench_jwt::Revocation::Refresh,
-        }
-    }
-}
-
 /// Arguments of `authbench serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// The authentication backend.
     #[arg(long, value_enum)]
-    backend: Backend,
+    backend: BackendKind,
     /// JWT signing algorithm.
-    #[arg(long, default_value = "ES256", value_parser = parse_alg)]
+    #[arg(long, default_value = "ES256")]
     alg: Alg,
     /// JWT revocation strategy.
     #[arg(long, value_enum, default_value = "none")]
     revocation: Revocation,
     /// JWE key management (`--backend jwe`): `dir` (a shared key), `RSA-OAEP-256` or
     /// `ECDH-ES+A256KW`; the content is always A256GCM.
-    #[arg(long, default_value = "dir", value_name = "ALG", value_parser = parse_jwe_alg)]
+    #[arg(long, default_value = "dir", value_name = "ALG")]
     jwe_alg: authbench_jwe::KeyAlg,
     /// Nested JWE (`--backend jwe`): sign the claims with this JWT algorithm, then encrypt.
     /// Required with `RSA-OAEP-256` and `ECDH-ES+A256KW`, whose encryption key is public:
     /// without a signature anyone holding it could mint any token, an admin's included.
-    #[arg(long, value_name = "ALG", value_parser = parse_alg)]
+    #[arg(long, value_name = "ALG")]
     jwe_nested: Option<Alg>,
     /// INSECURE: serve `RSA-OAEP-256` or `ECDH-ES+A256KW` without `--jwe-nested`. Such tokens
     /// authenticate nothing (anyone with the public key mints any token). Only for measuring
@@ -187,57 +165,37 @@ pub struct ServeArgs {
     postgres: bool,
 }
 
-fn parse_alg(s: &str) -> Result<Alg, String> {
-    s.parse::<Alg>().map_err(|_| {
-        let names: Vec<String> = Alg::ALL.iter().map(ToString::to_string).collect();
-        format!("unknown algorithm {s:?}; one of {}", names.join(", "))
-    })
-}
-
-fn parse_jwe_alg(s: &str) -> Result<authbench_jwe::KeyAlg, String> {
-    s.parse()
+impl ServeArgs {
+    /// The backend the flags select, or why they select none.
+    pub fn backend(&self) -> Result<Backend> {
+        Ok(match self.backend {
+            BackendKind::Session => Backend::Session,
+            BackendKind::Jwt => Backend::Jwt {
+                alg: self.alg,
+                revocation: self.revocation,
+            },
+            BackendKind::Jwe => {
+                if self.revocation != Revocation::None {
+                    bail!(
+                        "--backend jwe has no revocation strategies: an encrypted token is as \
+                         self-contained as a signed one"
+                    );
+                }
+                Backend::Jwe {
+                    alg: self.jwe_alg,
+                    nested: self.jwe_nested,
+                }
+            }
+        })
+    }
 }
 
 /// Runs the server until Ctrl-C or SIGTERM.
 pub fn run(args: ServeArgs) -> Result<()> {
-    let needs_redis = match args.backend {
-        Backend::Session => true,
-        Backend::Jwt => authbench_jwt::Revocation::from(args.revocation).needs_redis(),
-        Backend::Jwe => false,
-    };
-    if args.jwks_url.is_some() {
-        if args.backend != Backend::Jwt {
-            bail!("--jwks-url makes a verifier-only JWT instance: it needs --backend jwt");
-        }
-        if !args.alg.is_asymmetric() {
-            bail!(
-                "--jwks-url needs an asymmetric --alg (RS256, PS256, ES256, ES384, EdDSA): \
-                 {} uses a shared secret, which a JWKS never publishes",
-                args.alg
-            );
-        }
-        if needs_redis && args.redis_url.is_none() && args.redis_cluster.is_none() {
-            bail!(
-                "--jwks-url with --revocation {:?} must share the issuer's Redis: pass --redis-url",
-                args.revocation
-            );
-        }
-    }
-    let cluster = match &args.redis_cluster {
-        Some(seeds) => Some(RedisTarget::cluster(seeds).context("--redis-cluster")?),
-        None => None,
-    };
+    let backend = args.backend()?;
+    check_verifier_only(&args, backend)?;
     // The private Redis lives until this function returns (Drop stops it).
-    let (redis, _private_redis) = match (&args.redis_url, cluster, needs_redis) {
-        (_, Some(cluster), _) => (Some(cluster), None),
-        (Some(url), None, _) => (Some(RedisTarget::single(url.clone())), None),
-        (None, None, true) => {
-            let server = RedisServer::start().context("starting a private redis-server")?;
-            tracing::info!(url = %server.url(), "started a private redis-server");
-            (Some(RedisTarget::single(server.url())), Some(server))
-        }
-        (None, None, false) => (None, None),
-    };
+    let (redis, _private_redis) = redis(&args, backend.needs_redis())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -258,129 +216,208 @@ pub fn run(args: ServeArgs) -> Result<()> {
         let users = Arc::new(users);
         // The private PostgreSQL (if any) lives until this block ends (Drop stops it).
         let (db, _private_pg) = database(&args, &users).await?;
-        let clock: SharedClock = Arc::new(SystemClock);
-        match args.backend {
+        let app = App {
+            users,
+            db,
+            args: &args,
+            clock: Arc::new(SystemClock),
+        };
+        match backend {
             Backend::Session => {
-                let mut config =
-                    SessionConfig::for_target(redis.context("the session backend needs Redis")?);
-                config.idle_timeout_secs = args.idle_timeout;
-                config.absolute_timeout_secs = args.absolute_timeout;
-                config.revocation_durability = args.revocation_durability;
-                let backend = SessionBackend::connect(config, clock)
-                    .await
-                    .context("connecting to Redis")?;
-                serve(Arc::new(backend), users, db, &args, KeyHooks::default()).await
+                serve_session(app, redis.context("the session backend needs Redis")?).await
             }
-            Backend::Jwe => {
-                if args.revocation != Revocation::None {
-                    bail!("--backend jwe has no revocation strategies: an encrypted token is as self-contained as a signed one");
-                }
-                let mut config = authbench_jwe::JweConfig::new(args.jwe_alg);
-                config.nested = args.jwe_nested;
-                if args.insecure_unauthenticated_jwe {
-                    if !config.is_unauthenticated() {
-                        bail!(
-                            "--insecure-unauthenticated-jwe only applies to --jwe-alg RSA-OAEP-256 \
-                             or ECDH-ES+A256KW without --jwe-nested"
-                        );
-                    }
-                    config.insecure_unauthenticated = true;
-                    tracing::warn!(
-                        "INSECURE: --insecure-unauthenticated-jwe is on: anyone with the \
-                         {} public key can mint any token, admin included",
-                        args.jwe_alg
-                    );
-                }
-                if let Some(ttl) = args.access_ttl {
-                    config.ttl_secs = ttl;
-                }
-                let backend = match &args.jwe_key {
-                    Some(path) => {
-                        let text = std::fs::read_to_string(path)
-                            .with_context(|| format!("reading {}", path.display()))?;
-                        let key = authbench_jwe::JweKey::from_text(args.jwe_alg, &text)
-                            .with_context(|| format!("loading the JWE key in {}", path.display()))?;
-                        authbench_jwe::JweBackend::with_key(config, key, clock)
-                    }
-                    None => authbench_jwe::JweBackend::new(config, clock),
-                }
-                .context("building the JWE backend")?;
-                serve(Arc::new(backend), users, db, &args, KeyHooks::default()).await
-            }
-            Backend::Jwt => {
-                let revocation = authbench_jwt::Revocation::from(args.revocation);
-                let mut config = JwtConfig::new(args.alg).with_revocation(revocation);
-                if let Some(ttl) = args.access_ttl {
-                    config.ttl_secs = ttl;
-                }
-                config.refresh_ttl_secs = args.refresh_ttl;
-                config.insecure_fail_open = args.insecure_fail_open;
-                config.key_prepublish_secs = args.key_prepublish;
-                config.revocation_durability = args.revocation_durability;
-                if args.revocation_durability != authbench_session::Durability::None
-                    && !matches!(args.revocation, Revocation::Denylist | Revocation::Epoch)
-                {
-                    bail!(
-                        "--revocation-durability only applies to --backend session and \
-                         --revocation denylist or epoch (the revocations written to Redis)"
-                    );
-                }
-                if let Some(kid) = args
-                    .distrust_kid
-                    .iter()
-                    .find(|k| k.is_empty() || k.len() > authbench_server::keys::MAX_REVOKE_KID_BYTES)
-                {
-                    bail!("--distrust-kid {kid:?}: a kid is 1 to 256 bytes");
-                }
-                config.distrusted_kids.clone_from(&args.distrust_kid);
-                config.max_token_lifetime_secs = args.max_token_lifetime;
-                if args.insecure_fail_open
-                    && !matches!(args.revocation, Revocation::Denylist | Revocation::Epoch)
-                {
-                    bail!("--insecure-fail-open only applies to --revocation denylist or epoch");
-                }
-                if let Some(path) = &args.key {
-                    config.keys = key_source(path);
-                }
-                if let Some(url) = &args.jwks_url {
-                    let mut jwks = JwksConfig::new(url);
-                    jwks.refresh_interval_secs = args.jwks_refresh_interval;
-                    jwks.max_age_secs = args.jwks_max_age;
-                    let backend = JwtBackend::verifier_only(
-                        config,
-                        clock,
-                        jwks,
-                        redis.filter(|_| revocation.needs_redis()),
-                    )
-                    .await
-                    .context("building the verifier-only JWT backend")?;
-                    let backend = Arc::new(backend);
-                    let hooks = KeyHooks {
-                        rotate: None,
-                        revoke: Some(key_revocation(Arc::clone(&backend))),
-                    };
-                    return serve(backend, users, db, &args, hooks).await;
-                }
-                let backend = match redis {
-                    Some(target) if revocation.needs_redis() => {
-                        JwtBackend::connect(config, clock, target)
-                            .await
-                            .context("building the JWT backend (connecting to Redis)")?
-                    }
-                    _ => JwtBackend::new(config, clock).context("building the JWT backend")?,
-                };
-                if args.insecure_fail_open {
-                    tracing::warn!("INSECURE: --insecure-fail-open is on");
-                }
-                let backend = Arc::new(backend);
-                let hooks = KeyHooks {
-                    rotate: Some(key_rotation(Arc::clone(&backend))),
-                    revoke: Some(key_revocation(Arc::clone(&backend))),
-                };
-                serve(backend, users, db, &args, hooks).await
-            }
+            Backend::Jwe { alg, nested } => serve_jwe(app, alg, nested).await,
+            Backend::Jwt { alg, revocation } => serve_jwt(app, alg, revocation, redis).await,
         }
     })
+}
+
+/// What every backend's server shares: the users, `/notes`' database, the flags, the clock.
+struct App<'a> {
+    users: Arc<UserStore>,
+    db: Option<Arc<authbench_tenancy::Database>>,
+    args: &'a ServeArgs,
+    clock: SharedClock,
+}
+
+/// `--jwks-url` makes a verifier-only JWT instance; refuses the combinations that cannot work.
+fn check_verifier_only(args: &ServeArgs, backend: Backend) -> Result<()> {
+    if args.jwks_url.is_none() {
+        return Ok(());
+    }
+    let Backend::Jwt { alg, revocation } = backend else {
+        bail!("--jwks-url makes a verifier-only JWT instance: it needs --backend jwt");
+    };
+    if !alg.is_asymmetric() {
+        bail!(
+            "--jwks-url needs an asymmetric --alg (RS256, PS256, ES256, ES384, EdDSA): \
+             {alg} uses a shared secret, which a JWKS never publishes"
+        );
+    }
+    if revocation.needs_redis() && args.redis_url.is_none() && args.redis_cluster.is_none() {
+        bail!(
+            "--jwks-url with --revocation {revocation} must share the issuer's Redis: pass \
+             --redis-url"
+        );
+    }
+    Ok(())
+}
+
+/// The Redis the flags name, or a private `redis-server` when the backend needs one and none
+/// is named (returned too, so the caller keeps it alive).
+fn redis(
+    args: &ServeArgs,
+    needs_redis: bool,
+) -> Result<(Option<RedisTarget>, Option<RedisServer>)> {
+    if let Some(seeds) = &args.redis_cluster {
+        let cluster = RedisTarget::cluster(seeds).context("--redis-cluster")?;
+        return Ok((Some(cluster), None));
+    }
+    Ok(match (&args.redis_url, needs_redis) {
+        (Some(url), _) => (Some(RedisTarget::single(url.clone())), None),
+        (None, true) => {
+            let server = RedisServer::start().context("starting a private redis-server")?;
+            tracing::info!(url = %server.url(), "started a private redis-server");
+            (Some(RedisTarget::single(server.url())), Some(server))
+        }
+        (None, false) => (None, None),
+    })
+}
+
+async fn serve_session(app: App<'_>, redis: RedisTarget) -> Result<()> {
+    let args = app.args;
+    let mut config = SessionConfig::for_target(redis);
+    config.idle_timeout_secs = args.idle_timeout;
+    config.absolute_timeout_secs = args.absolute_timeout;
+    config.revocation_durability = args.revocation_durability;
+    let backend = SessionBackend::connect(config, app.clock)
+        .await
+        .context("connecting to Redis")?;
+    serve(
+        Arc::new(backend),
+        app.users,
+        app.db,
+        args,
+        KeyHooks::default(),
+    )
+    .await
+}
+
+async fn serve_jwe(app: App<'_>, alg: authbench_jwe::KeyAlg, nested: Option<Alg>) -> Result<()> {
+    let args = app.args;
+    let mut config = authbench_jwe::JweConfig::new(alg);
+    config.nested = nested;
+    if args.insecure_unauthenticated_jwe {
+        if !config.is_unauthenticated() {
+            bail!(
+                "--insecure-unauthenticated-jwe only applies to --jwe-alg RSA-OAEP-256 \
+                 or ECDH-ES+A256KW without --jwe-nested"
+            );
+        }
+        config.insecure_unauthenticated = true;
+        tracing::warn!(
+            "INSECURE: --insecure-unauthenticated-jwe is on: anyone with the \
+             {alg} public key can mint any token, admin included"
+        );
+    }
+    if let Some(ttl) = args.access_ttl {
+        config.ttl_secs = ttl;
+    }
+    let backend = match &args.jwe_key {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            let key = authbench_jwe::JweKey::from_text(alg, &text)
+                .with_context(|| format!("loading the JWE key in {}", path.display()))?;
+            authbench_jwe::JweBackend::with_key(config, key, app.clock)
+        }
+        None => authbench_jwe::JweBackend::new(config, app.clock),
+    }
+    .context("building the JWE backend")?;
+    serve(
+        Arc::new(backend),
+        app.users,
+        app.db,
+        args,
+        KeyHooks::default(),
+    )
+    .await
+}
+
+/// The JWT configuration the flags describe, each flag checked against the strategy it
+/// applies to.
+fn jwt_config(args: &ServeArgs, alg: Alg, revocation: Revocation) -> Result<JwtConfig> {
+    let writes_revocations = matches!(revocation, Revocation::Denylist | Revocation::Epoch);
+    if args.revocation_durability != authbench_session::Durability::None && !writes_revocations {
+        bail!(
+            "--revocation-durability only applies to --backend session and \
+             --revocation denylist or epoch (the revocations written to Redis)"
+        );
+    }
+    if args.insecure_fail_open && !writes_revocations {
+        bail!("--insecure-fail-open only applies to --revocation denylist or epoch");
+    }
+    if let Some(kid) = args
+        .distrust_kid
+        .iter()
+        .find(|k| k.is_empty() || k.len() > authbench_server::keys::MAX_REVOKE_KID_BYTES)
+    {
+        bail!("--distrust-kid {kid:?}: a kid is 1 to 256 bytes");
+    }
+    let mut config = JwtConfig::new(alg).with_revocation(revocation);
+    if let Some(ttl) = args.access_ttl {
+        config.ttl_secs = ttl;
+    }
+    config.refresh_ttl_secs = args.refresh_ttl;
+    config.insecure_fail_open = args.insecure_fail_open;
+    config.key_prepublish_secs = args.key_prepublish;
+    config.revocation_durability = args.revocation_durability;
+    config.distrusted_kids.clone_from(&args.distrust_kid);
+    config.max_token_lifetime_secs = args.max_token_lifetime;
+    if let Some(path) = &args.key {
+        config.keys = key_source(path);
+    }
+    Ok(config)
+}
+
+async fn serve_jwt(
+    app: App<'_>,
+    alg: Alg,
+    revocation: Revocation,
+    redis: Option<RedisTarget>,
+) -> Result<()> {
+    let args = app.args;
+    let config = jwt_config(args, alg, revocation)?;
+    let redis = redis.filter(|_| revocation.needs_redis());
+    if let Some(url) = &args.jwks_url {
+        let mut jwks = JwksConfig::new(url);
+        jwks.refresh_interval_secs = args.jwks_refresh_interval;
+        jwks.max_age_secs = args.jwks_max_age;
+        let backend = JwtBackend::verifier_only(config, app.clock, jwks, redis)
+            .await
+            .context("building the verifier-only JWT backend")?;
+        let backend = Arc::new(backend);
+        let hooks = KeyHooks {
+            rotate: None,
+            revoke: Some(key_revocation(Arc::clone(&backend))),
+        };
+        return serve(backend, app.users, app.db, args, hooks).await;
+    }
+    let backend = match redis {
+        Some(target) => JwtBackend::connect(config, app.clock, target)
+            .await
+            .context("building the JWT backend (connecting to Redis)")?,
+        None => JwtBackend::new(config, app.clock).context("building the JWT backend")?,
+    };
+    if args.insecure_fail_open {
+        tracing::warn!("INSECURE: --insecure-fail-open is on");
+    }
+    let backend = Arc::new(backend);
+    let hooks = KeyHooks {
+        rotate: Some(key_rotation(Arc::clone(&backend))),
+        revoke: Some(key_revocation(Arc::clone(&backend))),
+    };
+    serve(backend, app.users, app.db, args, hooks).await
 }
 
 /// The hook behind `POST /admin/keys/rotate`: a fresh key for the issuer's algorithm.
@@ -549,4 +586,104 @@ pub(crate) async fn shutdown_signal() {
         () = term => {},
     }
     tracing::info!("shutting down: finishing in-flight requests");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use authbench_spec::{Configuration, JweAlg, Jwks, RedisAt};
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Serve {
+        #[command(flatten)]
+        args: ServeArgs,
+    }
+
+    fn parse(c: &Configuration) -> ServeArgs {
+        let argv = std::iter::once("serve".to_owned()).chain(c.serve_args());
+        match Serve::try_parse_from(argv) {
+            Ok(s) => s.args,
+            Err(e) => panic!("{:?} does not parse: {e}", c.serve_args()),
+        }
+    }
+
+    /// Every backend `compare` and the soak can describe, with every setting they use.
+    fn every_configuration() -> Vec<Configuration> {
+        let mut backends = vec![Backend::Session];
+        for alg in Alg::ALL {
+            for revocation in Revocation::ALL {
+                backends.push(Backend::Jwt { alg, revocation });
+            }
+        }
+        for alg in JweAlg::ALL {
+            for nested in [None, Some(Alg::ES256)] {
+                backends.push(Backend::Jwe { alg, nested });
+            }
+        }
+        let mut out = Vec::new();
+        for backend in backends {
+            out.push(Configuration::new(backend));
+            let mut c = Configuration::load_test(backend, 7)
+                .with_redis(RedisAt::Url("redis://127.0.0.1:1".into()));
+            c.no_failure_limit = true;
+            c.access_ttl_s = Some(30);
+            c.key_prepublish_s = Some(2);
+            c.database_url = Some("postgres://a@127.0.0.1:1/b".into());
+            out.push(c.clone());
+            c.redis = RedisAt::Cluster("127.0.0.1:1,127.0.0.1:2".into());
+            c.jwks = Some(Jwks {
+                url: "http://127.0.0.1:1/.well-known/jwks.json".into(),
+                refresh_interval_s: 3,
+            });
+            out.push(c);
+        }
+        out
+    }
+
+    #[test]
+    fn serve_reads_back_every_configuration_the_measurements_start() {
+        for c in every_configuration() {
+            let a = parse(&c);
+            let what = c.serve_args().join(" ");
+            assert_eq!(a.backend().unwrap(), c.backend, "{what}");
+            assert_eq!(a.users, c.users, "{what}");
+            assert_eq!(a.insecure_fast_password_hash, c.fast_password_hash, "{what}");
+            assert_eq!(a.insecure_no_failure_limit, c.no_failure_limit, "{what}");
+            assert_eq!(a.insecure_unauthenticated_jwe, c.unauthenticated_jwe, "{what}");
+            assert_eq!(a.access_ttl, c.access_ttl_s, "{what}");
+            assert_eq!(a.key_prepublish, c.key_prepublish_s.unwrap_or(0), "{what}");
+            assert_eq!(a.database_url, c.database_url, "{what}");
+            let redis = match (&a.redis_url, &a.redis_cluster) {
+                (Some(url), None) => RedisAt::Url(url.clone()),
+                (None, Some(seeds)) => RedisAt::Cluster(seeds.clone()),
+                (None, None) => RedisAt::Private,
+                (Some(_), Some(_)) => panic!("both Redis flags: {what}"),
+            };
+            assert_eq!(redis, c.redis, "{what}");
+            let jwks = a.jwks_url.clone().map(|url| Jwks {
+                url,
+                refresh_interval_s: a.jwks_refresh_interval,
+            });
+            assert_eq!(jwks, c.jwks, "{what}");
+        }
+    }
+
+    #[test]
+    fn jwe_refuses_a_revocation_strategy() {
+        let mut c = Configuration::new(Backend::Jwe {
+            alg: JweAlg::Dir,
+            nested: None,
+        });
+        assert!(parse(&c).backend().is_ok());
+        c.backend = Backend::Jwt {
+            alg: Alg::ES256,
+            revocation: Revocation::Epoch,
+        };
+        let mut argv = vec!["serve".to_owned()];
+        argv.extend(c.serve_args());
+        argv[2] = "jwe".into();
+        let e = Serve::try_parse_from(argv).unwrap().args.backend().unwrap_err();
+        assert!(e.to_string().contains("no revocation strategies"), "{e}");
+    }
 }

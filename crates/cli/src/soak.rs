@@ -34,6 +34,7 @@ use authbench_compare::resp::{Inspector, Reply};
 use authbench_compare::services::{HttpClient, ServerProcess};
 use authbench_loadgen::{Options, Report};
 use authbench_services::{RedisServer, RedisServerOptions};
+use authbench_spec::{Alg, Backend, Configuration, RedisAt, Revocation};
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 use std::collections::{BTreeMap, VecDeque};
@@ -85,33 +86,23 @@ impl SoakBackend {
         }
     }
 
-    fn serve_args(self) -> Vec<String> {
-        let args: &[&str] = match self {
-            Self::Session => &["--backend", "session"],
-            Self::JwtNone => &["--backend", "jwt", "--alg", "ES256"],
-            Self::JwtDenylist => &[
-                "--backend",
-                "jwt",
-                "--alg",
-                "ES256",
-                "--revocation",
-                "denylist",
-            ],
-            Self::JwtRefresh => &[
-                "--backend",
-                "jwt",
-                "--alg",
-                "ES256",
-                "--revocation",
-                "refresh",
-            ],
+    /// The backend this soak configuration runs.
+    fn backend(self) -> Backend {
+        let jwt = |revocation| Backend::Jwt {
+            alg: Alg::ES256,
+            revocation,
         };
-        args.iter().map(|s| (*s).to_owned()).collect()
+        match self {
+            Self::Session => Backend::Session,
+            Self::JwtNone => jwt(Revocation::None),
+            Self::JwtDenylist => jwt(Revocation::Denylist),
+            Self::JwtRefresh => jwt(Revocation::Refresh),
+        }
     }
 
     /// Whether `/me` depends on Redis (so an outage means 503 there).
     fn me_needs_redis(self) -> bool {
-        matches!(self, Self::Session | Self::JwtDenylist)
+        self.backend().round_trips_per_verify() > 0
     }
 }
 
@@ -541,16 +532,11 @@ fn soak_one(binary: &Path, backend: SoakBackend, args: &SoakArgs) -> Result<Back
         addr: SocketAddr::from(([127, 0, 0, 1], redis.port())),
     };
     monitor.enable()?;
-    let mut serve = backend.serve_args();
-    serve.extend([
-        "--redis-url".to_owned(),
-        redis.url(),
-        "--users".to_owned(),
-        args.users.to_string(),
-        "--insecure-fast-password-hash".to_owned(),
-        // Every simulated client, forgers included, shares one loopback address.
-        "--insecure-no-failure-limit".to_owned(),
-    ]);
+    let mut config = Configuration::load_test(backend.backend(), args.users)
+        .with_redis(RedisAt::Url(redis.url()));
+    // Every simulated client, forgers included, shares one loopback address.
+    config.no_failure_limit = true;
+    let serve = config.serve_args();
     let env: Vec<(String, String)> = args
         .malloc_arena_max
         .map(|n| ("MALLOC_ARENA_MAX".to_owned(), n.to_string()))
@@ -1173,7 +1159,7 @@ pub fn login_flood(binary: &Path, phase: Duration) -> Result<FloodResult> {
         let server = ServerProcess::start(
             binary,
             "flood-session",
-            &["--backend".to_owned(), "session".to_owned()],
+            &Configuration::new(Backend::Session).serve_args(),
         )?;
         let mut me = Options::new(server.url("/me"));
         me.credentials = login_demo_users(&server)?;

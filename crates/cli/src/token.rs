@@ -52,11 +52,17 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "FILE", required_unless_present = "jwe_alg")]
     jwk: Option<PathBuf>,
     /// Algorithms to accept, comma-separated (no default: RFC 8725 §3.1).
-    #[arg(long, value_name = "ALG[,ALG…]", value_delimiter = ',', required_unless_present = "jwe_alg", requires = "jwk", value_parser = parse_alg)]
+    #[arg(
+        long,
+        value_name = "ALG[,ALG…]",
+        value_delimiter = ',',
+        required_unless_present = "jwe_alg",
+        requires = "jwk"
+    )]
     alg: Vec<Alg>,
     /// The token is a JWE with this key management (`dir`, `RSA-OAEP-256`,
     /// `ECDH-ES+A256KW`; content always A256GCM): the only `alg` accepted.
-    #[arg(long, value_name = "ALG", requires = "jwe_key", value_parser = parse_jwe_alg)]
+    #[arg(long, value_name = "ALG", requires = "jwe_key")]
     jwe_alg: Option<KeyAlg>,
     /// The JWE decryption key: a JWK (`dir`: `oct`; ECDH: EC with `d`) or a PEM PKCS#8
     /// private key (RSA).
@@ -88,11 +94,11 @@ pub struct VerifyArgs {
 #[derive(Debug, Args)]
 pub struct SignArgs {
     /// Signing algorithm. With `--jwe-alg` too: sign, then encrypt (a nested token).
-    #[arg(long, value_parser = parse_alg, required_unless_present = "jwe_alg")]
+    #[arg(long, required_unless_present = "jwe_alg")]
     alg: Option<Alg>,
     /// Encrypt (JWE, A256GCM) with this key management: `dir`, `RSA-OAEP-256`,
     /// `ECDH-ES+A256KW`. Alone: the claims are encrypted directly.
-    #[arg(long, value_name = "ALG", value_parser = parse_jwe_alg)]
+    #[arg(long, value_name = "ALG")]
     jwe_alg: Option<KeyAlg>,
     /// The JWE encryption key (a public key suffices): JWK, or PEM for RSA. Without it a fresh
     /// key is generated.
@@ -124,22 +130,11 @@ pub struct SignArgs {
     expires_in: Option<u64>,
 }
 
-fn parse_jwe_alg(s: &str) -> Result<KeyAlg, String> {
-    s.parse::<KeyAlg>()
-}
-
 fn load_jwe_key(alg: KeyAlg, path: &Path) -> Result<JweKey> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     JweKey::from_text(alg, &text)
         .with_context(|| format!("loading the {alg} key in {}", path.display()))
-}
-
-fn parse_alg(s: &str) -> Result<Alg, String> {
-    s.parse::<Alg>().map_err(|_| {
-        let names: Vec<String> = Alg::ALL.iter().map(ToString::to_string).collect();
-        format!("unknown algorithm {s:?}; one of {}", names.join(", "))
-    })
 }
 
 /// Runs a token subcommand; returns the process exit code.

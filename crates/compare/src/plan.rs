@@ -4,7 +4,7 @@ use crate::capacity::SearchPlan;
 use crate::micro::MicroPlan;
 use crate::revocation::RevocationPlan;
 use authbench_baselines::Stack;
-use authbench_jwt::Alg;
+use authbench_spec::{Alg, JweAlg};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -34,7 +34,7 @@ pub struct Plan {
     /// JWE modes served over HTTP (`--jwe-alg` values; the micro measurements cover every
     /// mode). Absent in runs before schema 2.
     #[serde(default)]
-    pub http_jwe: Vec<String>,
+    pub http_jwe: Vec<JweAlg>,
     /// Measured length of one HTTP run.
     #[serde(with = "crate::secs_f64")]
     pub http_duration: Duration,
@@ -80,7 +80,7 @@ impl Plan {
                 users: 20,
                 login_cost_users: 5,
                 http_algs: vec![Alg::HS256],
-                http_jwe: vec!["dir".into()],
+                http_jwe: vec![JweAlg::Dir],
                 http_duration: Duration::from_millis(300),
                 http_warmup: Duration::from_millis(100),
                 reps: 1,
@@ -115,7 +115,7 @@ impl Plan {
                 users: 200,
                 login_cost_users: 20,
                 http_algs: vec![Alg::HS256, Alg::ES256, Alg::EdDSA, Alg::RS256],
-                http_jwe: vec!["dir".into(), "ECDH-ES+A256KW".into()],
+                http_jwe: vec![JweAlg::Dir, JweAlg::EcdhEsA256kw],
                 http_duration: Duration::from_millis(250),
                 http_warmup: Duration::from_millis(50),
                 reps: 3,
@@ -152,7 +152,7 @@ impl Plan {
                 users: 2_000,
                 login_cost_users: 200,
                 http_algs: vec![Alg::HS256, Alg::ES256, Alg::EdDSA, Alg::RS256],
-                http_jwe: vec!["dir".into(), "ECDH-ES+A256KW".into()],
+                http_jwe: vec![JweAlg::Dir, JweAlg::EcdhEsA256kw],
                 http_duration: Duration::from_secs(5),
                 http_warmup: Duration::from_secs(1),
                 reps: 3,

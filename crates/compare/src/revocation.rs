@@ -28,6 +28,7 @@ use anyhow::{Context, Result};
 use authbench_loadgen::Options;
 use authbench_services::RedisServer;
 use authbench_spec::DEMO_PASSWORD as PASSWORD;
+use authbench_spec::{Alg, Backend, Configuration, RedisAt, Revocation};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -582,64 +583,36 @@ pub fn run(
 ) -> Result<RevocationResult> {
     let users: Vec<String> = (0..plan.users).map(|i| format!("user{i}")).collect();
     let k = ((plan.users as f64 * plan.revoke_fraction).round() as usize).max(2);
-    let strategies: [(&str, &[&str]); STRATEGY_COUNT] = [
-        ("session", &["--backend", "session"]),
-        (
-            "jwt-ES256-none",
-            &["--backend", "jwt", "--alg", "ES256", "--revocation", "none"],
-        ),
-        (
-            "jwt-ES256-denylist",
-            &[
-                "--backend",
-                "jwt",
-                "--alg",
-                "ES256",
-                "--revocation",
-                "denylist",
-            ],
-        ),
-        (
-            "jwt-ES256-epoch",
-            &[
-                "--backend",
-                "jwt",
-                "--alg",
-                "ES256",
-                "--revocation",
-                "epoch",
-            ],
-        ),
-        (
-            "jwt-ES256-refresh",
-            &[
-                "--backend",
-                "jwt",
-                "--alg",
-                "ES256",
-                "--revocation",
-                "refresh",
-            ],
-        ),
+    let jwt = |revocation| Backend::Jwt {
+        alg: Alg::ES256,
+        revocation,
+    };
+    let strategies: [Backend; STRATEGY_COUNT] = [
+        Backend::Session,
+        jwt(Revocation::None),
+        jwt(Revocation::Denylist),
+        jwt(Revocation::Epoch),
+        jwt(Revocation::Refresh),
     ];
     let mut results = Vec::new();
-    for (name, args) in strategies {
+    for backend in strategies {
+        let name = &backend.full_name();
         step(format!("revocation: {name}"));
         let mut redis = RedisServer::start().context("starting a private redis-server")?;
-        let mut serve_args: Vec<String> = args.iter().map(|s| (*s).to_owned()).collect();
-        serve_args.extend([
-            "--users".into(),
-            plan.users.to_string(),
-            "--insecure-fast-password-hash".into(),
-            // The probes present revoked credentials on purpose, every user from one address.
-            "--insecure-no-failure-limit".into(),
-        ]);
-        if name.ends_with("-refresh") {
-            serve_args.extend(["--access-ttl".into(), plan.refresh_access_ttl_s.to_string()]);
+        let mut config = Configuration::load_test(backend, plan.users);
+        // The probes present revoked credentials on purpose, every user from one address.
+        config.no_failure_limit = true;
+        if let Backend::Jwt {
+            revocation: Revocation::Refresh,
+            ..
+        } = backend
+        {
+            config.access_ttl_s = Some(plan.refresh_access_ttl_s);
         }
-        let mut with_redis = serve_args.clone();
-        with_redis.extend(["--redis-url".into(), redis.url()]);
-        let server = ServerProcess::start(binary, name, &with_redis)?;
+        // Recorded without the Redis URL (a private port of this run).
+        let serve_args = config.serve_args();
+        let config = config.with_redis(RedisAt::Url(redis.url()));
+        let server = ServerProcess::start(binary, name, &config.serve_args())?;
         let mut inspector = Inspector::connect(redis.addr())?;
         let baseline: u64 = inspector.key_sizes()?.iter().map(|(_, b)| b).sum();
         let (tokens, _) = login_all(&server, &users, PASSWORD, 2, &|_| {})?;

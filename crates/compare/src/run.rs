@@ -11,9 +11,9 @@ use crate::stats::{Spread, quantile};
 use crate::{redis_bench, summary, wrk};
 use anyhow::{Context, Result, bail};
 use authbench_baselines::Stack;
-use authbench_jwt::Alg;
 use authbench_services::{LatencyProxy, RedisServer};
 use authbench_spec::DEMO_PASSWORD;
+use authbench_spec::{self as spec, Alg, Backend, RedisAt};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
@@ -135,6 +135,19 @@ struct Config {
     baseline: Option<Stack>,
 }
 
+impl Config {
+    /// One of our servers.
+    fn ours(c: &spec::Configuration) -> Self {
+        Config {
+            name: c.name(),
+            args: c.serve_args(),
+            stateful: c.backend.needs_redis(),
+            round_trips: c.backend.round_trips_per_verify(),
+            baseline: None,
+        }
+    }
+}
+
 /// The name of a baseline's configuration in tables: `baseline-<stack>`.
 pub fn baseline_name(stack: Stack) -> String {
     format!("{BASELINE_PREFIX}{}", stack.name())
@@ -181,45 +194,16 @@ pub fn run(opts: CompareOptions) -> Result<(PathBuf, RunRecord)> {
         authbench_services::redis_server_version().unwrap_or_else(|_| "unknown".into());
 
     let users: Vec<String> = (0..plan.users).map(|i| format!("user{i}")).collect();
-    let common = |extra: &[&str]| -> Vec<String> {
-        let mut v: Vec<String> = extra.iter().map(|s| (*s).to_owned()).collect();
-        v.extend(["--users".to_owned(), plan.users.to_string()]);
-        // Seeding thousands of credentials through argon2id at OWASP cost would spend minutes
-        // on set-up; the measured servers use a cheap hash, and the real login cost is
-        // measured on its own server below.
-        v.push("--insecure-fast-password-hash".to_owned());
-        v
-    };
-    let mut configs = vec![Config {
-        name: "session".into(),
-        args: common(&["--backend", "session", "--redis-url", &redis_url]),
-        stateful: true,
-        round_trips: 1,
-        baseline: None,
-    }];
-    for alg in &plan.http_algs {
-        configs.push(Config {
-            name: format!("jwt-{alg}"),
-            args: common(&["--backend", "jwt", "--alg", alg.as_str()]),
-            stateful: false,
-            round_trips: 0,
-            baseline: None,
-        });
+    let load_test = |backend| spec::Configuration::load_test(backend, plan.users);
+    let session = load_test(Backend::Session).with_redis(RedisAt::Url(redis_url.clone()));
+    let mut configs = vec![Config::ours(&session)];
+    for &alg in &plan.http_algs {
+        configs.push(Config::ours(&load_test(Backend::jwt(alg))));
     }
-    for mode in &plan.http_jwe {
+    for &alg in &plan.http_jwe {
         // A plain public-key mode authenticates nothing, so `serve` refuses it unless told
-        // that this is a measurement of the bare mode's cost (the name we record is unchanged).
-        let mut args = vec!["--backend", "jwe", "--jwe-alg", mode.as_str()];
-        if mode != "dir" {
-            args.push("--insecure-unauthenticated-jwe");
-        }
-        configs.push(Config {
-            name: format!("jwe-{mode}"),
-            args: common(&args),
-            stateful: false,
-            round_trips: 0,
-            baseline: None,
-        });
+        // that this is a measurement of the bare mode's cost (`load_test` says so).
+        configs.push(Config::ours(&load_test(Backend::Jwe { alg, nested: None })));
     }
     // Redis farther away: the same Redis (so the same sessions) behind the latency proxy.
     let proxies: Vec<(f64, LatencyProxy)> = plan
@@ -233,13 +217,9 @@ pub fn run(opts: CompareOptions) -> Result<(PathBuf, RunRecord)> {
         })
         .collect::<Result<_>>()?;
     for (d, proxy) in &proxies {
-        configs.push(Config {
-            name: format!("session-redis+{d}ms"),
-            args: common(&["--backend", "session", "--redis-url", &proxy.redis_url()]),
-            stateful: true,
-            round_trips: 1,
-            baseline: None,
-        });
+        let mut far = session.clone().with_redis(RedisAt::Url(proxy.redis_url()));
+        far.redis_delay_ms = Some(*d);
+        configs.push(Config::ours(&far));
     }
     // The stacks a team would install instead, measured beside ours (closed loop only).
     for &stack in &plan.baselines {
@@ -326,12 +306,9 @@ pub fn run(opts: CompareOptions) -> Result<(PathBuf, RunRecord)> {
     // The real login cost: argon2id with OWASP's parameters, the server's default.
     {
         progress.step("login cost with argon2id (OWASP parameters)");
-        let args: Vec<String> = ["--backend", "jwt", "--alg", "HS256", "--users"]
-            .iter()
-            .map(|s| (*s).to_owned())
-            .chain([plan.login_cost_users.to_string()])
-            .collect();
-        let s = ServerProcess::start(&opts.server_binary, "login-cost", &args)?;
+        let mut login_cost = spec::Configuration::new(Backend::jwt(Alg::HS256));
+        login_cost.users = plan.login_cost_users;
+        let s = ServerProcess::start(&opts.server_binary, "login-cost", &login_cost.serve_args())?;
         let (t, took) = login_all(
             &s,
             &users[..plan.login_cost_users.min(users.len())],
@@ -340,7 +317,7 @@ pub fn run(opts: CompareOptions) -> Result<(PathBuf, RunRecord)> {
             &|_| {},
         )?;
         logins.push(LoginPhase {
-            configuration: "jwt-HS256".into(),
+            configuration: login_cost.name(),
             password_hash: "argon2id-owasp".into(),
             logins: t.len(),
             seconds: took.as_secs_f64(),

@@ -36,6 +36,7 @@ use authbench_jwt::{Alg, Durability, JwtBackend, JwtConfig, RedisTarget, Revocat
 use authbench_services::{RedisCluster, ReplicationSnapshot};
 use authbench_session::{SessionBackend, SessionConfig};
 use authbench_spec::DEMO_PASSWORD as PASSWORD;
+use authbench_spec::{Backend, Configuration, Jwks, RedisAt};
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -397,10 +398,6 @@ pub struct ScaleResult {
     pub failover: Vec<FailoverRecord>,
 }
 
-fn strings(v: &[&str]) -> Vec<String> {
-    v.iter().map(|s| (*s).to_owned()).collect()
-}
-
 /// Runs the section. `cluster_seeds`: an external cluster (`--redis-cluster`), or `None` to
 /// start a private one.
 pub fn run(ctx: &mut Section<'_>, cluster_seeds: Option<&str>) -> Result<ScaleResult> {
@@ -417,68 +414,52 @@ pub fn run(ctx: &mut Section<'_>, cluster_seeds: Option<&str>) -> Result<ScaleRe
         (None, None) => bail!("no Redis Cluster"),
     };
     let cluster_masters = seeds.split(',').count();
-    let common = |extra: &[&str]| -> Vec<String> {
-        let mut v = strings(extra);
-        v.extend([
-            "--users".to_owned(),
-            plan.users.to_string(),
-            "--insecure-fast-password-hash".to_owned(),
-            // The rotation probes present revoked-key tokens on purpose, from one address.
-            "--insecure-no-failure-limit".to_owned(),
-        ]);
-        v
+    let load_test = |backend| {
+        let mut c = Configuration::load_test(backend, plan.users);
+        // The rotation probes present revoked-key tokens on purpose, from one address.
+        c.no_failure_limit = true;
+        c
     };
     let users: Vec<String> = (0..plan.users).map(|i| format!("user{i}")).collect();
     let mut server_args: Vec<(String, Vec<String>)> = Vec::new();
     let mut start =
-        |ctx: &mut Section<'_>, name: &str, args: Vec<String>| -> Result<ServerProcess> {
+        |ctx: &mut Section<'_>, name: &str, config: &Configuration| -> Result<ServerProcess> {
             ctx.step(format!("starting {name}"));
+            let args = config.serve_args();
             let s = ServerProcess::start(ctx.server_binary, &format!("scale-{name}"), &args)?;
             server_args.push((name.to_owned(), redact_args(&args)));
             Ok(s)
         };
+    let issuer_config = load_test(Backend::jwt(Alg::ES256));
+    let verifier_of = |issuer: &ServerProcess| {
+        let mut c = issuer_config.clone();
+        c.jwks = Some(Jwks {
+            url: issuer.url("/.well-known/jwks.json"),
+            refresh_interval_s: JWKS_REFRESH_INTERVAL_S,
+        });
+        c
+    };
 
     // --- Servers. ---
-    let session_single = start(
-        ctx,
-        "session-single",
-        common(&["--backend", "session", "--redis-url", ctx.redis_url]),
-    )?;
+    let single = load_test(Backend::Session).with_redis(RedisAt::Url(ctx.redis_url.to_owned()));
+    let session_single = start(ctx, "session-single", &single)?;
     let session_cluster = start(
         ctx,
         "session-cluster",
-        common(&["--backend", "session", "--redis-cluster", &seeds]),
+        &load_test(Backend::Session).with_redis(RedisAt::Cluster(seeds.clone())),
     )?;
     // More session instances on the same single Redis (same key prefix: one pool of sessions).
     let mut session_more = Vec::new();
     for i in 1..n {
-        session_more.push(start(
-            ctx,
-            &format!("session-instance{}", i + 1),
-            common(&["--backend", "session", "--redis-url", ctx.redis_url]),
-        )?);
+        session_more.push(start(ctx, &format!("session-instance{}", i + 1), &single)?);
     }
-    let issuer = start(
-        ctx,
-        "jwt-issuer",
-        common(&["--backend", "jwt", "--alg", "ES256"]),
-    )?;
-    let jwks_url = issuer.url("/.well-known/jwks.json");
+    let issuer = start(ctx, "jwt-issuer", &issuer_config)?;
     let mut verifiers = Vec::new();
     for i in 1..n {
         verifiers.push(start(
             ctx,
             &format!("jwt-verifier{i}"),
-            common(&[
-                "--backend",
-                "jwt",
-                "--alg",
-                "ES256",
-                "--jwks-url",
-                &jwks_url,
-                "--jwks-refresh-interval",
-                &JWKS_REFRESH_INTERVAL_S.to_string(),
-            ]),
+            &verifier_of(&issuer),
         )?);
     }
 
@@ -584,24 +565,14 @@ pub fn run(ctx: &mut Section<'_>, cluster_seeds: Option<&str>) -> Result<ScaleRe
     ctx.step("revoking the issuer's signing key (compromise)");
     rotation.key_revocation = Some(revoke_signing_key(&issuer, &verifiers, &users)?);
     for prepublish in FRESH_VERIFIER_PREPUBLISH {
-        let args =
-            |extra: &[&str]| common(&[&["--backend", "jwt", "--alg", "ES256"][..], extra].concat());
+        let mut prepublishing = issuer_config.clone();
+        prepublishing.key_prepublish_s = Some(prepublish);
         let name = format!("jwt-issuer-prepublish{prepublish}");
-        let fresh_issuer = start(
-            ctx,
-            &name,
-            args(&["--key-prepublish", &prepublish.to_string()]),
-        )?;
-        let url = fresh_issuer.url("/.well-known/jwks.json");
+        let fresh_issuer = start(ctx, &name, &prepublishing)?;
         let verifier = start(
             ctx,
             &format!("jwt-fresh-verifier-prepublish{prepublish}"),
-            args(&[
-                "--jwks-url",
-                &url,
-                "--jwks-refresh-interval",
-                &JWKS_REFRESH_INTERVAL_S.to_string(),
-            ]),
+            &verifier_of(&fresh_issuer),
         )?;
         ctx.step(format!(
             "rotating with a fresh verifier, key pre-published {prepublish} s ahead"

@@ -23,6 +23,7 @@ use crate::services::{HttpClient, ServerProcess, login_all};
 use crate::stats::quantile;
 use anyhow::{Context, Result, bail};
 use authbench_spec::DEMO_PASSWORD as PASSWORD;
+use authbench_spec::{Alg, Backend, Configuration, RedisAt, Revocation};
 use authbench_tenancy::PrivateDatabase;
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -96,10 +97,13 @@ impl TenancyPlan {
     }
 }
 
-/// The two servers: name and `serve` arguments besides the shared ones.
-const BACKENDS: [(&str, &[&str]); 2] = [
-    ("session", &["--backend", "session"]),
-    ("jwt-ES256", &["--backend", "jwt", "--alg", "ES256"]),
+/// The two servers.
+const BACKENDS: [Backend; 2] = [
+    Backend::Session,
+    Backend::Jwt {
+        alg: Alg::ES256,
+        revocation: Revocation::None,
+    },
 ];
 
 /// The three routes measured on each server: label and path.
@@ -175,30 +179,27 @@ pub fn run(ctx: &mut Section<'_>) -> Result<TenancyResult> {
     let mut servers = Vec::new();
     let mut server_args = Vec::new();
     let mut tokens = Vec::new();
-    for (name, backend_args) in BACKENDS {
+    for backend in BACKENDS {
+        let name = backend.name();
         ctx.step(format!("starting {name} with --database-url"));
-        let mut args: Vec<String> = backend_args.iter().map(|s| (*s).to_owned()).collect();
-        args.extend([
-            "--database-url".to_owned(),
-            app_url.clone(),
-            "--users".to_owned(),
-            plan.users.to_string(),
-            "--insecure-fast-password-hash".to_owned(),
-        ]);
-        if name == "session" {
-            args.extend(["--redis-url".to_owned(), ctx.redis_url.to_owned()]);
+        let mut config = Configuration::load_test(backend, plan.users);
+        config.database_url = Some(app_url.clone());
+        if backend.needs_redis() {
+            config.redis = RedisAt::Url(ctx.redis_url.to_owned());
         }
+        let args = config.serve_args();
         let server = ServerProcess::start(ctx.server_binary, &format!("tenancy-{name}"), &args)?;
         ctx.step(format!("logging {} users in on {name}", plan.users));
         let (t, _) = login_all(&server, &users, PASSWORD, ctx.cores.max(2), &|_| {})?;
-        server_args.push((name.to_owned(), redact_args(&args)));
+        server_args.push((name, redact_args(&args)));
         servers.push(server);
         tokens.push(t);
     }
 
     // --- Latency: /me and /notes under each policy, same server, interleaved. ---
     let mut targets: Vec<Target<'_>> = Vec::new();
-    for (b, (name, _)) in BACKENDS.iter().enumerate() {
+    for (b, backend) in BACKENDS.iter().enumerate() {
+        let name = backend.name();
         for (label, path) in ROUTES {
             targets.push(Target {
                 name: format!("{name}-{label}"),
@@ -206,7 +207,7 @@ pub fn run(ctx: &mut Section<'_>) -> Result<TenancyResult> {
                 also: Vec::new(),
                 path,
                 credentials: tokens[b].clone(),
-                redis_pids: if *name == "session" {
+                redis_pids: if backend.needs_redis() {
                     ctx.redis_pid.into_iter().collect()
                 } else {
                     Vec::new()
@@ -230,7 +231,8 @@ pub fn run(ctx: &mut Section<'_>) -> Result<TenancyResult> {
     // --- Staleness after a tenant move. ---
     let mut staleness = Vec::new();
     let mut next_user = 0usize;
-    for (b, (name, _)) in BACKENDS.iter().enumerate() {
+    for (b, backend) in BACKENDS.iter().enumerate() {
+        let name = backend.name();
         let (admin, _) = login_all(&servers[b], &["admin".to_owned()], PASSWORD, 1, &|_| {})?;
         for policy in ["claims", "membership"] {
             ctx.step(format!(
@@ -243,7 +245,7 @@ pub fn run(ctx: &mut Section<'_>) -> Result<TenancyResult> {
                 bail!("the tenancy plan moves more users than it seeds");
             }
             staleness.push(move_and_watch(
-                name,
+                &name,
                 policy,
                 &servers[b],
                 &admin[0],

@@ -864,7 +864,7 @@ impl Authenticator for JwtBackend {
         Description {
             name: self.name.clone(),
             stateful: revocation.needs_redis(),
-            revocation: revocation.model(),
+            revocation: crate::revocation::model(revocation),
             store_round_trips_per_verify: revocation.round_trips_per_verify(),
         }
     }

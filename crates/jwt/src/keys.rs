@@ -30,7 +30,7 @@ use jsonwebtoken::{DecodingKey, EncodingKey};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-use crate::alg::{Alg, KeyKind};
+use crate::alg::{Alg, KeyKind, key_kind};
 use crate::der;
 use crate::error::JwtError;
 
@@ -429,7 +429,7 @@ impl SigningKey {
         if !jwk.fits(alg) {
             return Err(jwk.type_mismatch(&[alg]));
         }
-        let material = match alg.key_kind() {
+        let material = match key_kind(alg) {
             KeyKind::Oct => {
                 let secret = jwk.bytes("k")?;
                 if secret.len() < HMAC_SECRET_BYTES {
@@ -537,7 +537,7 @@ impl SigningKey {
             Material::Ec(pair) => {
                 let pkcs8 = pair.to_pkcs8v1().map_err(|_| bad("PKCS#8"))?;
                 let point = pair.public_key().as_ref();
-                let crv = match alg.key_kind() {
+                let crv = match key_kind(alg) {
                     KeyKind::Ec(crv) => crv,
                     _ => return Err(bad("EC curve")),
                 };
@@ -865,7 +865,7 @@ impl JwkDoc {
 
     /// Whether the key's type (and curve) fits `alg`.
     fn fits(&self, alg: Alg) -> bool {
-        match alg.key_kind() {
+        match key_kind(alg) {
             KeyKind::Oct => self.kty == "oct",
             KeyKind::Rsa => self.kty == "RSA",
             KeyKind::Ec(crv) => self.kty == "EC" && self.crv.as_deref() == Some(crv),
@@ -919,7 +919,7 @@ impl JwkDoc {
                 }
             }
         };
-        let (decoding, parsed) = match alg.key_kind() {
+        let (decoding, parsed) = match key_kind(alg) {
             KeyKind::Oct => {
                 let secret = self.bytes("k")?;
                 if secret.len() < HMAC_SECRET_BYTES {

@@ -56,7 +56,7 @@ pub mod revocation;
 mod sign;
 mod verify;
 
-pub use alg::Alg;
+pub use alg::{Alg, AlgExt};
 pub use authbench_core::DEFAULT_LEEWAY_SECS;
 pub use authbench_store::{DEFAULT_REPLICA_WAIT, Durability, RedisTarget};
 pub use backend::{

@@ -5,6 +5,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
 
+use crate::alg::AlgExt;
 use crate::error::JwtError;
 use crate::keys::SigningKey;
 

@@ -19,7 +19,7 @@ use authbench_core::{Error, ErrorKind, SharedClock, SystemClock};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use crate::alg::Alg;
+use crate::alg::{Alg, AlgExt};
 use crate::error::JwtError;
 use crate::keys::{self, VerifyingKey};
 use crate::parse::{self, AccessClaims, Claims, Header, PrivateClaims};

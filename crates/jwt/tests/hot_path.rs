@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use authbench_core::{Identity, ManualClock};
-use authbench_jwt::{Alg, JwtBackend, JwtConfig};
+use authbench_jwt::{Alg, AlgExt, JwtBackend, JwtConfig};
 
 /// Iterations per measurement: enough for HS256's ~1 µs to dominate timer noise.
 const ITERATIONS: u32 = 20_000;

@@ -3,13 +3,23 @@
 //! once. Those programs talk to the server as a user's client would, over the network, so they
 //! do not link the server crate; a name both sides need lives here instead of being repeated.
 //!
-//! This crate depends on nothing. It is where the typed model of "a configuration under test"
-//! belongs (issue 15's next step); today it holds the shared names.
+//! This crate depends on serde alone, so the measurement half can speak of algorithms and
+//! configurations without linking any cryptography, Redis or HTTP.
 //!
 //! # Layout
 //!
+//! - [`names`]: [`Alg`], [`Revocation`], [`JweAlg`]: the names of the designs, which the
+//!   backends re-export and extend.
+//! - [`config`]: [`Configuration`], a server under test, with [`Configuration::name`] and
+//!   [`Configuration::serve_args`].
 //! - [`DEMO_PASSWORD`]: the demo users' default password.
 //! - [`COOKIE_NAME`]: the cookie that carries the credential.
+
+pub mod config;
+pub mod names;
+
+pub use config::{Backend, Configuration, Jwks, RedisAt};
+pub use names::{Alg, JweAlg, Revocation, UnknownName};
 
 /// The default password of every demo user (`alice`, `bob`, `admin`, `user0` …), which
 /// `serve --demo-password` overrides. The server is a loopback-only demo, so a known password

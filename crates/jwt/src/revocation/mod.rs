@@ -111,8 +111,6 @@ pub(crate) mod refresh;
 pub use epoch::EpochStats;
 pub use refresh::REFRESH_TOKEN_BYTES;
 
-use std::fmt;
-use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 use authbench_core::{Authenticator, Error, ErrorClass, ErrorKind, RevocationModel};
@@ -121,88 +119,17 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 /// How tokens are revoked before they expire: each strategy is a configuration of the same
-/// backend (see the [module docs](self) for the table).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum Revocation {
-    /// No revocation: a token works until it expires. `revoke`, `revoke_all` and `refresh`
-    /// return `Unsupported`, and no Redis is needed. The lesson: logout cannot take a
-    /// stateless token back.
-    #[default]
-    None,
-    /// Revoked `jti`s are kept in Redis until the token would have expired; a per-user epoch
-    /// serves "log out everywhere". One round trip per verify (both checked by one `MGET`).
-    Denylist,
-    /// A per-user epoch in Redis, cached locally and kept fresh through Redis pub/sub: no round
-    /// trip on the common path. Only "log out everywhere": single tokens cannot be revoked.
-    Epoch,
-    /// Short-lived access tokens (300 s by default) plus rotating, server-side refresh tokens
-    /// with reuse detection. Verify is local; logout ends the refresh tokens, and the access
-    /// token lives out its short life.
-    Refresh,
-}
+/// backend (see the [module docs](self) for the table). The names live in `authbench-spec`,
+/// so the measurement half can name a strategy without linking this crate.
+pub use authbench_spec::Revocation;
 
-impl Revocation {
-    /// Every strategy, in the order of the table above.
-    pub const ALL: [Revocation; 4] = [
-        Revocation::None,
-        Revocation::Denylist,
-        Revocation::Epoch,
-        Revocation::Refresh,
-    ];
-
-    /// The name used on the command line and in backend names.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Revocation::None => "none",
-            Revocation::Denylist => "denylist",
-            Revocation::Epoch => "epoch",
-            Revocation::Refresh => "refresh",
-        }
-    }
-
-    /// Whether the strategy keeps state in Redis (and so needs
-    /// [`JwtBackend::connect`](crate::JwtBackend::connect)).
-    pub fn needs_redis(self) -> bool {
-        self != Revocation::None
-    }
-
-    /// The core's name for the model.
-    pub fn model(self) -> RevocationModel {
-        match self {
-            Revocation::None => RevocationModel::None,
-            Revocation::Denylist => RevocationModel::Denylist,
-            Revocation::Epoch => RevocationModel::Epoch,
-            Revocation::Refresh => RevocationModel::RefreshRotation,
-        }
-    }
-
-    /// Store round trips a successful verify costs (the epoch's common, cached path).
-    pub fn round_trips_per_verify(self) -> u32 {
-        match self {
-            Revocation::Denylist => 1,
-            Revocation::None | Revocation::Epoch | Revocation::Refresh => 0,
-        }
-    }
-}
-
-impl fmt::Display for Revocation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Revocation {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Revocation::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s)
-            .ok_or_else(|| {
-                format!(
-                    "unknown revocation strategy `{s}` (available: none, denylist, epoch, refresh)"
-                )
-            })
+/// The core's name for a strategy's model.
+pub(crate) fn model(revocation: Revocation) -> RevocationModel {
+    match revocation {
+        Revocation::Denylist => RevocationModel::Denylist,
+        Revocation::Epoch => RevocationModel::Epoch,
+        Revocation::Refresh => RevocationModel::RefreshRotation,
+        Revocation::None => RevocationModel::None,
     }
 }
 
@@ -469,10 +396,7 @@ mod tests {
         assert_eq!(Revocation::Denylist.round_trips_per_verify(), 1);
         assert_eq!(Revocation::Epoch.round_trips_per_verify(), 0);
         assert!(!Revocation::None.needs_redis());
-        assert_eq!(
-            Revocation::Refresh.model(),
-            RevocationModel::RefreshRotation
-        );
+        assert_eq!(model(Revocation::Refresh), RevocationModel::RefreshRotation);
     }
 
     #[test]
