@@ -648,9 +648,15 @@ mod tests {
             let what = c.serve_args().join(" ");
             assert_eq!(a.backend().unwrap(), c.backend, "{what}");
             assert_eq!(a.users, c.users, "{what}");
-            assert_eq!(a.insecure_fast_password_hash, c.fast_password_hash, "{what}");
+            assert_eq!(
+                a.insecure_fast_password_hash, c.fast_password_hash,
+                "{what}"
+            );
             assert_eq!(a.insecure_no_failure_limit, c.no_failure_limit, "{what}");
-            assert_eq!(a.insecure_unauthenticated_jwe, c.unauthenticated_jwe, "{what}");
+            assert_eq!(
+                a.insecure_unauthenticated_jwe, c.unauthenticated_jwe,
+                "{what}"
+            );
             assert_eq!(a.access_ttl, c.access_ttl_s, "{what}");
             assert_eq!(a.key_prepublish, c.key_prepublish_s.unwrap_or(0), "{what}");
             assert_eq!(a.database_url, c.database_url, "{what}");
@@ -683,7 +689,11 @@ mod tests {
         let mut argv = vec!["serve".to_owned()];
         argv.extend(c.serve_args());
         argv[2] = "jwe".into();
-        let e = Serve::try_parse_from(argv).unwrap().args.backend().unwrap_err();
+        let e = Serve::try_parse_from(argv)
+            .unwrap()
+            .args
+            .backend()
+            .unwrap_err();
         assert!(e.to_string().contains("no revocation strategies"), "{e}");
     }
 }

@@ -21,6 +21,8 @@
 //!   Redis what it holds.
 //! - [`scale`]: Redis Cluster vs single node, several instances, JWKS key rotation, and a
 //!   cluster failover under logouts ([`failover`]: the experiment itself).
+//! - [`soak`]: `authbench soak`, mixed load on every backend while Redis restarts, and `/me`
+//!   under a login flood.
 //! - [`section`]: the context lent to the self-contained sections (scale-out, tenancy).
 //! - [`tenancy`]: `/notes` under PostgreSQL Row Level Security, and the staleness of a tenant
 //!   move per backend and policy.
@@ -44,6 +46,7 @@ pub mod revocation;
 pub mod scale;
 pub mod section;
 pub mod services;
+pub mod soak;
 pub mod stats;
 pub mod summary;
 pub mod tenancy;

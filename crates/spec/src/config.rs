@@ -218,7 +218,12 @@ impl Configuration {
             let interval = jwks.refresh_interval_s.to_string();
             push(
                 &mut out,
-                ["--jwks-url", &jwks.url, "--jwks-refresh-interval", &interval],
+                [
+                    "--jwks-url",
+                    &jwks.url,
+                    "--jwks-refresh-interval",
+                    &interval,
+                ],
             );
         }
         if let Some(s) = self.key_prepublish_s {

@@ -117,8 +117,7 @@ impl FromStr for Alg {
 
     /// Case-sensitive, like JOSE itself: `"es256"` is not an algorithm.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Alg::from_jose(s)
-            .ok_or_else(|| UnknownName::new("algorithm", s, Alg::ALL.map(Alg::as_str)))
+        Alg::from_jose(s).ok_or_else(|| UnknownName::new("algorithm", s, Alg::ALL.map(Alg::as_str)))
     }
 }
 
