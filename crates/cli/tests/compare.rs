@@ -10,12 +10,27 @@ use std::process::Command;
 fn smoke_run_writes_a_complete_run_folder() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("run");
-    let status = Command::new(env!("CARGO_BIN_EXE_authbench"))
+    let output = Command::new(env!("CARGO_BIN_EXE_authbench"))
         .args(["compare", "--smoke", "--out"])
         .arg(&out)
-        .status()
+        .stderr(std::process::Stdio::piped())
+        .output()
         .expect("run authbench compare");
-    assert!(status.success(), "compare --smoke failed: {status}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "compare --smoke failed: {}\n{stderr}",
+        output.status
+    );
+    // Off a terminal, progress is one line per step, `compare: [done/total …]`: the plan's
+    // count of steps must be the number the run takes, or the bar lies about the time left.
+    let last = stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("compare: ["))
+        .filter_map(|l| l.split_once(' ')?.0.split_once('/'))
+        .next_back()
+        .expect("progress lines on stderr");
+    assert_eq!(last.0, last.1, "the last step is not the planned total");
 
     // run.json parses into the typed record (which denies unknown fields) …
     let text = std::fs::read_to_string(out.join("run.json")).expect("run.json");

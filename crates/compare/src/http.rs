@@ -198,7 +198,7 @@ impl HttpRun {
 /// Measures `target` under `scenario` once, writes the full report to
 /// `raw/<section>/<target>-<scenario>-rep<rep>.json`, and returns its `run.json` row.
 pub fn measure_into(
-    section: &crate::section::Section<'_>,
+    section: &mut crate::section::Section<'_>,
     section_name: &str,
     target: &Target<'_>,
     scenario: Scenario,
@@ -215,8 +215,17 @@ pub fn measure_into(
     let (abs, rel) = section
         .raw_path(section_name, &file)
         .with_context(|| format!("creating the raw folder of {section_name}"))?;
-    let text = serde_json::to_string_pretty(&report)?;
+    let text = serde_json::to_string_pretty(&report)? + "\n";
     std::fs::write(&abs, text).with_context(|| format!("writing {}", abs.display()))?;
+    if report.errors.total > 0 {
+        section.progress.println(&format!(
+            "{} {}: {} errors ({:?})",
+            target.name,
+            scenario.label(),
+            report.errors.total,
+            report.errors.sample
+        ));
+    }
     Ok(HttpRun::from_report(
         &target.name,
         &scenario,

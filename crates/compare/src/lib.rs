@@ -12,7 +12,7 @@
 //!
 //! # Layout
 //!
-//! - [`plan`]: the `smoke`, `quick` and `full` profiles.
+//! - [`plan`]: the `smoke`, `quick` and `full` profiles; [`progress`]: the bar or log lines.
 //! - [`services`]: `authbench serve` child processes and a set-up HTTP client (logins).
 //! - [`micro`]: in-process verify/issue costs beside their floors.
 //! - [`redis_bench`]: the `redis-benchmark` floor.
@@ -39,6 +39,7 @@ pub mod http;
 pub mod machine;
 pub mod micro;
 pub mod plan;
+pub mod progress;
 pub mod record;
 pub mod redis_bench;
 pub mod resp;

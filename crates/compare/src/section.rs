@@ -1,9 +1,11 @@
-//! What every self-contained part of the run receives: the `scale`-out, multi-tenancy and
-//! failover sections start their own services (a Redis Cluster, PostgreSQL, several server
-//! processes) and hand back one serde record each, kept in `run.json`.
+//! What every part of the run receives: the run's context (binary, profile, folder, Redis,
+//! progress, notes) and the interleaved repetitions every HTTP measurement uses. The parts
+//! that start services of their own (scale-out, multi-tenancy, failover) hand back one serde
+//! record each, kept in `run.json`.
 
 use crate::http::{HttpRun, Scenario, Target, measure_into};
 use crate::plan::Profile;
+use crate::progress::Progress;
 use std::path::Path;
 use std::time::Duration;
 
@@ -23,8 +25,8 @@ pub struct Section<'a> {
     pub loadgen_threads: usize,
     /// CPUs of this machine.
     pub cores: usize,
-    /// Progress: one call per step, a short message.
-    pub step: &'a mut dyn FnMut(String),
+    /// Progress: one step per measurement, a short message.
+    pub progress: &'a mut Progress,
     /// Things this section could not do (a missing tool), said plainly; they end up in
     /// `run.json`'s `notes`.
     pub notes: &'a mut Vec<String>,
@@ -33,7 +35,7 @@ pub struct Section<'a> {
 impl Section<'_> {
     /// Reports progress.
     pub fn step(&mut self, msg: impl Into<String>) {
-        (self.step)(msg.into());
+        self.progress.step(msg);
     }
 
     /// A raw-file path under `raw/<section>/`, created on demand; returns it relative to the
@@ -66,8 +68,7 @@ pub struct Rounds<'p> {
 
 impl Section<'_> {
     /// Closed-loop runs of every target at every connection count, repeated and
-    /// *interleaved*: each round runs every target once, the order rotated by one each round,
-    /// so no target always runs first or after the same neighbour. Raw reports go under
+    /// interleaved (see [`Section::interleaved_by`]). Raw reports go under
     /// `raw/<section_name>/`.
     pub fn interleaved(
         &mut self,
@@ -75,12 +76,34 @@ impl Section<'_> {
         targets: &[Target<'_>],
         rounds: &Rounds<'_>,
     ) -> anyhow::Result<Vec<HttpRun>> {
+        self.interleaved_by(
+            section_name,
+            targets,
+            rounds,
+            rounds.connections,
+            |_, &c| Scenario::Closed { connections: c },
+        )
+    }
+
+    /// Runs of every target under every point (`scenario_of` turns a target and a point into
+    /// its scenario: a connection count, an open-loop rate), repeated and *interleaved*: each
+    /// round runs every target once per point, the order rotated by one each round, so no
+    /// target always runs first or after the same neighbour. Raw reports go under
+    /// `raw/<section_name>/`.
+    pub fn interleaved_by<P>(
+        &mut self,
+        section_name: &str,
+        targets: &[Target<'_>],
+        rounds: &Rounds<'_>,
+        points: &[P],
+        scenario_of: impl Fn(&Target<'_>, &P) -> Scenario,
+    ) -> anyhow::Result<Vec<HttpRun>> {
         let mut runs = Vec::new();
         for rep in 0..rounds.reps {
-            for &connections in rounds.connections {
+            for point in points {
                 for i in 0..targets.len() {
                     let t = &targets[(i + rep) % targets.len()];
-                    let scenario = Scenario::Closed { connections };
+                    let scenario = scenario_of(t, point);
                     self.step(format!(
                         "{} {} (rep {}/{})",
                         t.name,

@@ -92,8 +92,8 @@ impl TenancyPlan {
     /// Progress steps this plan takes.
     pub fn steps(&self) -> u64 {
         let backends = BACKENDS.len() as u64;
-        // start + log in, per backend; the runs; one per staleness case.
-        backends * 2 + (self.reps * self.connections.len()) as u64 * backends * 3 + backends * 2
+        // PostgreSQL; start + log in, per backend; the runs; one per staleness case.
+        1 + backends * 2 + (self.reps * self.connections.len()) as u64 * backends * 3 + backends * 2
     }
 }
 
