@@ -103,13 +103,18 @@
 //! - `denylist`: the `jti` deny-list.
 //! - `epoch`: the cached epoch and its pub/sub subscriber.
 //! - `refresh`: refresh-token families, rotation and reuse detection.
+//! - `strategy`: `Strategy`, the state of the configured one, and the one place that dispatches
+//!   on it: what each strategy adds to the backend's issue, verify, revoke, revoke-all, refresh
+//!   and identity update, or the `Unsupported` it answers instead.
 
-pub(crate) mod denylist;
-pub(crate) mod epoch;
-pub(crate) mod refresh;
+mod denylist;
+mod epoch;
+mod refresh;
+mod strategy;
 
 pub use epoch::EpochStats;
 pub use refresh::REFRESH_TOKEN_BYTES;
+pub(crate) use strategy::{Bound, Checked, Strategy};
 
 use std::fmt;
 use std::str::FromStr;
@@ -165,6 +170,13 @@ impl Revocation {
     /// [`JwtBackend::connect`](crate::JwtBackend::connect)).
     pub fn needs_redis(self) -> bool {
         self != Revocation::None
+    }
+
+    /// Whether the strategy keeps the per-user epoch (`denylist`, `epoch`): the strategies
+    /// whose revocations are confirmed writes, whose verify may fail open on request, and
+    /// which bound the lifetime of the tokens they accept.
+    pub(crate) fn has_user_epoch(self) -> bool {
+        matches!(self, Revocation::Denylist | Revocation::Epoch)
     }
 
     /// The core's name for the model.
