@@ -2,6 +2,7 @@
 //! one of the [`Revocation`] strategies.
 
 use std::fmt;
+use std::ops::{Deref, DerefMut};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,13 +21,10 @@ use crate::jwks::{JwksConfig, JwksStats, RemoteKeys};
 use crate::keyring::{KeyRevocation, KeyRotation, LocalKeys};
 use crate::keys::SigningKey;
 use crate::parse::AccessClaims;
+use crate::policy::TokenPolicy;
 use crate::revocation::{Bound, Checked, EpochStats, Revocation, Strategy};
 use crate::sign;
-use crate::verify::{Required, Verifier, VerifierOptions};
-use crate::{
-    DEFAULT_AUDIENCE, DEFAULT_ISSUER, DEFAULT_LEEWAY_SECS, DEFAULT_MAX_TOKEN_BYTES,
-    DEFAULT_TOKEN_TYPE, DEFAULT_TTL_SECS,
-};
+use crate::verify::{Required, Verifier};
 
 /// Random bytes in a `jti`: 128 bits, the OWASP floor for an unguessable identifier, 22
 /// base64url characters.
@@ -61,27 +59,17 @@ pub const DEFAULT_EPOCH_CACHE_CAPACITY: usize = 100_000;
 pub const DEFAULT_KEY_PREFIX: &str = "authbench";
 
 /// Everything a [`JwtBackend`] is built from. [`JwtConfig::new`] gives the defaults.
+///
+/// Derefs to its [`TokenPolicy`], so `config.ttl_secs` and the other claim settings read and
+/// write as fields of the configuration, as they were before the JWE backend came to share
+/// them.
 #[derive(Debug, Clone)]
 pub struct JwtConfig {
     /// The signing algorithm (the only one the backend accepts). No default.
     pub alg: Alg,
-    /// `iss` written and required. Defaults to `"authbench"`.
-    pub issuer: String,
-    /// `aud` written and required. Defaults to `"authbench-api"`.
-    pub audience: String,
-    /// Header `typ` written and required. Defaults to `"at+jwt"` (RFC 9068), so an ID token
-    /// or any other JWT signed by the same key cannot pass as an access token.
-    pub token_type: String,
-    /// Lifetime of an access token in seconds (`exp - iat`). Defaults to 900 (15 minutes):
-    /// with revocation `none` this is also how long a stolen token stays useful.
-    /// [`JwtConfig::with_revocation`] makes it 300 for [`Revocation::Refresh`].
-    pub ttl_secs: u64,
-    /// Clock-skew tolerance for `exp`, `nbf`, `iat`. Defaults to
-    /// [`DEFAULT_LEEWAY_SECS`] (5 s).
-    pub leeway_secs: u64,
-    /// Tokens longer than this are refused before decoding. Defaults to 8192 (8 KiB, the
-    /// common HTTP header-line limit).
-    pub max_token_bytes: usize,
+    /// `iss`, `aud`, `typ`, lifetime, leeway and size cap. Defaults to
+    /// [`TokenPolicy::default`].
+    pub policy: TokenPolicy,
     /// Where the key comes from. Defaults to [`KeySource::Generate`].
     pub keys: KeySource,
     /// Revocation strategy. Defaults to [`Revocation::None`]. Every other strategy keeps
@@ -141,12 +129,7 @@ impl JwtConfig {
     pub fn new(alg: Alg) -> Self {
         Self {
             alg,
-            issuer: DEFAULT_ISSUER.to_owned(),
-            audience: DEFAULT_AUDIENCE.to_owned(),
-            token_type: DEFAULT_TOKEN_TYPE.to_owned(),
-            ttl_secs: DEFAULT_TTL_SECS,
-            leeway_secs: DEFAULT_LEEWAY_SECS,
-            max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
+            policy: TokenPolicy::default(),
             keys: KeySource::Generate,
             revocation: Revocation::None,
             refresh_ttl_secs: DEFAULT_REFRESH_TTL_SECS,
@@ -198,6 +181,20 @@ impl JwtConfig {
             return fail("key_prefix must be non-empty and without whitespace");
         }
         Ok(())
+    }
+}
+
+impl Deref for JwtConfig {
+    type Target = TokenPolicy;
+
+    fn deref(&self) -> &TokenPolicy {
+        &self.policy
+    }
+}
+
+impl DerefMut for JwtConfig {
+    fn deref_mut(&mut self) -> &mut TokenPolicy {
+        &mut self.policy
     }
 }
 
@@ -391,7 +388,7 @@ impl JwtBackend {
         };
         let remote = RemoteKeys::connect(
             jwks,
-            verifier_options(&config, config.alg),
+            config.policy.verifier_options([config.alg]),
             clock.clone(),
             config.distrusted_kids.clone(),
         )
@@ -756,17 +753,6 @@ pub(crate) const REQUIRED: Required = Required {
     iat: true,
     jti: true,
 };
-
-/// The strict rules of `config`, accepting `alg` only.
-pub(crate) fn verifier_options(config: &JwtConfig, alg: Alg) -> VerifierOptions {
-    let mut options = VerifierOptions::new([alg]);
-    options.issuer = Some(config.issuer.clone());
-    options.audience = Some(config.audience.clone());
-    options.token_type = Some(config.token_type.clone());
-    options.leeway_secs = config.leeway_secs;
-    options.max_token_bytes = config.max_token_bytes;
-    options
-}
 
 impl Authenticator for JwtBackend {
     fn describe(&self) -> Description {

@@ -73,7 +73,7 @@ use authbench_core::SharedClock;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use crate::backend::{JwtConfig, REQUIRED, verifier_options};
+use crate::backend::{JwtConfig, REQUIRED};
 use crate::error::JwtError;
 use crate::keys::{self, PublicJwk, SigningKey, VerifyingKey};
 use crate::revocation::Revocation;
@@ -177,7 +177,7 @@ impl Keyring {
         let mut verifying = vec![signing.verifying_key()];
         verifying.extend(pending.iter().map(|p| p.key.verifying_key()));
         verifying.extend(published.iter().rev().map(|r| r.key.clone()));
-        let options = verifier_options(config, signing.alg());
+        let options = config.policy.verifier_options([signing.alg()]);
         let verifier = Arc::new(
             Verifier::from_keys(verifying, options.clone())?
                 .with_clock(clock.clone())
