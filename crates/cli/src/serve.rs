@@ -321,7 +321,7 @@ async fn serve_jwe(app: App<'_>, alg: authbench_jwe::KeyAlg, nested: Option<Alg>
         );
     }
     if let Some(ttl) = args.access_ttl {
-        config.ttl_secs = ttl;
+        config.policy.ttl_secs = ttl;
     }
     let backend = match &args.jwe_key {
         Some(path) => {
@@ -347,7 +347,7 @@ async fn serve_jwe(app: App<'_>, alg: authbench_jwe::KeyAlg, nested: Option<Alg>
 /// The JWT configuration the flags describe, each flag checked against the strategy it
 /// applies to.
 fn jwt_config(args: &ServeArgs, alg: Alg, revocation: Revocation) -> Result<JwtConfig> {
-    let writes_revocations = matches!(revocation, Revocation::Denylist | Revocation::Epoch);
+    let writes_revocations = revocation.has_user_epoch();
     if args.revocation_durability != authbench_session::Durability::None && !writes_revocations {
         bail!(
             "--revocation-durability only applies to --backend session and \
@@ -366,7 +366,7 @@ fn jwt_config(args: &ServeArgs, alg: Alg, revocation: Revocation) -> Result<JwtC
     }
     let mut config = JwtConfig::new(alg).with_revocation(revocation);
     if let Some(ttl) = args.access_ttl {
-        config.ttl_secs = ttl;
+        config.policy.ttl_secs = ttl;
     }
     config.refresh_ttl_secs = args.refresh_ttl;
     config.insecure_fail_open = args.insecure_fail_open;

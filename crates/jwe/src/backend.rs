@@ -6,7 +6,7 @@ use authbench_core::{
     Authenticator, Credential, Description, Error, ErrorKind, Identity, Principal, RevocationModel,
     SharedClock,
 };
-use authbench_jwt::{Alg, ClaimsValidator, JwtBackend, JwtConfig, VerifierOptions};
+use authbench_jwt::{Alg, ClaimsValidator, JwtBackend, JwtConfig, TokenPolicy};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
@@ -22,7 +22,8 @@ pub const JTI_BYTES: usize = authbench_jwt::JTI_BYTES;
 /// `cty` of a nested token: the plaintext is itself a JWT (RFC 7519 §5.2).
 pub const NESTED_CONTENT_TYPE: &str = "JWT";
 
-/// How a [`JweBackend`] is set up. [`JweConfig::new`] gives the JWT backend's defaults.
+/// How a [`JweBackend`] is set up. [`JweConfig::new`] gives the JWT backend's defaults; the
+/// claim settings it shares with [`JwtConfig`] are its [`policy`](Self::policy).
 #[derive(Debug, Clone)]
 pub struct JweConfig {
     /// Key management: `dir`, `RSA-OAEP-256` or `ECDH-ES+A256KW` (content: always A256GCM).
@@ -31,19 +32,10 @@ pub struct JweConfig {
     /// [`JwtBackend`]) and that JWS is encrypted (`cty: JWT`). `None`: the claims are encrypted
     /// directly.
     pub nested: Option<Alg>,
-    /// `iss` written and required.
-    pub issuer: String,
-    /// `aud` written and required.
-    pub audience: String,
-    /// Header `typ` written and required (of the JWE for plain tokens, of the inner JWS for
-    /// nested ones).
-    pub token_type: String,
-    /// Token lifetime, seconds.
-    pub ttl_secs: u64,
-    /// Clock-skew leeway for `exp`, `nbf`, `iat`, seconds.
-    pub leeway_secs: u64,
-    /// Tokens longer than this are refused before decoding.
-    pub max_token_bytes: usize,
+    /// `iss`, `aud`, `typ` (of the JWE for plain tokens, of the inner JWS for nested ones),
+    /// lifetime, leeway, and the size cap of the whole token. Defaults to
+    /// [`TokenPolicy::default`], the JWT backend's.
+    pub policy: TokenPolicy,
     /// INSECURE: allow a public-key mode (`RSA-OAEP-256`, `ECDH-ES+A256KW`) without
     /// [`nested`](Self::nested). Such a token authenticates nothing: whoever holds the
     /// encryption key, which is a *public* key, can encrypt `{"sub":"admin","roles":["admin"]}`
@@ -65,12 +57,7 @@ impl JweConfig {
         Self {
             alg,
             nested: None,
-            issuer: authbench_jwt::DEFAULT_ISSUER.into(),
-            audience: authbench_jwt::DEFAULT_AUDIENCE.into(),
-            token_type: authbench_jwt::DEFAULT_TOKEN_TYPE.into(),
-            ttl_secs: authbench_jwt::DEFAULT_TTL_SECS,
-            leeway_secs: authbench_jwt::DEFAULT_LEEWAY_SECS,
-            max_token_bytes: authbench_jwt::DEFAULT_MAX_TOKEN_BYTES,
+            policy: TokenPolicy::default(),
             insecure_unauthenticated: false,
         }
     }
@@ -169,7 +156,7 @@ impl JweBackend {
         }
         let fields = match config.nested {
             None => HeaderFields {
-                typ: Some(&config.token_type),
+                typ: Some(&config.policy.token_type),
                 cty: None,
             },
             Some(_) => HeaderFields {
@@ -197,25 +184,24 @@ impl JweBackend {
         let decrypter = Decrypter::new(
             key,
             DecryptOptions {
-                max_token_bytes: config.max_token_bytes,
+                max_token_bytes: config.policy.max_token_bytes,
                 token_type: fields.typ.map(str::to_owned),
                 content_type: fields.cty.map(str::to_owned),
             },
         )?;
-        let mut options = VerifierOptions::new(Vec::<Alg>::new());
-        options.issuer = Some(config.issuer.clone());
-        options.audience = Some(config.audience.clone());
-        options.leeway_secs = config.leeway_secs;
+        // The claim rules only (`iss`, `aud`, leeway): `typ` and the cap were the decrypter's.
+        let options = config.policy.verifier_options(Vec::<Alg>::new());
         let claims = ClaimsValidator::new(&options).with_clock(Arc::clone(&clock));
         let inner = match config.nested {
             None => None,
             Some(alg) => {
                 let mut jwt = JwtConfig::new(alg);
-                jwt.issuer = config.issuer.clone();
-                jwt.audience = config.audience.clone();
-                jwt.token_type = config.token_type.clone();
-                jwt.ttl_secs = config.ttl_secs;
-                jwt.leeway_secs = config.leeway_secs;
+                // The whole policy but the cap: the JWE's bounds the token before decryption,
+                // and the inner JWS keeps the JWT backend's default.
+                jwt.policy = TokenPolicy {
+                    max_token_bytes: jwt.policy.max_token_bytes,
+                    ..config.policy.clone()
+                };
                 Some(JwtBackend::new(jwt, Arc::clone(&clock))?)
             }
         };
@@ -266,10 +252,10 @@ impl JweBackend {
                 aws_lc_rs::rand::fill(&mut jti).map_err(|_| JweError::Random)?;
                 let jti = URL_SAFE_NO_PAD.encode(jti);
                 serde_json::to_vec(&IssuedClaims {
-                    iss: &self.config.issuer,
+                    iss: &self.config.policy.issuer,
                     sub: &who.subject,
-                    aud: &self.config.audience,
-                    exp: now.saturating_add(self.config.ttl_secs),
+                    aud: &self.config.policy.audience,
+                    exp: now.saturating_add(self.config.policy.ttl_secs),
                     nbf: now,
                     iat: now,
                     jti: &jti,
@@ -293,14 +279,14 @@ impl JweBackend {
         };
         Ok(Credential {
             token,
-            expires_in: self.config.ttl_secs,
+            expires_in: self.config.policy.ttl_secs,
             refresh_token: None,
         })
     }
 
     fn decrypter_typ(&self) -> Option<&str> {
         match self.inner {
-            None => Some(&self.config.token_type),
+            None => Some(&self.config.policy.token_type),
             Some(_) => None,
         }
     }
@@ -354,5 +340,38 @@ impl Authenticator for JweBackend {
 
     async fn refresh(&self, _refresh_token: &str) -> Result<Credential, Error> {
         Err(Error::unsupported(&self.name, "refresh tokens"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_claim_settings_and_their_defaults_are_the_jwt_backends() {
+        let jwe = JweConfig::new(KeyAlg::Dir);
+        assert_eq!(jwe.policy, JwtConfig::new(Alg::ES256).policy);
+        assert_eq!(jwe.policy.ttl_secs, authbench_jwt::DEFAULT_TTL_SECS);
+        assert_eq!(
+            jwe.policy.max_token_bytes,
+            authbench_jwt::DEFAULT_MAX_TOKEN_BYTES
+        );
+    }
+
+    #[test]
+    fn a_nested_tokens_inner_jws_takes_the_policy_but_keeps_the_default_cap() {
+        let mut config = JweConfig::new(KeyAlg::Dir).nested(Alg::ES256);
+        config.policy.issuer = "elsewhere".into();
+        config.policy.ttl_secs = 60;
+        config.policy.max_token_bytes = 16 * 1024;
+        let clock: SharedClock = Arc::new(authbench_core::ManualClock::new(1_700_000_000));
+        let backend = JweBackend::new(config, clock).expect("backend");
+        let inner = backend.inner().expect("nested").config();
+        assert_eq!(inner.policy.issuer, "elsewhere");
+        assert_eq!(inner.policy.ttl_secs, 60);
+        assert_eq!(
+            inner.policy.max_token_bytes,
+            authbench_jwt::DEFAULT_MAX_TOKEN_BYTES
+        );
     }
 }

@@ -24,7 +24,7 @@ use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 use aws_lc_rs::agreement::{self, ECDH_P256, UnparsedPublicKey};
 use aws_lc_rs::digest;
 use aws_lc_rs::key_wrap::{AES_256, AesKek, KeyWrap};
-use aws_lc_rs::rsa::OAEP_SHA256_MGF1SHA256;
+use aws_lc_rs::rsa::{OAEP_SHA256_MGF1SHA256, OaepPrivateDecryptingKey};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
@@ -408,6 +408,45 @@ impl Decrypter {
         let (_, header) = decode_header(parts.header)?;
 
         // 3. Header rules.
+        self.check_header(&header)?;
+
+        // 4. Fixed sizes, then 5. the CEK.
+        let iv: [u8; IV_BYTES] = decode_exact(parts.iv, "IV")?;
+        let tag: [u8; TAG_BYTES] = decode_exact(parts.tag, "tag")?;
+        let unwrapped;
+        let cek: &LessSafeKey = match &self.key.material {
+            Material::Dir { aead, .. } => {
+                if !parts.encrypted_key.is_empty() {
+                    return Err(reject(
+                        ErrorKind::Malformed,
+                        "a `dir` token's encrypted key must be empty",
+                    ));
+                }
+                aead
+            }
+            Material::Rsa { private, .. } => {
+                let Some((private, _)) = private else {
+                    return Err(reject(ErrorKind::Internal, "no private key"));
+                };
+                unwrapped = unwrap_rsa(private, parts.encrypted_key)?;
+                &unwrapped
+            }
+            Material::Ecdh { private, .. } => {
+                let Some(private) = private else {
+                    return Err(reject(ErrorKind::Internal, "no private key"));
+                };
+                unwrapped = unwrap_ecdh(private, parts.encrypted_key, &header)?;
+                &unwrapped
+            }
+        };
+
+        // 6. Open.
+        open(cek, &parts, iv, tag)
+    }
+
+    /// Step 3, the header rules, before any crypto: the key's own `alg`, `A256GCM`, no `zip`,
+    /// no `crit`, no key the token brings, the expected `typ` and `cty`, a `kid` we hold.
+    fn check_header(&self, header: &Header) -> Result<(), Error> {
         let Some(alg_name) = header.alg.as_deref() else {
             return Err(reject(ErrorKind::Malformed, "header has no `alg`"));
         };
@@ -453,6 +492,20 @@ impl Decrypter {
                 ),
             ));
         }
+        self.check_types(header)?;
+        if let Some(kid) = header.kid.as_deref()
+            && kid != self.key.kid()
+        {
+            return Err(reject(
+                ErrorKind::UnknownKey,
+                "no key with the token's `kid`",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The expected `typ`, and a `cty` exactly when one is expected.
+    fn check_types(&self, header: &Header) -> Result<(), Error> {
         if let Some(expected) = &self.options.token_type
             && !header
                 .typ
@@ -465,145 +518,140 @@ impl Decrypter {
             ));
         }
         match (&self.options.content_type, header.cty.as_deref()) {
-            (None, None) => {}
-            (Some(expected), Some(cty)) if same_type(cty, expected) => {}
-            (Some(expected), _) => {
-                return Err(reject(
-                    ErrorKind::WrongType,
-                    format!("header `cty` must be `{expected}`"),
-                ));
-            }
-            (None, Some(_)) => {
-                return Err(reject(
-                    ErrorKind::WrongType,
-                    "header `cty` is not expected: these tokens carry claims, not a nested token",
-                ));
-            }
+            (None, None) => Ok(()),
+            (Some(expected), Some(cty)) if same_type(cty, expected) => Ok(()),
+            (Some(expected), _) => Err(reject(
+                ErrorKind::WrongType,
+                format!("header `cty` must be `{expected}`"),
+            )),
+            (None, Some(_)) => Err(reject(
+                ErrorKind::WrongType,
+                "header `cty` is not expected: these tokens carry claims, not a nested token",
+            )),
         }
-        if let Some(kid) = header.kid.as_deref()
-            && kid != self.key.kid()
-        {
-            return Err(reject(
-                ErrorKind::UnknownKey,
-                "no key with the token's `kid`",
-            ));
-        }
-
-        // 4. Fixed sizes, then 5. the CEK.
-        let iv: [u8; IV_BYTES] = decode_exact(parts.iv, "IV")?;
-        let tag: [u8; TAG_BYTES] = decode_exact(parts.tag, "tag")?;
-        let unwrapped;
-        let cek: &LessSafeKey = match &self.key.material {
-            Material::Dir { aead, .. } => {
-                if !parts.encrypted_key.is_empty() {
-                    return Err(reject(
-                        ErrorKind::Malformed,
-                        "a `dir` token's encrypted key must be empty",
-                    ));
-                }
-                aead
-            }
-            Material::Rsa { private, .. } => {
-                let Some((private, _)) = private else {
-                    return Err(reject(ErrorKind::Internal, "no private key"));
-                };
-                let size = private.key_size_bytes();
-                if parts.encrypted_key.len() != encoded_len(size) {
-                    return Err(reject(
-                        ErrorKind::Malformed,
-                        format!("encrypted key must be {size} bytes"),
-                    ));
-                }
-                let wrapped = URL_SAFE_NO_PAD.decode(parts.encrypted_key).map_err(|_| {
-                    reject(
-                        ErrorKind::Malformed,
-                        "encrypted key is not canonical base64url",
-                    )
-                })?;
-                let mut out = vec![0u8; private.min_output_size()];
-                let cek = match private.decrypt(&OAEP_SHA256_MGF1SHA256, &wrapped, &mut out, None) {
-                    Ok(cek) if cek.len() == DIR_KEY_BYTES => cek.to_vec(),
-                    // RFC 7516 §11.5: no oracle; fail at the tag like any other forgery.
-                    _ => random::<DIR_KEY_BYTES>()
-                        .map_err(|e| reject(ErrorKind::Internal, e.to_string()))?
-                        .to_vec(),
-                };
-                unwrapped = aead(&cek).map_err(|e| reject(ErrorKind::Internal, e.to_string()))?;
-                &unwrapped
-            }
-            Material::Ecdh { private, .. } => {
-                let Some(private) = private else {
-                    return Err(reject(ErrorKind::Internal, "no private key"));
-                };
-                let wrapped: [u8; WRAPPED_CEK_BYTES] =
-                    decode_exact(parts.encrypted_key, "encrypted key")?;
-                let Some(epk) = &header.epk else {
-                    return Err(reject(ErrorKind::Malformed, "ECDH-ES header has no `epk`"));
-                };
-                if epk.kty != "EC" || epk.crv != "P-256" {
-                    return Err(reject(ErrorKind::Malformed, "`epk` must be a P-256 EC key"));
-                }
-                let x: [u8; P256_COORD_BYTES] = decode_exact(&epk.x, "`epk` x")?;
-                let y: [u8; P256_COORD_BYTES] = decode_exact(&epk.y, "`epk` y")?;
-                let mut point = [0u8; 65];
-                point[0] = 4;
-                point[1..33].copy_from_slice(&x);
-                point[33..].copy_from_slice(&y);
-                let b64_field = |v: &Option<String>, what: &str| -> Result<Vec<u8>, Error> {
-                    v.as_deref().map_or(Ok(Vec::new()), |s| {
-                        URL_SAFE_NO_PAD.decode(s).map_err(|_| {
-                            reject(ErrorKind::Malformed, format!("`{what}` is not base64url"))
-                        })
-                    })
-                };
-                let apu = b64_field(&header.apu, "apu")?;
-                let apv = b64_field(&header.apv, "apv")?;
-                // aws-lc-rs refuses a point not on the curve (the invalid-curve attack).
-                let kek = agreement::agree(
-                    private,
-                    UnparsedPublicKey::new(&ECDH_P256, &point),
-                    reject(ErrorKind::Malformed, "`epk` is not a point on P-256"),
-                    |z| Ok(concat_kdf(z, alg.as_str(), &apu, &apv, 256)),
-                )?;
-                let mut out = [0u8; DIR_KEY_BYTES];
-                let cek = match AesKek::new(&AES_256, &kek)
-                    .ok()
-                    .and_then(|k| k.unwrap(&wrapped, &mut out).ok())
-                {
-                    Some(cek) if cek.len() == DIR_KEY_BYTES => cek.to_vec(),
-                    _ => random::<DIR_KEY_BYTES>()
-                        .map_err(|e| reject(ErrorKind::Internal, e.to_string()))?
-                        .to_vec(),
-                };
-                unwrapped = aead(&cek).map_err(|e| reject(ErrorKind::Internal, e.to_string()))?;
-                &unwrapped
-            }
-        };
-
-        // 6. Open.
-        let mut buf = URL_SAFE_NO_PAD.decode(parts.ciphertext).map_err(|_| {
-            reject(
-                ErrorKind::Malformed,
-                "ciphertext is not canonical base64url",
-            )
-        })?;
-        buf.extend_from_slice(&tag);
-        let n = cek
-            .open_in_place(
-                Nonce::assume_unique_for_key(iv),
-                Aad::from(parts.header.as_bytes()),
-                &mut buf,
-            )
-            .map_err(|_| {
-                reject(
-                    ErrorKind::BadSignature,
-                    "authentication tag does not verify (wrong key, or a changed byte)",
-                )
-            })?
-            .len();
-        buf.truncate(n);
-        Ok(buf)
     }
+}
+
+/// Step 5 for `RSA-OAEP-256`: the encrypted key must be the modulus size; it is decrypted with
+/// OAEP, or replaced by a random CEK when that fails.
+fn unwrap_rsa(
+    private: &OaepPrivateDecryptingKey,
+    encrypted_key: &str,
+) -> Result<LessSafeKey, Error> {
+    let size = private.key_size_bytes();
+    if encrypted_key.len() != encoded_len(size) {
+        return Err(reject(
+            ErrorKind::Malformed,
+            format!("encrypted key must be {size} bytes"),
+        ));
+    }
+    let wrapped = URL_SAFE_NO_PAD.decode(encrypted_key).map_err(|_| {
+        reject(
+            ErrorKind::Malformed,
+            "encrypted key is not canonical base64url",
+        )
+    })?;
+    let mut out = vec![0u8; private.min_output_size()];
+    let cek = private
+        .decrypt(&OAEP_SHA256_MGF1SHA256, &wrapped, &mut out, None)
+        .ok();
+    cek_or_random(cek.as_deref())
+}
+
+/// Step 5 for `ECDH-ES+A256KW`: the header's `epk` (a P-256 point) agreed with our key, the
+/// Concat KDF over `alg`, `apu` and `apv`, then AES key unwrap, or a random CEK when that
+/// fails.
+fn unwrap_ecdh(
+    private: &agreement::PrivateKey,
+    encrypted_key: &str,
+    header: &Header,
+) -> Result<LessSafeKey, Error> {
+    let wrapped: [u8; WRAPPED_CEK_BYTES] = decode_exact(encrypted_key, "encrypted key")?;
+    let Some(epk) = &header.epk else {
+        return Err(reject(ErrorKind::Malformed, "ECDH-ES header has no `epk`"));
+    };
+    if epk.kty != "EC" || epk.crv != "P-256" {
+        return Err(reject(ErrorKind::Malformed, "`epk` must be a P-256 EC key"));
+    }
+    let x: [u8; P256_COORD_BYTES] = decode_exact(&epk.x, "`epk` x")?;
+    let y: [u8; P256_COORD_BYTES] = decode_exact(&epk.y, "`epk` y")?;
+    let mut point = [0u8; 65];
+    point[0] = 4;
+    point[1..33].copy_from_slice(&x);
+    point[33..].copy_from_slice(&y);
+    let b64_field = |v: &Option<String>, what: &str| -> Result<Vec<u8>, Error> {
+        v.as_deref().map_or(Ok(Vec::new()), |s| {
+            URL_SAFE_NO_PAD
+                .decode(s)
+                .map_err(|_| reject(ErrorKind::Malformed, format!("`{what}` is not base64url")))
+        })
+    };
+    let apu = b64_field(&header.apu, "apu")?;
+    let apv = b64_field(&header.apv, "apv")?;
+    // aws-lc-rs refuses a point not on the curve (the invalid-curve attack).
+    let kek = agreement::agree(
+        private,
+        UnparsedPublicKey::new(&ECDH_P256, &point),
+        reject(ErrorKind::Malformed, "`epk` is not a point on P-256"),
+        |z| {
+            Ok(concat_kdf(
+                z,
+                KeyAlg::EcdhEsA256kw.as_str(),
+                &apu,
+                &apv,
+                256,
+            ))
+        },
+    )?;
+    let mut out = [0u8; DIR_KEY_BYTES];
+    let cek = AesKek::new(&AES_256, &kek)
+        .ok()
+        .and_then(|k| k.unwrap(&wrapped, &mut out).ok());
+    cek_or_random(cek.as_deref())
+}
+
+/// The unwrapped CEK, or, when unwrapping failed or gave a key of the wrong size, a random one
+/// (RFC 7516 §11.5): no oracle; the token fails at the tag like any other forgery.
+fn cek_or_random(unwrapped: Option<&[u8]>) -> Result<LessSafeKey, Error> {
+    let cek = match unwrapped {
+        Some(cek) if cek.len() == DIR_KEY_BYTES => cek.to_vec(),
+        _ => random::<DIR_KEY_BYTES>()
+            .map_err(|e| reject(ErrorKind::Internal, e.to_string()))?
+            .to_vec(),
+    };
+    aead(&cek).map_err(|e| reject(ErrorKind::Internal, e.to_string()))
+}
+
+/// Step 6: AES-256-GCM open of the ciphertext and `tag` under `cek`, with the ASCII of the
+/// encoded header as AAD.
+fn open(
+    cek: &LessSafeKey,
+    parts: &Parts<'_>,
+    iv: [u8; IV_BYTES],
+    tag: [u8; TAG_BYTES],
+) -> Result<Vec<u8>, Error> {
+    let mut buf = URL_SAFE_NO_PAD.decode(parts.ciphertext).map_err(|_| {
+        reject(
+            ErrorKind::Malformed,
+            "ciphertext is not canonical base64url",
+        )
+    })?;
+    buf.extend_from_slice(&tag);
+    let n = cek
+        .open_in_place(
+            Nonce::assume_unique_for_key(iv),
+            Aad::from(parts.header.as_bytes()),
+            &mut buf,
+        )
+        .map_err(|_| {
+            reject(
+                ErrorKind::BadSignature,
+                "authentication tag does not verify (wrong key, or a changed byte)",
+            )
+        })?
+        .len();
+    buf.truncate(n);
+    Ok(buf)
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 async fn run(config: JweConfig) {
     let clock = ManualClock::at_system_time();
-    let lifetime = config.ttl_secs;
+    let lifetime = config.policy.ttl_secs;
     let name = config.name();
     let backend = JweBackend::new(config.clone(), Arc::new(clock.clone())).expect("backend");
     let foreign = JweBackend::new(config, Arc::new(clock.clone())).expect("foreign backend");

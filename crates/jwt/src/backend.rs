@@ -20,16 +20,10 @@ use crate::jwks::{JwksConfig, JwksStats, RemoteKeys};
 use crate::keyring::{KeyRevocation, KeyRotation, LocalKeys};
 use crate::keys::SigningKey;
 use crate::parse::AccessClaims;
-use crate::revocation::denylist::Denylist;
-use crate::revocation::epoch::Epoch;
-use crate::revocation::refresh::{self, Refresh};
-use crate::revocation::{EpochStats, Revocation};
+use crate::policy::TokenPolicy;
+use crate::revocation::{Bound, Checked, EpochStats, Revocation, Strategy};
 use crate::sign;
-use crate::verify::{Required, Verifier, VerifierOptions};
-use crate::{
-    DEFAULT_AUDIENCE, DEFAULT_ISSUER, DEFAULT_LEEWAY_SECS, DEFAULT_MAX_TOKEN_BYTES,
-    DEFAULT_TOKEN_TYPE, DEFAULT_TTL_SECS,
-};
+use crate::verify::{Required, Verifier};
 
 /// Random bytes in a `jti`: 128 bits, the OWASP floor for an unguessable identifier, 22
 /// base64url characters.
@@ -63,28 +57,15 @@ pub const DEFAULT_EPOCH_CACHE_CAPACITY: usize = 100_000;
 /// `redis-cli --scan --pattern 'authbench:*'` shows both).
 pub const DEFAULT_KEY_PREFIX: &str = "authbench";
 
-/// Everything a [`JwtBackend`] is built from. [`JwtConfig::new`] gives the defaults.
+/// Everything a [`JwtBackend`] is built from. [`JwtConfig::new`] gives the defaults; the
+/// claim settings it shares with the JWE backend are its [`policy`](Self::policy).
 #[derive(Debug, Clone)]
 pub struct JwtConfig {
     /// The signing algorithm (the only one the backend accepts). No default.
     pub alg: Alg,
-    /// `iss` written and required. Defaults to `"authbench"`.
-    pub issuer: String,
-    /// `aud` written and required. Defaults to `"authbench-api"`.
-    pub audience: String,
-    /// Header `typ` written and required. Defaults to `"at+jwt"` (RFC 9068), so an ID token
-    /// or any other JWT signed by the same key cannot pass as an access token.
-    pub token_type: String,
-    /// Lifetime of an access token in seconds (`exp - iat`). Defaults to 900 (15 minutes):
-    /// with revocation `none` this is also how long a stolen token stays useful.
-    /// [`JwtConfig::with_revocation`] makes it 300 for [`Revocation::Refresh`].
-    pub ttl_secs: u64,
-    /// Clock-skew tolerance for `exp`, `nbf`, `iat`. Defaults to
-    /// [`DEFAULT_LEEWAY_SECS`] (5 s).
-    pub leeway_secs: u64,
-    /// Tokens longer than this are refused before decoding. Defaults to 8192 (8 KiB, the
-    /// common HTTP header-line limit).
-    pub max_token_bytes: usize,
+    /// `iss`, `aud`, `typ`, lifetime, leeway and size cap. Defaults to
+    /// [`TokenPolicy::default`].
+    pub policy: TokenPolicy,
     /// Where the key comes from. Defaults to [`KeySource::Generate`].
     pub keys: KeySource,
     /// Revocation strategy. Defaults to [`Revocation::None`]. Every other strategy keeps
@@ -144,12 +125,7 @@ impl JwtConfig {
     pub fn new(alg: Alg) -> Self {
         Self {
             alg,
-            issuer: DEFAULT_ISSUER.to_owned(),
-            audience: DEFAULT_AUDIENCE.to_owned(),
-            token_type: DEFAULT_TOKEN_TYPE.to_owned(),
-            ttl_secs: DEFAULT_TTL_SECS,
-            leeway_secs: DEFAULT_LEEWAY_SECS,
-            max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
+            policy: TokenPolicy::default(),
             keys: KeySource::Generate,
             revocation: Revocation::None,
             refresh_ttl_secs: DEFAULT_REFRESH_TTL_SECS,
@@ -172,7 +148,7 @@ impl JwtConfig {
     pub fn with_revocation(mut self, revocation: Revocation) -> Self {
         self.revocation = revocation;
         if revocation == Revocation::Refresh {
-            self.ttl_secs = DEFAULT_REFRESH_ACCESS_TTL_SECS;
+            self.policy.ttl_secs = DEFAULT_REFRESH_ACCESS_TTL_SECS;
         }
         self
     }
@@ -181,7 +157,7 @@ impl JwtConfig {
     /// [`max_token_lifetime_secs`](Self::max_token_lifetime_secs) when that is longer.
     pub fn longest_token_lifetime(&self) -> u64 {
         self.max_token_lifetime_secs
-            .map_or(self.ttl_secs, |m| m.max(self.ttl_secs))
+            .map_or(self.policy.ttl_secs, |m| m.max(self.policy.ttl_secs))
     }
 
     /// Refuses configurations that could never work.
@@ -191,7 +167,7 @@ impl JwtConfig {
     /// [`JwtError::Config`] naming the field.
     pub fn validate(&self) -> Result<(), JwtError> {
         let fail = |why: &str| Err(JwtError::Config(why.to_owned()));
-        if self.ttl_secs == 0 {
+        if self.policy.ttl_secs == 0 {
             return fail("ttl_secs must be at least 1");
         }
         if self.revocation == Revocation::Refresh && self.refresh_ttl_secs == 0 {
@@ -223,15 +199,6 @@ struct IssuedClaims<'a> {
     /// the token's place in the order of the user's revoke-alls (see the revocation module).
     #[serde(skip_serializing_if = "Option::is_none")]
     epoch: Option<u64>,
-}
-
-/// The strategy's state, if it has any.
-#[derive(Debug)]
-enum Strategy {
-    None,
-    Denylist(Denylist),
-    Epoch(Epoch),
-    Refresh { families: Refresh },
 }
 
 /// Where the keys come from: our own (an issuer, which can rotate them), or the issuer's
@@ -285,14 +252,6 @@ fn load_key(config: &JwtConfig) -> Result<SigningKey, JwtError> {
             SigningKey::from_jwk_json(config.alg, &text)
         }
     }
-}
-
-/// What the local checks found in a token: the principal and, under `refresh`, its family;
-/// under `denylist` and `epoch`, the epoch it was issued under.
-struct Checked {
-    principal: Principal,
-    sid: Option<String>,
-    epoch: Option<u64>,
 }
 
 impl JwtBackend {
@@ -359,7 +318,7 @@ impl JwtBackend {
         redis: impl Into<authbench_store::RedisTarget>,
     ) -> Result<Self, JwtError> {
         config.validate()?;
-        let strategy = build_strategy(&config, redis).await?;
+        let strategy = Strategy::connect(&config, redis).await?;
         Self::assemble(config, signing, clock, strategy)
     }
 
@@ -401,7 +360,7 @@ impl JwtBackend {
         }
         let strategy = match (config.revocation.needs_redis(), redis) {
             (false, _) => Strategy::None,
-            (true, Some(target)) => build_strategy(&config, target).await?,
+            (true, Some(target)) => Strategy::connect(&config, target).await?,
             (true, None) => {
                 return Err(JwtError::Config(format!(
                     "revocation `{}` keeps state in Redis: give the verifier the issuer's Redis",
@@ -411,7 +370,7 @@ impl JwtBackend {
         };
         let remote = RemoteKeys::connect(
             jwks,
-            verifier_options(&config, config.alg),
+            config.policy.verifier_options([config.alg]),
             clock.clone(),
             config.distrusted_kids.clone(),
         )
@@ -429,9 +388,7 @@ impl JwtBackend {
 
     fn name_for(config: &JwtConfig) -> String {
         let mut name = format!("jwt-{}-{}", config.alg, config.revocation);
-        if config.insecure_fail_open
-            && matches!(config.revocation, Revocation::Denylist | Revocation::Epoch)
-        {
+        if config.insecure_fail_open && config.revocation.has_user_epoch() {
             name.push_str("-insecure-fail-open");
         }
         name
@@ -629,34 +586,19 @@ impl JwtBackend {
 
     /// `host:port` of the Redis server, for strategies that use one.
     pub fn redis_addr(&self) -> Option<&str> {
-        self.store().map(Store::addr)
-    }
-
-    fn store(&self) -> Option<&Store> {
-        match &self.strategy {
-            Strategy::None => None,
-            Strategy::Denylist(d) => Some(d.store()),
-            Strategy::Epoch(e) => Some(e.store()),
-            Strategy::Refresh { families, .. } => Some(families.store()),
-        }
+        self.strategy.store().map(Store::addr)
     }
 
     /// The `epoch` strategy's cache counters (`None` under other strategies).
     pub fn epoch_stats(&self) -> Option<EpochStats> {
-        match &self.strategy {
-            Strategy::Epoch(e) => Some(e.stats()),
-            _ => None,
-        }
+        self.strategy.epoch_stats()
     }
 
     /// Under `epoch`, waits up to `timeout` for the revocation subscription to be live (it
     /// resubscribes by itself after an outage) and says whether it is; `true` under the
     /// other strategies, which have no subscription.
     pub async fn wait_until_subscribed(&self, timeout: Duration) -> bool {
-        match &self.strategy {
-            Strategy::Epoch(e) => e.wait_until_subscribed(timeout).await,
-            _ => true,
-        }
+        self.strategy.wait_until_subscribed(timeout).await
     }
 
     /// [`Authenticator::issue`] without the `async` wrapper, for `none`, the one strategy whose
@@ -664,20 +606,20 @@ impl JwtBackend {
     /// starts a refresh-token family, and `denylist` and `epoch` read the user's epoch into the
     /// token; use `issue`.
     pub fn issue_now(&self, who: &Identity) -> Result<Credential, Error> {
-        match &self.strategy {
-            Strategy::None => self.sign_access(who, None, None),
-            _ => Err(Error::unsupported(
+        if !matches!(self.strategy, Strategy::None) {
+            return Err(Error::unsupported(
                 &self.name,
                 "issue without Redis (this strategy reads or writes Redis at issue; use issue)",
-            )),
+            ));
         }
+        self.sign_access(self.signer()?, who, Bound::default())
     }
 
-    /// `Unsupported` on a verifier-only instance, checked before `issue` touches Redis (an
-    /// instance that cannot sign must not create epoch keys).
-    fn ensure_signer(&self) -> Result<(), Error> {
+    /// The signing keys, or `Unsupported` on a verifier-only instance (checked before `issue`
+    /// touches Redis: an instance that cannot sign must not create epoch keys or families).
+    fn signer(&self) -> Result<&LocalKeys, Error> {
         match &self.keys {
-            Keys::Local(_) => Ok(()),
+            Keys::Local(local) => Ok(local),
             Keys::Remote(_) => Err(Error::unsupported(
                 &self.name,
                 "issue tokens (a verifier-only instance holds no signing key; log in at the issuer)",
@@ -685,36 +627,31 @@ impl JwtBackend {
         }
     }
 
-    /// Signs an access token for `who`, carrying `sid` and `epoch` when given.
+    /// Signs an access token for `who` with `local`'s current key, carrying what the strategy
+    /// `bound` into it (`sid`, `epoch`) and handing out its refresh token beside it.
     fn sign_access(
         &self,
+        local: &LocalKeys,
         who: &Identity,
-        sid: Option<&str>,
-        epoch: Option<u64>,
+        bound: Bound,
     ) -> Result<Credential, Error> {
-        let Keys::Local(local) = &self.keys else {
-            return Err(Error::unsupported(
-                &self.name,
-                "issue tokens (a verifier-only instance holds no signing key; log in at the issuer)",
-            ));
-        };
         let ring = local.fresh(&self.config, &self.clock)?;
         let now = self.clock.now();
         let mut jti_bytes = [0u8; JTI_BYTES];
         getrandom::fill(&mut jti_bytes).map_err(|_| JwtError::Random)?;
         let jti = URL_SAFE_NO_PAD.encode(jti_bytes);
         let claims = IssuedClaims {
-            iss: &self.config.issuer,
+            iss: &self.config.policy.issuer,
             sub: &who.subject,
-            aud: &self.config.audience,
-            exp: now.saturating_add(self.config.ttl_secs),
+            aud: &self.config.policy.audience,
+            exp: now.saturating_add(self.config.policy.ttl_secs),
             nbf: now,
             iat: now,
             jti: &jti,
             tenant: &who.tenant,
             roles: &who.roles,
-            sid,
-            epoch,
+            sid: bound.sid.as_deref(),
+            epoch: bound.epoch,
         };
         let payload = serde_json::to_vec(&claims).map_err(|e| JwtError::Signing(e.to_string()))?;
         let mut input = String::with_capacity(ring.header_b64.len() + payload.len() * 4 / 3 + 400);
@@ -724,8 +661,8 @@ impl JwtBackend {
         let token = sign::finish(input, &ring.signing)?;
         Ok(Credential {
             token,
-            expires_in: self.config.ttl_secs,
-            refresh_token: None,
+            expires_in: self.config.policy.ttl_secs,
+            refresh_token: bound.refresh_token,
         })
     }
 
@@ -751,6 +688,19 @@ impl JwtBackend {
         }
     }
 
+    /// Signature and claims tolerating expiry for up to a refresh family's lifetime, where the
+    /// keyring has that verifier (`refresh`, whose logout may present a just-expired access
+    /// token); the current keys otherwise. Never fetches.
+    fn check_tolerant(&self, token: &str) -> Result<Checked, Error> {
+        match &self.keys {
+            Keys::Local(local) => local.with(|ring| {
+                let verifier = ring.revoke_verifier.as_ref().unwrap_or(&ring.verifier);
+                self.check_local(verifier, token)
+            }),
+            Keys::Remote(remote) => self.check_local(&remote.snapshot().verifier, token),
+        }
+    }
+
     fn check_local(&self, verifier: &Verifier, token: &str) -> Result<Checked, Error> {
         let mut buf = Vec::new();
         let claims = verifier
@@ -758,11 +708,9 @@ impl JwtBackend {
             .inspect_err(|e| tracing::debug!(reason = %e, "JWT rejected"))?;
         let r = claims.registered;
         // `check` has already required sub, iat, jti and exp.
-        if matches!(
-            self.config.revocation,
-            Revocation::Denylist | Revocation::Epoch
-        ) && r.exp.unwrap_or(0).saturating_sub(r.iat.unwrap_or(0))
-            > self.config.longest_token_lifetime()
+        if self.config.revocation.has_user_epoch()
+            && r.exp.unwrap_or(0).saturating_sub(r.iat.unwrap_or(0))
+                > self.config.longest_token_lifetime()
         {
             // The user's epoch key is kept only that long: a longer-lived token could outlive
             // the record of its revocation.
@@ -781,82 +729,12 @@ impl JwtBackend {
     }
 }
 
-/// Connects the strategy's Redis state (`none`: nothing, no connection).
-async fn build_strategy(
-    config: &JwtConfig,
-    redis: impl Into<authbench_store::RedisTarget>,
-) -> Result<Strategy, JwtError> {
-    let revocation = config.revocation;
-    if !revocation.needs_redis() {
-        return Ok(Strategy::None);
-    }
-    let store = Store::connect_target(
-        &redis.into(),
-        config.connect_timeout,
-        config.response_timeout,
-    )
-    .await?;
-    // Revocations of `denylist` and `epoch` go through the store's confirmed writes.
-    let store = if matches!(revocation, Revocation::Denylist | Revocation::Epoch) {
-        store.with_durability(config.revocation_durability).await?
-    } else {
-        store
-    };
-    let prefix = config.key_prefix.as_str();
-    let strategy = match revocation {
-        Revocation::Denylist => Strategy::Denylist(
-            Denylist::new(
-                store,
-                prefix,
-                config.longest_token_lifetime(),
-                config.leeway_secs,
-                config.insecure_fail_open,
-            )
-            .await?,
-        ),
-        Revocation::Epoch => Strategy::Epoch(
-            Epoch::new(
-                store,
-                prefix,
-                config.longest_token_lifetime(),
-                config.leeway_secs,
-                config.epoch_cache_capacity,
-                config.insecure_fail_open,
-            )
-            .await?,
-        ),
-        Revocation::Refresh => Strategy::Refresh {
-            families: Refresh::new(store, prefix, config.refresh_ttl_secs).await?,
-        },
-        Revocation::None => Strategy::None,
-    };
-    if config.insecure_fail_open && matches!(revocation, Revocation::Denylist | Revocation::Epoch) {
-        tracing::warn!(
-            revocation = %revocation,
-            "INSECURE: --insecure-fail-open: tokens are accepted without their revocation \
-             check while Redis is unavailable"
-        );
-    }
-    Ok(strategy)
-}
-
 /// Claims every access token must carry besides `exp`.
 pub(crate) const REQUIRED: Required = Required {
     sub: true,
     iat: true,
     jti: true,
 };
-
-/// The strict rules of `config`, accepting `alg` only.
-pub(crate) fn verifier_options(config: &JwtConfig, alg: Alg) -> VerifierOptions {
-    let mut options = VerifierOptions::new([alg]);
-    options.issuer = Some(config.issuer.clone());
-    options.audience = Some(config.audience.clone());
-    options.token_type = Some(config.token_type.clone());
-    options.leeway_secs = config.leeway_secs;
-    options.max_token_bytes = config.max_token_bytes;
-    options
-}
 
 impl Authenticator for JwtBackend {
     fn describe(&self) -> Description {
@@ -869,32 +747,15 @@ impl Authenticator for JwtBackend {
         }
     }
 
-    /// Signs an access token; under `refresh`, first starts a refresh-token family in Redis
-    /// (one round trip) and returns its first refresh token too; under `denylist` and
-    /// `epoch`, first reads the user's epoch from Redis (one round trip) into the `epoch`
-    /// claim, which is what makes the token valid at once after a revoke-all and revoked by
-    /// the next one.
+    /// Signs an access token carrying what the strategy binds into it
+    /// ([`Revocation`]'s table): under `refresh`, a new refresh-token family (one round trip)
+    /// whose first refresh token is returned too; under `denylist` and `epoch`, the user's
+    /// epoch read from Redis (one round trip), which is what makes the token valid at once
+    /// after a revoke-all and revoked by the next one.
     async fn issue(&self, who: &Identity) -> Result<Credential, Error> {
-        let now = self.clock.now();
-        match &self.strategy {
-            Strategy::Refresh { families, .. } => {
-                let started = families.start(who, now).await?;
-                let mut credential = self.sign_access(who, Some(&started.family_id), None)?;
-                credential.refresh_token = Some(started.refresh_token);
-                Ok(credential)
-            }
-            Strategy::Denylist(d) => {
-                self.ensure_signer()?;
-                let epoch = d.epoch_for_issue(&who.subject, now).await?;
-                self.sign_access(who, None, Some(epoch))
-            }
-            Strategy::Epoch(e) => {
-                self.ensure_signer()?;
-                let epoch = e.epoch_for_issue(&who.subject, now).await?;
-                self.sign_access(who, None, Some(epoch))
-            }
-            Strategy::None => self.sign_access(who, None, None),
-        }
+        let local = self.signer()?;
+        let bound = self.strategy.bind(who, self.clock.now()).await?;
+        self.sign_access(local, who, bound)
     }
 
     /// Local checks, then the strategy's: `denylist` one `MGET`; `epoch` the local cache (a
@@ -902,14 +763,8 @@ impl Authenticator for JwtBackend {
     /// token without an `epoch` claim counts as epoch 0 (the oldest there is).
     async fn verify(&self, token: &str) -> Result<Principal, Error> {
         let checked = self.check_keys(token).await?;
-        let token_epoch = checked.epoch.unwrap_or(0);
-        let principal = checked.principal;
-        match &self.strategy {
-            Strategy::None | Strategy::Refresh { .. } => {}
-            Strategy::Denylist(d) => d.check(&principal, token_epoch).await?,
-            Strategy::Epoch(e) => e.check(&principal.subject, token_epoch).await?,
-        }
-        Ok(principal)
+        self.strategy.check(&checked).await?;
+        Ok(checked.principal)
     }
 
     /// - `none`: `Unsupported`: a stateless token cannot be taken back.
@@ -920,41 +775,15 @@ impl Authenticator for JwtBackend {
     ///   access token itself lives out its short `exp`. A refresh token may be presented
     ///   instead, and ends its family the same way.
     async fn revoke(&self, token: &str) -> Result<(), Error> {
-        match &self.strategy {
-            Strategy::None => Err(Error::unsupported(&self.name, "revoke a token")),
-            Strategy::Epoch(_) => Err(Error::unsupported(
+        self.strategy
+            .revoke(
                 &self.name,
-                "revoke a single token (an epoch ends all of a user's tokens; use revoke_all)",
-            )),
-            Strategy::Denylist(d) => match self.check_keys(token).await {
-                Ok(checked) => d.deny(&checked.principal, self.clock.now()).await,
-                Err(e) if e.kind() == ErrorKind::Expired => Ok(()),
-                Err(e) => Err(e),
-            },
-            Strategy::Refresh { families } => {
-                if refresh::looks_like_refresh_token(token) {
-                    return families.revoke_by_refresh_token(token).await;
-                }
-                // `refresh` runs on issuers only, whose keyring has the tolerant verifier.
-                let revoke_verifier = match &self.keys {
-                    Keys::Local(local) => {
-                        let ring = local.snapshot();
-                        Arc::clone(ring.revoke_verifier.as_ref().unwrap_or(&ring.verifier))
-                    }
-                    Keys::Remote(remote) => Arc::clone(&remote.snapshot().verifier),
-                };
-                let checked = match self.check_local(&revoke_verifier, token) {
-                    Ok(checked) => checked,
-                    // Older than any family could be: nothing left to end.
-                    Err(e) if e.kind() == ErrorKind::Expired => return Ok(()),
-                    Err(e) => return Err(e),
-                };
-                let sid = checked.sid.ok_or_else(|| {
-                    Error::new(ErrorKind::MissingClaim, "claim `sid` is required")
-                })?;
-                families.revoke_family(&sid).await
-            }
-        }
+                token,
+                &self.clock,
+                self.check_keys(token),
+                || self.check_tolerant(token),
+            )
+            .await
     }
 
     /// - `none`: `Unsupported`.
@@ -965,15 +794,7 @@ impl Authenticator for JwtBackend {
     ///   their short `exp`.
     async fn revoke_all(&self, subject: &str) -> Result<(), Error> {
         let now = self.clock.now();
-        match &self.strategy {
-            Strategy::None => Err(Error::unsupported(
-                &self.name,
-                "revoke all tokens of a user",
-            )),
-            Strategy::Denylist(d) => d.revoke_all(subject, now).await,
-            Strategy::Epoch(e) => e.revoke_all(subject, now).await,
-            Strategy::Refresh { families, .. } => families.revoke_all(subject).await,
-        }
+        self.strategy.revoke_all(&self.name, subject, now).await
     }
 
     /// `refresh` only: spends the refresh token and returns a new access token (with the
@@ -981,26 +802,16 @@ impl Authenticator for JwtBackend {
     /// spent refresh token revokes the whole family (reuse detection). Other strategies:
     /// `Unsupported`.
     async fn refresh(&self, refresh_token: &str) -> Result<Credential, Error> {
-        let Strategy::Refresh { families, .. } = &self.strategy else {
-            return Err(Error::unsupported(&self.name, "refresh"));
-        };
-        if refresh_token.len() > self.config.max_token_bytes {
-            return Err(Error::new(
-                ErrorKind::TooLarge,
-                format!(
-                    "refresh token is {} bytes; the limit is {}",
-                    refresh_token.len(),
-                    self.config.max_token_bytes
-                ),
-            ));
-        }
-        if refresh_token.is_empty() {
-            return Err(Error::new(ErrorKind::Missing, "no refresh token presented"));
-        }
-        let rotated = families.rotate(refresh_token, self.clock.now()).await?;
-        let mut credential = self.sign_access(&rotated.identity, Some(&rotated.family_id), None)?;
-        credential.refresh_token = Some(rotated.refresh_token);
-        Ok(credential)
+        let (identity, bound) = self
+            .strategy
+            .refresh(
+                &self.name,
+                refresh_token,
+                self.config.policy.max_token_bytes,
+                &self.clock,
+            )
+            .await?;
+        self.sign_access(self.signer()?, &identity, bound)
     }
 
     /// - `refresh`: rewrites tenant and roles in every refresh-token family of the user, so the
@@ -1010,13 +821,7 @@ impl Authenticator for JwtBackend {
     ///   making the user log in again and get the new claims; that is a policy the caller
     ///   chooses and reports as a revocation, not an update.
     async fn update_identity(&self, who: &Identity) -> Result<(), Error> {
-        match &self.strategy {
-            Strategy::Refresh { families, .. } => families.update_identity(who).await,
-            _ => Err(Error::unsupported(
-                &self.name,
-                "change the claims of issued tokens (they keep them until they expire)",
-            )),
-        }
+        self.strategy.update_identity(&self.name, who).await
     }
 
     /// An issuer's JWKS: the signing key and every retired key still verifying (`None` for

@@ -73,7 +73,7 @@ use authbench_core::SharedClock;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use crate::backend::{JwtConfig, REQUIRED, verifier_options};
+use crate::backend::{JwtConfig, REQUIRED};
 use crate::error::JwtError;
 use crate::keys::{self, PublicJwk, SigningKey, VerifyingKey};
 use crate::revocation::Revocation;
@@ -168,7 +168,7 @@ impl Keyring {
 
         let header = serde_json::to_vec(&HeaderOut {
             alg: signing.alg().as_str(),
-            typ: Some(&config.token_type),
+            typ: Some(&config.policy.token_type),
             kid: signing.kid(),
         })
         .map_err(|e| JwtError::Signing(e.to_string()))?;
@@ -177,7 +177,7 @@ impl Keyring {
         let mut verifying = vec![signing.verifying_key()];
         verifying.extend(pending.iter().map(|p| p.key.verifying_key()));
         verifying.extend(published.iter().rev().map(|r| r.key.clone()));
-        let options = verifier_options(config, signing.alg());
+        let options = config.policy.verifier_options([signing.alg()]);
         let verifier = Arc::new(
             Verifier::from_keys(verifying, options.clone())?
                 .with_clock(clock.clone())
@@ -186,7 +186,10 @@ impl Keyring {
 
         let revoke_verifier = if config.revocation == Revocation::Refresh {
             let mut options = options;
-            options.leeway_secs = config.leeway_secs.saturating_add(config.refresh_ttl_secs);
+            options.leeway_secs = config
+                .policy
+                .leeway_secs
+                .saturating_add(config.refresh_ttl_secs);
             let mut keys = vec![signing.verifying_key()];
             keys.extend(retired.iter().map(|r| r.key.clone()));
             Some(Arc::new(
@@ -542,8 +545,8 @@ fn short(kid: &str) -> String {
 /// longer for logout.
 fn retire(config: &JwtConfig, old: &SigningKey, last_signed: u64) -> Retired {
     let publish_until = last_signed
-        .saturating_add(config.ttl_secs)
-        .saturating_add(config.leeway_secs);
+        .saturating_add(config.policy.ttl_secs)
+        .saturating_add(config.policy.leeway_secs);
     let keep_until = if config.revocation == Revocation::Refresh {
         publish_until.saturating_add(config.refresh_ttl_secs)
     } else {

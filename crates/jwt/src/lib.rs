@@ -26,8 +26,11 @@
 //! - `parse`: the header and claims parsers (borrowing, duplicate-rejecting, typed).
 //! - `verify`: [`Verifier`], the strict rules in one place; the backend and the CLI share it.
 //! - `sign`: [`sign`] for well-formed tokens, [`dangerous::sign_raw`] for crafting bad ones.
+//! - `policy`: [`TokenPolicy`], the claims and limits every access token is issued and
+//!   checked with (`iss`, `aud`, `typ`, lifetime, leeway, size cap), and their defaults; the
+//!   JWE backend shares it.
 //! - `backend`: [`JwtBackend`], the [`Authenticator`](authbench_core::Authenticator), with
-//!   [`JwtConfig`] and [`KeySource`].
+//!   [`JwtConfig`] (a [`TokenPolicy`] plus keys and revocation) and [`KeySource`].
 //! - `keyring`: an issuer's keys: the signing key, retired keys still verifying, the JWKS;
 //!   rotation ([`JwtBackend::rotate_signing_key`], [`KeyRotation`]).
 //! - `jwks`: verifier-only instances ([`JwtBackend::verifier_only`], [`JwksConfig`]): the
@@ -52,6 +55,7 @@ mod jwks;
 mod keyring;
 mod keys;
 mod parse;
+mod policy;
 pub mod revocation;
 mod sign;
 mod verify;
@@ -71,26 +75,10 @@ pub use jwks::{
 };
 pub use keyring::{KeyRevocation, KeyRotation};
 pub use keys::{HMAC_SECRET_BYTES, SigningKey, VerifyingKey};
+pub use policy::{
+    DEFAULT_AUDIENCE, DEFAULT_ISSUER, DEFAULT_MAX_TOKEN_BYTES, DEFAULT_TOKEN_TYPE,
+    DEFAULT_TTL_SECS, TokenPolicy,
+};
 pub use revocation::{EpochStats, REFRESH_TOKEN_BYTES, Revocation, propagation_delay};
 pub use sign::{dangerous, sign};
 pub use verify::{ClaimsValidator, MAX_HEADER_BYTES, Verifier, VerifierOptions};
-
-/// Default cap on a token's length, in bytes, checked before any decoding: 8 KiB is what
-/// nginx and Apache allow for a whole header line, and ten times our largest token (RS256,
-/// about 900 bytes), so anything longer is garbage or an attack.
-pub const DEFAULT_MAX_TOKEN_BYTES: usize = 8 * 1024;
-
-/// Default header `typ` of our access tokens: RFC 9068's `at+jwt`, so that a different JWT
-/// signed by the same key (an ID token, a refresh token) cannot be replayed as an access token.
-pub const DEFAULT_TOKEN_TYPE: &str = "at+jwt";
-
-/// Default access-token lifetime: 15 minutes, the usual compromise between refresh traffic and
-/// how long a stolen token (which nothing can revoke under [`Revocation::None`]) stays good.
-/// Under [`Revocation::Refresh`] it is [`DEFAULT_REFRESH_ACCESS_TTL_SECS`] (5 minutes).
-pub const DEFAULT_TTL_SECS: u64 = 900;
-
-/// Default `iss` we write and require.
-pub const DEFAULT_ISSUER: &str = "authbench";
-
-/// Default `aud` we write and require.
-pub const DEFAULT_AUDIENCE: &str = "authbench-api";

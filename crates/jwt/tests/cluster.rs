@@ -81,7 +81,7 @@ async fn redis_strategies_on_a_cluster() {
         let report = conformance(
             Arc::new(backend),
             &clock,
-            ConformanceOptions::new(config.ttl_secs)
+            ConformanceOptions::new(config.policy.ttl_secs)
                 .with_leeway(DEFAULT_LEEWAY_SECS)
                 .with_foreign(Arc::new(foreign)),
         )

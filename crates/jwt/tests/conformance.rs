@@ -15,7 +15,7 @@ async fn every_algorithm_passes_the_conformance_suite() {
     for alg in Alg::ALL {
         let clock = ManualClock::at_system_time();
         let config = JwtConfig::new(alg);
-        let lifetime = config.ttl_secs;
+        let lifetime = config.policy.ttl_secs;
         let backend = JwtBackend::new(config.clone(), Arc::new(clock.clone())).expect("backend");
         let foreign = JwtBackend::new(config, Arc::new(clock.clone())).expect("foreign backend");
         let report = conformance(
@@ -35,7 +35,7 @@ async fn strategy(alg: Alg, revocation: Revocation) -> ConformanceReport {
     let redis = RedisServer::start().unwrap_or_else(|e| panic!("{e}"));
     let clock = ManualClock::at_system_time();
     let config = JwtConfig::new(alg).with_revocation(revocation);
-    let lifetime = config.ttl_secs;
+    let lifetime = config.policy.ttl_secs;
     let backend = JwtBackend::connect(config.clone(), Arc::new(clock.clone()), &redis.url())
         .await
         .expect("backend");

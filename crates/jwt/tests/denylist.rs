@@ -76,7 +76,7 @@ async fn logout_revokes_at_once_and_the_high_s_twin_with_it() {
         .query_async(&mut raw)
         .await
         .expect("TTL");
-    let expected = (f.config.ttl_secs + f.config.leeway_secs + 1) as i64;
+    let expected = (f.config.policy.ttl_secs + f.config.policy.leeway_secs + 1) as i64;
     assert!(
         (expected - 2..=expected).contains(&ttl),
         "TTL {ttl}, expected ~{expected}"
@@ -106,7 +106,7 @@ async fn revoking_expired_or_foreign_tokens() {
     // An expired one needs nothing: Ok, and nothing stored.
     let start = authbench_core::Clock::now(&f.clock);
     f.clock
-        .set(start + f.config.ttl_secs + f.config.leeway_secs);
+        .set(start + f.config.policy.ttl_secs + f.config.policy.leeway_secs);
     let before = f.calls("set").await;
     backend
         .revoke(&token)
@@ -179,10 +179,10 @@ async fn a_raise_after_redis_forgot_the_epoch_still_revokes_the_last_tokens() {
     }
     let start = f.clock.now();
     // Issued just before Redis forgets: still alive for a whole ttl after.
-    f.clock.set(start + f.config.ttl_secs);
+    f.clock.set(start + f.config.policy.ttl_secs);
     let late = backend.issue(&who("alice")).await.expect("issue").token;
     f.clock
-        .set(start + f.config.ttl_secs + f.config.leeway_secs + 1);
+        .set(start + f.config.policy.ttl_secs + f.config.policy.leeway_secs + 1);
     let mut conn = f.raw().await;
     let removed: u64 = redis::cmd("DEL")
         .arg(redis_keys(&mut conn, "*:jwt:epoch:*").await)

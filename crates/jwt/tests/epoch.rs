@@ -153,7 +153,7 @@ async fn a_cache_remembering_a_forgotten_epoch_accepts_the_next_login() {
         "B heard the raise"
     );
     f.clock
-        .set(f.clock.now() + f.config.ttl_secs + f.config.leeway_secs + 1);
+        .set(f.clock.now() + f.config.policy.ttl_secs + f.config.policy.leeway_secs + 1);
     let mut conn = f.raw().await;
     let keys: Vec<String> = redis::cmd("KEYS")
         .arg("*:jwt:epoch:*")

@@ -49,7 +49,7 @@ async fn revoked_tokens_stay_revoked(revocation: Revocation) {
         .private_key_pem()
         .expect("pem");
     let mut long = JwtConfig::new(Alg::ES256).with_revocation(revocation);
-    long.ttl_secs = HOUR;
+    long.policy.ttl_secs = HOUR;
     let issuer = instance(&f, long, &pem).await;
     // The other instance issues 15-minute tokens but knows the deployment's bound.
     let mut short = JwtConfig::new(Alg::ES256).with_revocation(revocation);
@@ -95,7 +95,7 @@ async fn a_token_longer_than_the_bound_is_refused() {
         .private_key_pem()
         .expect("pem");
     let mut long = JwtConfig::new(Alg::ES256).with_revocation(Revocation::Epoch);
-    long.ttl_secs = HOUR;
+    long.policy.ttl_secs = HOUR;
     let issuer = instance(&f, long, &pem).await;
     // Default bound: this instance's own 15 minutes. The hour-long token could outlive the
     // epoch key this instance writes, so it is refused rather than trusted.

@@ -455,7 +455,7 @@ async fn a_pre_published_key_leaves_no_gap_for_a_verifier_refreshed_just_before(
     );
     assert_eq!(
         r.previous_published_until,
-        T0 + INTERVAL + issuer.config().ttl_secs + issuer.config().leeway_secs,
+        T0 + INTERVAL + issuer.config().policy.ttl_secs + issuer.config().policy.leeway_secs,
         "the old key's last token is signed just before the switch"
     );
     let jwks = issuer.published_keys().expect("jwks");

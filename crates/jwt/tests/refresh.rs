@@ -308,7 +308,7 @@ async fn refresh_tokens_are_stored_hashed_and_verify_is_local() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fails_closed_when_redis_is_down() {
     let mut f = Fixture::with(Revocation::Refresh, |c| {
-        c.ttl_secs = 5; // "configurable down to seconds"
+        c.policy.ttl_secs = 5; // "configurable down to seconds"
         c.insecure_fail_open = true; // has no effect here: verify never asks Redis
     });
     let backend = f.backend().await;

@@ -211,7 +211,7 @@ async fn case_10_an_expired_token_is_401() {
     let app = with_db(jwt_backend(clock.clone()), &db);
     let token = login(&app, "alice").await;
     assert_eq!(notes(&app, &token, "").await.0, StatusCode::OK);
-    clock.advance(JwtConfig::new(Alg::ES256).ttl_secs + 3600);
+    clock.advance(JwtConfig::new(Alg::ES256).policy.ttl_secs + 3600);
     assert_eq!(notes(&app, &token, "").await.0, StatusCode::UNAUTHORIZED);
 }
 

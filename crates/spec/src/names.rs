@@ -188,6 +188,13 @@ impl Revocation {
         self != Revocation::None
     }
 
+    /// Whether the strategy keeps a per-user epoch (`denylist`, `epoch`): the strategies
+    /// whose revocations are confirmed writes, whose verify may fail open on request, and
+    /// which bound the lifetime of the tokens they accept.
+    pub fn has_user_epoch(self) -> bool {
+        matches!(self, Revocation::Denylist | Revocation::Epoch)
+    }
+
     /// Store round trips a successful verify costs (the epoch's common, cached path).
     pub fn round_trips_per_verify(self) -> u32 {
         match self {

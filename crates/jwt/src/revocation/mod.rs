@@ -103,13 +103,18 @@
 //! - `denylist`: the `jti` deny-list.
 //! - `epoch`: the cached epoch and its pub/sub subscriber.
 //! - `refresh`: refresh-token families, rotation and reuse detection.
+//! - `strategy`: `Strategy`, the state of the configured one, and the one place that dispatches
+//!   on it: what each strategy adds to the backend's issue, verify, revoke, revoke-all, refresh
+//!   and identity update, or the `Unsupported` it answers instead.
 
-pub(crate) mod denylist;
-pub(crate) mod epoch;
-pub(crate) mod refresh;
+mod denylist;
+mod epoch;
+mod refresh;
+mod strategy;
 
 pub use epoch::EpochStats;
 pub use refresh::REFRESH_TOKEN_BYTES;
+pub(crate) use strategy::{Bound, Checked, Strategy};
 
 use std::time::{Duration, Instant};
 
