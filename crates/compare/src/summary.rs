@@ -2,8 +2,12 @@
 
 use crate::http::HttpRun;
 use crate::micro::MicroResult;
-use crate::record::{HttpSummary, LatencyQuantiles, LoadgenVsWrk, RunRecord, TargetCheck};
+use crate::record::{
+    HttpSummary, LatencyQuantiles, LoadgenVsWrk, LoginPhase, ProxyRecord, RunRecord, TargetCheck,
+    TokenSize,
+};
 use crate::redis_bench::RedisBenchmark;
+use crate::revocation::{RevocationResult, StrategyResult};
 use crate::stats::Spread;
 use std::fmt::Write as _;
 
@@ -236,6 +240,29 @@ fn us(ns: f64) -> String {
 /// `summary.md`: the run in tables (the book's results pages are built from `run.json`).
 pub fn markdown(r: &RunRecord) -> String {
     let mut s = String::new();
+    write_context(&mut s, r);
+    write_targets(&mut s, &r.targets);
+    write_sizes(&mut s, &r.sizes);
+    write_micro(&mut s, &r.micro, &r.session_verify_c1_us);
+    write_redis_floor(&mut s, &r.redis_benchmark);
+    write_http(&mut s, "HTTP", &r.http);
+    write_http(
+        &mut s,
+        "Redis distance (session /me, Redis behind a latency proxy)",
+        &r.redis_distance,
+    );
+    write_proxies(&mut s, &r.proxies);
+    if let Some(w) = &r.loadgen_vs_wrk {
+        write_loadgen_vs_wrk(&mut s, w);
+    }
+    write_revocation(&mut s, &r.revocation);
+    write_logins(&mut s, &r.logins);
+    write_notes(&mut s, &r.notes);
+    s
+}
+
+/// The title and the run's context: command, profile, machine, commit and when.
+fn write_context(s: &mut String, r: &RunRecord) {
     let profile = serde_json::to_value(r.plan.profile)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
@@ -269,12 +296,15 @@ pub fn markdown(r: &RunRecord) -> String {
         "- started {}, finished {}\n",
         r.started_at, r.finished_at
     );
+}
 
+/// The targets, with a target that is only reported (no bound) said as such.
+fn write_targets(s: &mut String, targets: &[TargetCheck]) {
     let _ = writeln!(
         s,
         "## Targets\n\n| target | ratio | bound | met | figures |\n|---|---|---|---|---|"
     );
-    for t in &r.targets {
+    for t in targets {
         let met = if t.comparison == "report" {
             "reported"
         } else if t.met {
@@ -293,12 +323,15 @@ pub fn markdown(r: &RunRecord) -> String {
             t.name, t.ratio, t.detail
         );
     }
+}
 
+/// Credential sizes and what they cost on the wire.
+fn write_sizes(s: &mut String, sizes: &[TokenSize]) {
     let _ = writeln!(
         s,
         "\n## Credential size\n\n| configuration | token bytes | header line | cookie line | request head | share of 4 KiB cookie limit |\n|---|---|---|---|---|---|"
     );
-    for z in &r.sizes {
+    for z in sizes {
         let _ = writeln!(
             s,
             "| {} | {} | {} | {} | {:.0} | {:.1} % |",
@@ -310,12 +343,15 @@ pub fn markdown(r: &RunRecord) -> String {
             z.cookie_limit_share * 100.0
         );
     }
+}
 
+/// The in-process costs, then the session verify timed one call at a time.
+fn write_micro(s: &mut String, micro: &[MicroResult], session_c1: &LatencyQuantiles) {
     let _ = writeln!(
         s,
         "\n## In-process cost (median µs per call, p10–p90 of batch means)\n\n| op | id | median µs | p10–p90 µs |\n|---|---|---|---|"
     );
-    for m in &r.micro {
+    for m in micro {
         let _ = writeln!(
             s,
             "| {} | {} | {} | {}–{} |",
@@ -329,83 +365,99 @@ pub fn markdown(r: &RunRecord) -> String {
     let _ = writeln!(
         s,
         "\nSession verify at concurrency 1, in-process: p50 {:.1} µs, p90 {:.1} µs, p99 {:.1} µs ({} calls).",
-        r.session_verify_c1_us.p50,
-        r.session_verify_c1_us.p90,
-        r.session_verify_c1_us.p99,
-        r.session_verify_c1_us.n
+        session_c1.p50, session_c1.p90, session_c1.p99, session_c1.n
     );
-    if !r.redis_benchmark.is_empty() {
-        let _ = writeln!(
-            s,
-            "\n## Redis floor (redis-benchmark GET)\n\n| clients | req/s | p50 µs | p99 µs |\n|---|---|---|---|"
-        );
-        for b in &r.redis_benchmark {
-            let _ = writeln!(
-                s,
-                "| {} | {:.0} | {:.0} | {:.0} |",
-                b.clients, b.rps, b.p50_us, b.p99_us
-            );
-        }
+}
+
+/// The `redis-benchmark` GET floors; nothing when redis-benchmark was not installed.
+fn write_redis_floor(s: &mut String, redis_benchmark: &[RedisBenchmark]) {
+    if redis_benchmark.is_empty() {
+        return;
     }
-    let table = |s: &mut String, title: &str, rows: &[HttpSummary]| {
-        let _ = writeln!(
-            s,
-            "\n## {title}\n\n| target | scenario | req/s median [min–max] | p50 µs | p99 µs | p99.9 µs | server CPU µs/req | Redis CPU µs/req | errors |\n|---|---|---|---|---|---|---|---|---|"
-        );
-        for h in rows {
-            let _ = writeln!(
-                s,
-                "| {} | {} | {:.0} [{:.0}–{:.0}] | {:.0} | {:.0} | {:.0} | {:.1} | {:.1} | {} |",
-                h.target,
-                h.scenario,
-                h.throughput_rps.median,
-                h.throughput_rps.min,
-                h.throughput_rps.max,
-                h.p50_us.median,
-                h.p99_us.median,
-                h.p99_9_us.median,
-                h.server_cpu_us.median,
-                h.redis_cpu_us.median,
-                h.errors
-            );
-        }
-    };
-    table(&mut s, "HTTP", &r.http);
-    table(
-        &mut s,
-        "Redis distance (session /me, Redis behind a latency proxy)",
-        &r.redis_distance,
+    let _ = writeln!(
+        s,
+        "\n## Redis floor (redis-benchmark GET)\n\n| clients | req/s | p50 µs | p99 µs |\n|---|---|---|---|"
     );
-    if !r.proxies.is_empty() {
+    for b in redis_benchmark {
         let _ = writeln!(
             s,
-            "\nLatency proxy, requested vs applied one-way delay: {}.",
-            r.proxies
-                .iter()
-                .map(|p| format!(
-                    "{} ms → {:.3} ms mean (max overshoot {:.3} ms)",
-                    p.requested_ms, p.applied_mean_ms, p.max_overshoot_ms
-                ))
-                .collect::<Vec<_>>()
-                .join("; ")
+            "| {} | {:.0} | {:.0} | {:.0} |",
+            b.clients, b.rps, b.p50_us, b.p99_us
         );
     }
-    if let Some(w) = &r.loadgen_vs_wrk {
+}
+
+/// A section of summarised HTTP runs: the HTTP runs and the Redis-distance runs share the
+/// columns.
+fn write_http(s: &mut String, title: &str, rows: &[HttpSummary]) {
+    let _ = writeln!(
+        s,
+        "\n## {title}\n\n| target | scenario | req/s median [min–max] | p50 µs | p99 µs | p99.9 µs | server CPU µs/req | Redis CPU µs/req | errors |\n|---|---|---|---|---|---|---|---|---|"
+    );
+    for h in rows {
         let _ = writeln!(
             s,
-            "\n## Load generator vs wrk (`/healthz`, {} connections)\n\nwrk {:.0} req/s [{:.0}–{:.0}], authbench load {:.0} req/s [{:.0}–{:.0}]: ratio {:.2}. `{}`",
-            w.connections,
-            w.wrk_rps.median,
-            w.wrk_rps.min,
-            w.wrk_rps.max,
-            w.loadgen_rps.median,
-            w.loadgen_rps.min,
-            w.loadgen_rps.max,
-            w.ratio,
-            w.wrk_command
+            "| {} | {} | {:.0} [{:.0}–{:.0}] | {:.0} | {:.0} | {:.0} | {:.1} | {:.1} | {} |",
+            h.target,
+            h.scenario,
+            h.throughput_rps.median,
+            h.throughput_rps.min,
+            h.throughput_rps.max,
+            h.p50_us.median,
+            h.p99_us.median,
+            h.p99_9_us.median,
+            h.server_cpu_us.median,
+            h.redis_cpu_us.median,
+            h.errors
         );
     }
-    let rv = &r.revocation;
+}
+
+/// What the latency proxies applied against what they were asked for, under the distance
+/// table; nothing when no proxy ran.
+fn write_proxies(s: &mut String, proxies: &[ProxyRecord]) {
+    if proxies.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "\nLatency proxy, requested vs applied one-way delay: {}.",
+        proxies
+            .iter()
+            .map(|p| format!(
+                "{} ms → {:.3} ms mean (max overshoot {:.3} ms)",
+                p.requested_ms, p.applied_mean_ms, p.max_overshoot_ms
+            ))
+            .collect::<Vec<_>>()
+            .join("; ")
+    );
+}
+
+/// Our load generator against wrk, with wrk's command line.
+fn write_loadgen_vs_wrk(s: &mut String, w: &LoadgenVsWrk) {
+    let _ = writeln!(
+        s,
+        "\n## Load generator vs wrk (`/healthz`, {} connections)\n\nwrk {:.0} req/s [{:.0}–{:.0}], authbench load {:.0} req/s [{:.0}–{:.0}]: ratio {:.2}. `{}`",
+        w.connections,
+        w.wrk_rps.median,
+        w.wrk_rps.min,
+        w.wrk_rps.max,
+        w.loadgen_rps.median,
+        w.loadgen_rps.min,
+        w.loadgen_rps.max,
+        w.ratio,
+        w.wrk_command
+    );
+}
+
+/// Milliseconds to one decimal, or a dash for a figure the run could not take.
+fn ms(v: Option<f64>) -> String {
+    v.map_or("—".to_owned(), |x| format!("{x:.1}"))
+}
+
+/// The revocation experiment: its plan, then three tables, one row per strategy (per phase
+/// in the first).
+fn write_revocation(s: &mut String, rv: &RevocationResult) {
     let _ = writeln!(
         s,
         "\n## Revocation ({} users per strategy, {:.0} % revoked per phase, background {:.0} req/s open loop)\n",
@@ -413,12 +465,18 @@ pub fn markdown(r: &RunRecord) -> String {
         rv.plan.revoke_fraction * 100.0,
         rv.plan.background_rps
     );
+    write_revocation_windows(s, &rv.strategies);
+    write_revocation_cost(s, &rv.strategies);
+    write_revocation_outage(s, &rv.strategies);
+}
+
+/// How long a revocation took to be reflected, per strategy and phase.
+fn write_revocation_windows(s: &mut String, strategies: &[StrategyResult]) {
     let _ = writeln!(
         s,
         "| strategy | phase | server said | window p50 ms | p99 ms | max ms | not reflected | accepted after | probe period ms |\n|---|---|---|---|---|---|---|---|---|"
     );
-    let ms = |v: Option<f64>| v.map_or("—".to_owned(), |x| format!("{x:.1}"));
-    for st in &rv.strategies {
+    for st in strategies {
         for p in &st.phases {
             let _ = writeln!(
                 s,
@@ -436,11 +494,15 @@ pub fn markdown(r: &RunRecord) -> String {
             );
         }
     }
+}
+
+/// What each strategy costs Redis, per request and per user, scaled to 10k and 100k users.
+fn write_revocation_cost(s: &mut String, strategies: &[StrategyResult]) {
     let _ = writeln!(
         s,
         "\n| strategy | Redis round trips / request | Redis commands / request | Redis bytes / user | keys / user | bytes / revoked credential | at 10k users | at 100k users (linear) | moving parts |\n|---|---|---|---|---|---|---|---|---|"
     );
-    for st in &rv.strategies {
+    for st in strategies {
         let _ = writeln!(
             s,
             "| {} | {:.2} | {:.2} | {:.0} | {:.1} | {:.0} | {:.1} MB | {:.1} MB | {} |",
@@ -455,6 +517,10 @@ pub fn markdown(r: &RunRecord) -> String {
             st.moving_parts
         );
     }
+}
+
+/// What each strategy answered while Redis was frozen and just after, as counts per answer.
+fn write_revocation_outage(s: &mut String, strategies: &[StrategyResult]) {
     let _ = writeln!(
         s,
         "\n| strategy | Redis frozen s | answers while frozen | answers in the second after | revoked credentials accepted | recovery ms |\n|---|---|---|---|---|---|"
@@ -465,7 +531,7 @@ pub fn markdown(r: &RunRecord) -> String {
             .collect::<Vec<_>>()
             .join(", ")
     };
-    for st in &rv.strategies {
+    for st in strategies {
         let o = &st.outage;
         let _ = writeln!(
             s,
@@ -478,24 +544,32 @@ pub fn markdown(r: &RunRecord) -> String {
             ms(o.recovery_ms)
         );
     }
+}
+
+/// The logins of the set-up: the write path, password hash included.
+fn write_logins(s: &mut String, logins: &[LoginPhase]) {
     let _ = writeln!(
         s,
         "\n## Logins\n\n| configuration | password hash | logins | seconds | logins/s |\n|---|---|---|---|---|"
     );
-    for l in &r.logins {
+    for l in logins {
         let _ = writeln!(
             s,
             "| {} | {} | {} | {:.1} | {:.0} |",
             l.configuration, l.password_hash, l.logins, l.seconds, l.rate
         );
     }
-    if !r.notes.is_empty() {
-        let _ = writeln!(s, "\n## Notes\n");
-        for n in &r.notes {
-            let _ = writeln!(s, "- {n}");
-        }
+}
+
+/// What the run could not do, said plainly; nothing when it did everything.
+fn write_notes(s: &mut String, notes: &[String]) {
+    if notes.is_empty() {
+        return;
     }
-    s
+    let _ = writeln!(s, "\n## Notes\n");
+    for n in notes {
+        let _ = writeln!(s, "- {n}");
+    }
 }
 
 /// The terminal summary: the figures a reader wants first.

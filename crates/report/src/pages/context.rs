@@ -2,6 +2,8 @@
 
 use crate::data::Run;
 use crate::format::{Align, Table, caption, code, ratio, short};
+use authbench_compare::Plan;
+use authbench_compare::record::Configuration;
 use serde_json::Value;
 use std::fmt::Write as _;
 
@@ -32,18 +34,37 @@ fn other_fields(t: &mut Table, prefix: &str, obj: &Value, known: &[&str]) {
 /// `run.md`: the context block.
 pub fn run_md(run: &Run) -> String {
     let r = &run.record;
-    let p = &r.plan;
     let mut t = Table::new(&[("recorded", Align::Left), ("value", Align::Left)]);
     t.row(vec!["command".into(), code(&r.command)]);
-    let profile = serde_json::to_value(p.profile)
+    let profile = serde_json::to_value(r.plan.profile)
         .ok()
         .map(|v| plain(&v))
         .unwrap_or_default();
     t.row(vec!["profile".into(), profile]);
     t.row(vec!["started (UTC)".into(), r.started_at.clone()]);
     t.row(vec!["finished (UTC)".into(), r.finished_at.clone()]);
-    let commit = plain(&r.git["commit"]);
-    let dirty = if r.git["dirty"].as_bool() == Some(true) {
+    git_rows(&mut t, &r.git);
+    machine_rows(&mut t, &r.machine);
+    version_rows(&mut t, &r.versions);
+    plan_rows(&mut t, &r.plan);
+    for n in &r.notes {
+        t.row(vec!["note".into(), n.clone()]);
+    }
+
+    let mut s = caption("The run: command, machine, versions, commit and plan");
+    s.push_str(&t.markdown());
+    s.push('\n');
+    s.push_str(&caption(
+        "Server configurations measured (Redis URLs redacted)",
+    ));
+    s.push_str(&configurations_table(&r.configurations).markdown());
+    s
+}
+
+/// The commit measured, and whether the tree had uncommitted changes.
+fn git_rows(t: &mut Table, git: &Value) {
+    let commit = plain(&git["commit"]);
+    let dirty = if git["dirty"].as_bool() == Some(true) {
         " (with uncommitted changes)"
     } else {
         ""
@@ -52,9 +73,11 @@ pub fn run_md(run: &Run) -> String {
         "git commit".into(),
         format!("{}{dirty}", code(&commit)),
     ]);
-    other_fields(&mut t, "git", &r.git, &["commit", "dirty"]);
+    other_fields(t, "git", git, &["commit", "dirty"]);
+}
 
-    let m = &r.machine;
+/// The machine: CPU, memory in GiB, kernel, and how busy it was when the run started.
+fn machine_rows(t: &mut Table, m: &Value) {
     t.row(vec!["CPU".into(), plain(&m["cpu_model"])]);
     t.row(vec!["cores".into(), plain(&m["cores"])]);
     t.row(vec![
@@ -73,7 +96,7 @@ pub fn run_md(run: &Run) -> String {
             .map_or_else(|| plain(&m["load_average_1m"]), |l| format!("{l:.2}")),
     ]);
     other_fields(
-        &mut t,
+        t,
         "machine",
         m,
         &[
@@ -85,8 +108,10 @@ pub fn run_md(run: &Run) -> String {
             "load_average_1m",
         ],
     );
+}
 
-    let v = &r.versions;
+/// The versions of the compiler, Redis, authbench and the crates on the measured paths.
+fn version_rows(t: &mut Table, v: &Value) {
     t.row(vec!["rustc".into(), plain(&v["rustc"])]);
     t.row(vec!["redis-server".into(), plain(&v["redis_server"])]);
     t.row(vec!["authbench".into(), plain(&v["authbench"])]);
@@ -101,18 +126,24 @@ pub fn run_md(run: &Run) -> String {
         .unwrap_or_default();
     t.row(vec!["crates".into(), crates]);
     other_fields(
-        &mut t,
+        t,
         "versions",
         v,
         &["rustc", "redis_server", "authbench", "crates"],
     );
+}
 
-    let list = |xs: &[f64], unit: &str| {
-        xs.iter()
-            .map(|x| format!("{}{unit}", short(*x)))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
+/// `xs` as a list, each with `unit`: `1 ms, 5 ms`.
+fn list(xs: &[f64], unit: &str) -> String {
+    xs.iter()
+        .map(|x| format!("{}{unit}", short(*x)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The plan: how much load, for how long, how many times, and what the in-process
+/// measurements took.
+fn plan_rows(t: &mut Table, p: &Plan) {
     t.row(vec!["users per server".into(), p.users.to_string()]);
     t.row(vec![
         "JWT algorithms over HTTP".into(),
@@ -179,17 +210,17 @@ pub fn run_md(run: &Run) -> String {
         "load generator threads".into(),
         p.loadgen_threads.to_string(),
     ]);
-    for n in &r.notes {
-        t.row(vec!["note".into(), n.clone()]);
-    }
+}
 
+/// One row per server configuration: its `authbench serve` arguments and what it keeps.
+fn configurations_table(configurations: &[Configuration]) -> Table {
     let mut c = Table::new(&[
         ("configuration", Align::Left),
         ("`authbench serve` arguments", Align::Left),
         ("stateful", Align::Left),
         ("store round trips per verify", Align::Right),
     ]);
-    for k in &r.configurations {
+    for k in configurations {
         c.row(vec![
             k.name.clone(),
             code(&k.serve_args.join(" ")),
@@ -197,15 +228,7 @@ pub fn run_md(run: &Run) -> String {
             k.round_trips_per_verify.to_string(),
         ]);
     }
-
-    let mut s = caption("The run: command, machine, versions, commit and plan");
-    s.push_str(&t.markdown());
-    s.push('\n');
-    s.push_str(&caption(
-        "Server configurations measured (Redis URLs redacted)",
-    ));
-    s.push_str(&c.markdown());
-    s
+    c
 }
 
 /// `targets.md`: each target of the measurement issue as a ratio of two figures of the run.
