@@ -1,9 +1,9 @@
 //! The orchestration: start everything, measure in interleaved rounds, write the run folder.
 
 use crate::http::{self, HttpRun, Scenario, Target};
-use crate::machine::{Git, Machine, Versions};
+use crate::machine::Machine;
 use crate::micro::{self, MicroResult};
-use crate::plan::{Plan, Profile};
+use crate::plan::Profile;
 use crate::record::*;
 use crate::section::Section;
 use crate::services::{ServerProcess, login_all};
@@ -164,8 +164,8 @@ fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
 /// Runs the whole comparison and returns the run folder and its record.
 pub fn run(opts: CompareOptions) -> Result<(PathBuf, RunRecord)> {
     let started_at = now_rfc3339();
-    let machine = Machine::detect();
-    let plan = Plan::new(opts.profile, machine.cores);
+    let machine = crate::machine::detect_machine();
+    let plan = crate::plan::new(opts.profile, machine.cores);
     let out = opts.out.clone().unwrap_or_else(|| default_out(&machine));
     std::fs::create_dir_all(out.join("raw/http"))
         .with_context(|| format!("creating {}", out.display()))?;
@@ -222,7 +222,8 @@ pub fn run(opts: CompareOptions) -> Result<(PathBuf, RunRecord)> {
         configs.push(Config::ours(&far));
     }
     // The stacks a team would install instead, measured beside ours (closed loop only).
-    for &stack in &plan.baselines {
+    for name in &plan.baselines {
+        let stack: Stack = name.parse()?;
         let mut args = vec!["--users".to_owned(), plan.users.to_string()];
         if stack.needs_redis() {
             // Its own key space (tower-sessions' record keys are bare session IDs) in the same
@@ -264,8 +265,8 @@ pub fn run(opts: CompareOptions) -> Result<(PathBuf, RunRecord)> {
         + (http_steps + capacity_steps + distance_steps) as u64
         + plan.reps as u64 * 2
         + crate::revocation::STEPS
-        + crate::tenancy::TenancyPlan::for_profile(plan.profile).steps()
-        + crate::scale::ScalePlan::for_profile(plan.profile).steps()
+        + crate::tenancy::steps(&crate::tenancy::plan_for(plan.profile))
+        + crate::scale::steps(&crate::scale::plan_for(plan.profile))
         + 2;
     let mut progress = Progress::new(total);
 
@@ -490,7 +491,7 @@ pub fn run(opts: CompareOptions) -> Result<(PathBuf, RunRecord)> {
                 report.errors.sample
             ));
         }
-        runs.push(HttpRun::from_report(
+        runs.push(crate::http::run_row(
             &t.name, &scenario, rep, &report, cpu, raw,
         ));
         Ok(())
@@ -700,8 +701,8 @@ pub fn run(opts: CompareOptions) -> Result<(PathBuf, RunRecord)> {
 
     let [machine_v, versions_v, git_v] = RunRecord::context(
         &machine,
-        &Versions::detect(&opts.cargo_lock, redis_version),
-        &Git::detect(),
+        &crate::machine::detect_versions(&opts.cargo_lock, redis_version),
+        &crate::machine::detect_git(),
     );
     http_runs.extend(distance_runs);
     let record = RunRecord {
