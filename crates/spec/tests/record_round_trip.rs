@@ -11,5 +11,8 @@ fn committed_run_round_trips() {
     let file: serde_json::Value = serde_json::from_str(&text).expect("JSON");
     let record: RunRecord = serde_json::from_str(&text).expect("a RunRecord");
     let again = serde_json::to_value(&record).expect("serializes");
-    assert!(again == file, "run.json does not round-trip through RunRecord");
+    assert!(
+        again == file,
+        "run.json does not round-trip through RunRecord"
+    );
 }
