@@ -3,41 +3,9 @@
 use crate::services::ServerProcess;
 use anyhow::{Context, Result};
 use authbench_loadgen::{Options, Report, procstat};
-use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-/// What a run sends where.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Scenario {
-    /// `connections` connections back to back.
-    Closed {
-        /// Connections.
-        connections: usize,
-    },
-    /// A fixed arrival rate over `connections` connections, latency from the intended send time.
-    Open {
-        /// Connections.
-        connections: usize,
-        /// Requests per second.
-        rate_rps: f64,
-        /// The rate as a fraction of the target's open-loop capacity (its closed-loop maximum
-        /// in runs before schema 4, and during the capacity search itself).
-        fraction_of_max: f64,
-    },
-}
-
-impl Scenario {
-    /// A short stable label: `closed-c32`, `open-90pct`.
-    pub fn label(&self) -> String {
-        match self {
-            Scenario::Closed { connections } => format!("closed-c{connections}"),
-            Scenario::Open {
-                fraction_of_max, ..
-            } => format!("open-{:.0}pct", fraction_of_max * 100.0),
-        }
-    }
-}
+pub use authbench_spec::record::http::{CpuPerRequest, HttpRun, Scenario};
 
 /// One measured endpoint: a server, a path, and the credentials to present.
 pub struct Target<'a> {
@@ -55,55 +23,6 @@ pub struct Target<'a> {
     /// The Redis processes this target's servers consult (one, or every cluster node), for
     /// CPU accounting.
     pub redis_pids: Vec<u32>,
-}
-
-/// CPU time each process spent per request, microseconds (user + system, from `/proc`, 10 ms
-/// resolution; divided over thousands of requests).
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
-pub struct CpuPerRequest {
-    /// The server process (all instances together, when the load is spread).
-    pub server_us: f64,
-    /// redis-server (0 when the target does not use Redis; Redis's idle housekeeping is
-    /// charged to whoever runs at the time, a few µs at most).
-    pub redis_us: f64,
-    /// The load generator (this process).
-    pub loadgen_us: f64,
-}
-
-/// One run's result, as kept in `run.json` (the full report with its histogram goes to the
-/// raw folder).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct HttpRun {
-    /// Target name.
-    pub target: String,
-    /// Scenario label.
-    pub scenario: String,
-    /// Repetition index (0-based), in the order runs were interleaved.
-    pub rep: usize,
-    /// Requests with a complete response.
-    pub requests: u64,
-    /// Requests per second.
-    pub throughput_rps: f64,
-    /// Median latency, µs.
-    pub p50_us: u64,
-    /// 90th percentile, µs.
-    pub p90_us: u64,
-    /// 99th percentile, µs.
-    pub p99_us: u64,
-    /// 99.9th percentile, µs.
-    pub p99_9_us: u64,
-    /// Largest, µs.
-    pub max_us: u64,
-    /// Failed requests of any kind (non-2xx included).
-    pub errors: u64,
-    /// Open loop: requests sent late.
-    pub late: Option<u64>,
-    /// CPU per request by process.
-    pub cpu: CpuPerRequest,
-    /// Request head size on the wire, bytes (mean over the credential pool).
-    pub request_head_bytes: f64,
-    /// Raw report file, relative to the run folder.
-    pub raw: String,
 }
 
 /// CPU time of these processes together (0 for any that is gone).
@@ -165,33 +84,31 @@ pub fn measure(
     Ok((report, cpu))
 }
 
-impl HttpRun {
-    /// The `run.json` row of a report.
-    pub fn from_report(
-        target: &str,
-        scenario: &Scenario,
-        rep: usize,
-        report: &Report,
-        cpu: CpuPerRequest,
-        raw: String,
-    ) -> Self {
-        Self {
-            target: target.to_owned(),
-            scenario: scenario.label(),
-            rep,
-            requests: report.requests,
-            throughput_rps: report.throughput_rps,
-            p50_us: report.latency_us.p50,
-            p90_us: report.latency_us.p90,
-            p99_us: report.latency_us.p99,
-            p99_9_us: report.latency_us.p99_9,
-            max_us: report.latency_us.max,
-            errors: report.errors.total,
-            late: report.late,
-            cpu,
-            request_head_bytes: report.request_bytes.head_mean,
-            raw,
-        }
+/// The `run.json` row of a report.
+pub fn run_row(
+    target: &str,
+    scenario: &Scenario,
+    rep: usize,
+    report: &Report,
+    cpu: CpuPerRequest,
+    raw: String,
+) -> HttpRun {
+    HttpRun {
+        target: target.to_owned(),
+        scenario: scenario.label(),
+        rep,
+        requests: report.requests,
+        throughput_rps: report.throughput_rps,
+        p50_us: report.latency_us.p50,
+        p90_us: report.latency_us.p90,
+        p99_us: report.latency_us.p99,
+        p99_9_us: report.latency_us.p99_9,
+        max_us: report.latency_us.max,
+        errors: report.errors.total,
+        late: report.late,
+        cpu,
+        request_head_bytes: report.request_bytes.head_mean,
+        raw,
     }
 }
 
@@ -226,12 +143,5 @@ pub fn measure_into(
             report.errors.sample
         ));
     }
-    Ok(HttpRun::from_report(
-        &target.name,
-        &scenario,
-        rep,
-        &report,
-        cpu,
-        rel,
-    ))
+    Ok(run_row(&target.name, &scenario, rep, &report, cpu, rel))
 }

@@ -29,7 +29,8 @@
 //! - [`capacity`]: each target's open-loop capacity, searched before the open-loop runs.
 //! - [`wire`]: bytes per request over HTTP/1.1 and HTTP/2 (HPACK), per credential and form.
 //! - [`wrk`]: the cross-check of our load generator against `wrk`.
-//! - [`record`]: `run.json`, its types, and the targets.
+//! - [`record`]: `run.json`, its types, and the targets (the types are defined in
+//!   [`authbench_spec::record`] and re-exported here, each at its old path).
 //! - [`summary`]: `summary.md` and the terminal table.
 //! - [`stats`]: medians and spreads.
 
@@ -59,18 +60,3 @@ mod run;
 pub use plan::{Plan, Profile};
 pub use record::RunRecord;
 pub use run::{CompareOptions, run};
-
-/// Serde helpers: a `Duration` as fractional seconds.
-pub(crate) mod secs_f64 {
-    use serde::{Deserialize, Deserializer, Serializer};
-    use std::time::Duration;
-
-    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_f64(d.as_secs_f64())
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-        let secs = f64::deserialize(d)?;
-        Duration::try_from_secs_f64(secs).map_err(serde::de::Error::custom)
-    }
-}

@@ -9,43 +9,10 @@ use crate::stats::quantile;
 use authbench_core::Authenticator;
 use authbench_fixtures::{JsonwebtokenClaims, JweFixture, JwtFixture, SessionFixture, identity};
 use authbench_jwt::Alg;
-use serde::{Deserialize, Serialize};
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-/// How long the micro measurements take.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
-pub struct MicroPlan {
-    /// Batches per measurement.
-    pub batches: usize,
-    /// Target duration of one batch.
-    #[serde(with = "crate::secs_f64")]
-    pub batch_time: Duration,
-    /// Sequential session verifies timed one by one for the latency percentiles.
-    pub session_samples: usize,
-}
-
-/// One in-process measurement.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct MicroResult {
-    /// `verify` or `issue`.
-    pub op: String,
-    /// What was measured: `jwt-ES256`, `jsonwebtoken-default-ES256`, `floor-raw-ES256`,
-    /// `session`, `floor-redis-GET` …
-    pub id: String,
-    /// The algorithm, for JWT rows.
-    pub alg: Option<String>,
-    /// Median time per call, nanoseconds.
-    pub median_ns: f64,
-    /// 10th percentile of the batch means, nanoseconds.
-    pub p10_ns: f64,
-    /// 90th percentile of the batch means, nanoseconds.
-    pub p90_ns: f64,
-    /// Calls per batch.
-    pub per_batch: u64,
-    /// Batches.
-    pub batches: usize,
-}
+pub use authbench_spec::record::micro::{MicroPlan, MicroResult};
 
 /// One thing to time.
 struct Subject<'a> {

@@ -4,32 +4,10 @@
 //! alone, in C, with nothing around it. The ratio of the two is the cost of our client code.
 
 use anyhow::{Context, Result, bail};
-use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::process::Command;
 
-/// One `redis-benchmark` run.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RedisBenchmark {
-    /// Parallel clients (`-c`).
-    pub clients: usize,
-    /// Requests (`-n`).
-    pub requests: usize,
-    /// Requests per second.
-    pub rps: f64,
-    /// Latency percentiles, microseconds.
-    pub avg_us: f64,
-    /// Median latency, microseconds.
-    pub p50_us: f64,
-    /// 95th percentile, microseconds.
-    pub p95_us: f64,
-    /// 99th percentile, microseconds.
-    pub p99_us: f64,
-    /// Largest, microseconds.
-    pub max_us: f64,
-    /// The exact command line.
-    pub command: String,
-}
+pub use authbench_spec::record::redis_bench::RedisBenchmark;
 
 /// Finds `redis-benchmark` next to `redis-server` or on PATH.
 pub fn find() -> Option<std::path::PathBuf> {

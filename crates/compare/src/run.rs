@@ -1,7 +1,7 @@
 //! The orchestration: start everything, measure in interleaved rounds, write the run folder.
 
 use crate::http::{self, HttpRun, Scenario, Target};
-use crate::machine::{Git, Machine, Versions};
+use crate::machine::Machine;
 use crate::micro::{self, MicroResult};
 use crate::plan::{Plan, Profile};
 use crate::progress::Progress;
@@ -123,8 +123,8 @@ fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
 /// Runs the whole comparison and returns the run folder and its record.
 pub fn run(opts: CompareOptions) -> Result<(PathBuf, RunRecord)> {
     let started_at = now_rfc3339();
-    let machine = Machine::detect();
-    let plan = Plan::new(opts.profile, machine.cores);
+    let machine = crate::machine::detect_machine();
+    let plan = crate::plan::new(opts.profile, machine.cores);
     let out = opts.out.clone().unwrap_or_else(|| default_out(&machine));
     std::fs::create_dir_all(out.join("raw/http"))
         .with_context(|| format!("creating {}", out.display()))?;
@@ -255,7 +255,11 @@ fn configurations(plan: &Plan, redis_url: &str, proxies: &[(f64, LatencyProxy)])
         configs.push(Config::ours(&far));
     }
     // The stacks a team would install instead, measured beside ours (closed loop only).
-    for &stack in &plan.baselines {
+    for name in &plan.baselines {
+        // The plan names the peers (run.json keeps names); each is one of `Stack::ALL`.
+        let Ok(stack) = name.parse::<Stack>() else {
+            continue;
+        };
         let mut args = vec!["--users".to_owned(), plan.users.to_string()];
         if stack.needs_redis() {
             // Its own key space (tower-sessions' record keys are bare session IDs) in the same
@@ -299,8 +303,8 @@ fn total_steps(plan: &Plan, configs: &[Config]) -> u64 {
         + (http + capacity + distance) as u64
         + plan.reps as u64 * 2 // wrk and ours, per repetition
         + crate::revocation::STEPS
-        + crate::tenancy::TenancyPlan::for_profile(plan.profile).steps()
-        + crate::scale::ScalePlan::for_profile(plan.profile).steps()
+        + crate::tenancy::steps(&crate::tenancy::plan_for(plan.profile))
+        + crate::scale::steps(&crate::scale::plan_for(plan.profile))
 }
 
 /// Every server of [`configurations`], started, with its users logged in.
@@ -747,8 +751,9 @@ impl Measured<'_> {
             self.loadgen_vs_wrk.as_ref(),
             http.max_closed,
         );
-        let versions = Versions::detect(&opts.cargo_lock, redis.version.clone());
-        let [machine, versions, git] = RunRecord::context(machine, &versions, &Git::detect());
+        let versions = crate::machine::detect_versions(&opts.cargo_lock, redis.version.clone());
+        let git = crate::machine::detect_git();
+        let [machine, versions, git] = RunRecord::context(machine, &versions, &git);
         let mut http_runs = http.runs;
         http_runs.extend(http.distance_runs.iter().cloned());
         Ok(RunRecord {

@@ -8,8 +8,9 @@ use crate::record::{
 };
 use crate::redis_bench::RedisBenchmark;
 use crate::revocation::{RevocationResult, StrategyResult};
-use crate::stats::Spread;
 use std::fmt::Write as _;
+
+pub use authbench_spec::record::http::paired_rps_ratio;
 
 fn micro<'a>(rows: &'a [MicroResult], op: &str, id: &str) -> Option<&'a MicroResult> {
     rows.iter().find(|r| r.op == op && r.id == id)
@@ -114,22 +115,6 @@ pub fn check_targets(
         ));
     }
     out
-}
-
-/// `ours ÷ theirs` requests per second in each interleaved round (the two runs of one round
-/// are at most one round apart, so a machine that slows down over the run slows both), as a
-/// median with its range over the rounds.
-pub fn paired_rps_ratio(runs: &[HttpRun], ours: &str, theirs: &str, scenario: &str) -> Spread {
-    let of = |target: &str, rep: usize| {
-        runs.iter()
-            .find(|r| r.target == target && r.scenario == scenario && r.rep == rep)
-            .map(|r| r.throughput_rps)
-    };
-    Spread::of(
-        runs.iter()
-            .filter(|r| r.target == ours && r.scenario == scenario)
-            .filter_map(|r| Some(r.throughput_rps / of(theirs, r.rep)?.max(1e-9))),
-    )
 }
 
 /// The fair-fight targets: each of our backends against the off-the-shelf stack a team would

@@ -25,76 +25,53 @@ use anyhow::{Context, Result, bail};
 use authbench_spec::DEMO_PASSWORD as PASSWORD;
 use authbench_spec::{Alg, Backend, Configuration, RedisAt, Revocation};
 use authbench_tenancy::PrivateDatabase;
-use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
+
+pub use authbench_spec::record::tenancy::{StalenessCase, TenancyPlan, TenancyResult};
 
 /// The tenants `serve --users N` spreads `user{i}` over, in order (`user{i}` is in
 /// `TENANTS[i % 4]`); the seeding writes one `welcome to <tenant>` note per tenant and table.
 const TENANTS: [&str; 4] = ["acme", "globex", "initech", "umbrella"];
 
-/// How much of the section to run.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct TenancyPlan {
-    /// Users seeded on each server.
-    pub users: usize,
-    /// Repetitions of every HTTP run, interleaved.
-    pub reps: usize,
-    /// Connection counts of the closed-loop runs.
-    pub connections: Vec<usize>,
-    /// Measured length of one HTTP run.
-    #[serde(with = "crate::secs_f64")]
-    pub duration: Duration,
-    /// Unrecorded warm-up before each run.
-    #[serde(with = "crate::secs_f64")]
-    pub warmup: Duration,
-    /// Users moved per (backend, policy) case.
-    pub moved: usize,
-    /// How long the probe watches after the moves.
-    #[serde(with = "crate::secs_f64")]
-    pub after: Duration,
+/// The plan of a profile.
+pub fn plan_for(profile: Profile) -> TenancyPlan {
+    match profile {
+        Profile::Smoke => TenancyPlan {
+            users: 24,
+            reps: 1,
+            connections: vec![1, 8],
+            duration: Duration::from_millis(300),
+            warmup: Duration::from_millis(100),
+            moved: 2,
+            after: Duration::from_millis(400),
+        },
+        Profile::Quick => TenancyPlan {
+            users: 200,
+            reps: 3,
+            connections: vec![1, 32],
+            duration: Duration::from_millis(300),
+            warmup: Duration::from_millis(50),
+            moved: 8,
+            after: Duration::from_millis(500),
+        },
+        Profile::Full => TenancyPlan {
+            users: 1_000,
+            reps: 3,
+            connections: vec![1, 32],
+            duration: Duration::from_secs(3),
+            warmup: Duration::from_millis(500),
+            moved: 20,
+            after: Duration::from_secs(3),
+        },
+    }
 }
 
-impl TenancyPlan {
-    /// The plan of a profile.
-    pub fn for_profile(profile: Profile) -> Self {
-        match profile {
-            Profile::Smoke => Self {
-                users: 24,
-                reps: 1,
-                connections: vec![1, 8],
-                duration: Duration::from_millis(300),
-                warmup: Duration::from_millis(100),
-                moved: 2,
-                after: Duration::from_millis(400),
-            },
-            Profile::Quick => Self {
-                users: 200,
-                reps: 3,
-                connections: vec![1, 32],
-                duration: Duration::from_millis(300),
-                warmup: Duration::from_millis(50),
-                moved: 8,
-                after: Duration::from_millis(500),
-            },
-            Profile::Full => Self {
-                users: 1_000,
-                reps: 3,
-                connections: vec![1, 32],
-                duration: Duration::from_secs(3),
-                warmup: Duration::from_millis(500),
-                moved: 20,
-                after: Duration::from_secs(3),
-            },
-        }
-    }
-
-    /// Progress steps this plan takes.
-    pub fn steps(&self) -> u64 {
-        let backends = BACKENDS.len() as u64;
-        // PostgreSQL; start + log in, per backend; the runs; one per staleness case.
-        1 + backends * 2 + (self.reps * self.connections.len()) as u64 * backends * 3 + backends * 2
-    }
+/// Progress steps this plan takes.
+pub fn steps(plan: &TenancyPlan) -> u64 {
+    let backends = BACKENDS.len() as u64;
+    // PostgreSQL; start + log in, per backend; the runs; one per staleness case.
+    1 + backends * 2 + (plan.reps * plan.connections.len()) as u64 * backends * 3 + backends * 2
 }
 
 /// The two servers.
@@ -113,52 +90,9 @@ const ROUTES: [(&str, &str); 3] = [
     ("notes-membership", "/notes?policy=membership"),
 ];
 
-/// One (backend, policy) staleness case.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct StalenessCase {
-    /// `session` or `jwt-ES256`.
-    pub backend: String,
-    /// `claims` (policy A) or `membership` (policy B).
-    pub policy: String,
-    /// Users moved.
-    pub moved: usize,
-    /// What the admin route said happened to existing credentials (`updated`, `revoked`,
-    /// `unchanged-until-expiry`), distinct answers joined by `+`.
-    pub admin_answer: String,
-    /// Window from the move's return to the first listing with the new tenant's rows, ms.
-    pub window_ms_p50: Option<f64>,
-    /// Largest window, ms.
-    pub window_ms_max: Option<f64>,
-    /// Moved users whose listings never showed the new tenant within the watch.
-    pub not_reflected: usize,
-    /// Listings that still showed the old tenant's rows after the move returned.
-    pub old_rows_after: u64,
-    /// Answers other than 200 after the move, by status (`"401"` …).
-    pub other_statuses: std::collections::BTreeMap<String, u64>,
-    /// Mean time between two probes of the same credential, ms (the window's resolution).
-    pub probe_period_ms: f64,
-}
-
-/// The section's result.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct TenancyResult {
-    /// The plan.
-    pub plan: TenancyPlan,
-    /// `postgres --version` of the server measured.
-    pub postgres_version: String,
-    /// Each server's `serve` arguments (database and Redis URLs redacted).
-    pub servers: Vec<(String, Vec<String>)>,
-    /// Every HTTP run: target `<backend>-<route>`.
-    pub runs: Vec<crate::http::HttpRun>,
-    /// Medians and ranges per target and scenario.
-    pub http: Vec<HttpSummary>,
-    /// The staleness experiment.
-    pub staleness: Vec<StalenessCase>,
-}
-
 /// Runs the section.
 pub fn run(ctx: &mut Section<'_>) -> Result<TenancyResult> {
-    let plan = TenancyPlan::for_profile(ctx.profile);
+    let plan = plan_for(ctx.profile);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()

@@ -26,7 +26,6 @@ use hyper::header::{AUTHORIZATION, COOKIE, HOST, HeaderName, HeaderValue};
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use serde::{Deserialize, Serialize};
 use std::convert::Infallible;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -34,81 +33,21 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context as TaskContext, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, DuplexStream, ReadBuf};
 
-/// Requests per connection: enough for the steady state to settle, and more distinct users
-/// than HPACK's default 4,096-byte dynamic table holds credentials.
-pub const REQUESTS: usize = 48;
-
 /// The cookie the servers set (`__Host-` prefix: Secure, Path=/, no Domain).
 pub use authbench_spec::COOKIE_NAME;
 
-/// The protocols measured.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Protocol {
-    /// HTTP/1.1 (hyper's `http1`).
-    #[serde(rename = "http/1.1")]
-    Http1,
-    /// HTTP/2 (hyper's `http2`, HPACK by the `h2` crate, default 4,096-byte table).
-    #[serde(rename = "h2")]
-    Http2,
-}
+pub use authbench_spec::record::wire::{Form, Protocol, REQUESTS, WireResult, WireRow};
 
-/// How the credential travels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Form {
-    /// No credential: the request to subtract.
-    None,
-    /// `Authorization: Bearer <token>`, the encoder free to index it.
-    Authorization,
-    /// `Authorization: Bearer <token>` marked sensitive: HPACK never-indexed (RFC 7541 §7.1.3).
-    AuthorizationSensitive,
-    /// `Cookie: __Host-authbench=<token>`, the encoder free to index it.
-    Cookie,
-}
-
-impl Form {
-    fn header(self, token: &str) -> Result<Option<(HeaderName, HeaderValue)>> {
-        let (name, text, sensitive) = match self {
-            Form::None => return Ok(None),
-            Form::Authorization => (AUTHORIZATION, format!("Bearer {token}"), false),
-            Form::AuthorizationSensitive => (AUTHORIZATION, format!("Bearer {token}"), true),
-            Form::Cookie => (COOKIE, format!("{COOKIE_NAME}={token}"), false),
-        };
-        let mut value = HeaderValue::from_str(&text).context("credential is not a header value")?;
-        value.set_sensitive(sensitive);
-        Ok(Some((name, value)))
-    }
-}
-
-/// Bytes the client wrote for one (credential, protocol, form).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct WireRow {
-    /// Configuration whose credential this is (`-` for the credential-less row).
-    pub configuration: String,
-    /// The credential, bytes (0 for the credential-less row).
-    pub token_bytes: usize,
-    /// Protocol.
-    pub protocol: Protocol,
-    /// How the credential travelled.
-    pub form: Form,
-    /// The connection's first request, bytes (HTTP/2: preface, `SETTINGS` and
-    /// `WINDOW_UPDATE` included).
-    pub first_request_bytes: u64,
-    /// Median bytes of requests 2 … [`REQUESTS`], the same credential on each.
-    pub same_credential_bytes: u64,
-    /// Median bytes of requests 2 … [`REQUESTS`], a different user's credential on each.
-    pub new_credential_bytes: u64,
-}
-
-/// The section's record.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct WireResult {
-    /// Requests per measured connection.
-    pub requests_per_connection: usize,
-    /// The request every row sends: method, path, authority.
-    pub request: String,
-    /// Every row.
-    pub rows: Vec<WireRow>,
+fn header(form: Form, token: &str) -> Result<Option<(HeaderName, HeaderValue)>> {
+    let (name, text, sensitive) = match form {
+        Form::None => return Ok(None),
+        Form::Authorization => (AUTHORIZATION, format!("Bearer {token}"), false),
+        Form::AuthorizationSensitive => (AUTHORIZATION, format!("Bearer {token}"), true),
+        Form::Cookie => (COOKIE, format!("{COOKIE_NAME}={token}"), false),
+    };
+    let mut value = HeaderValue::from_str(&text).context("credential is not a header value")?;
+    value.set_sensitive(sensitive);
+    Ok(Some((name, value)))
 }
 
 /// Measures every credential set in `credentials` (configuration → one credential per user, at
@@ -213,7 +152,7 @@ async fn connection<'t>(
         if protocol == Protocol::Http1 {
             req = req.header(HOST, "127.0.0.1:8080");
         }
-        if let Some((name, value)) = form.header(token(i))? {
+        if let Some((name, value)) = header(form, token(i))? {
             req = req.header(name, value);
         }
         let req = req.body(Empty::<Bytes>::new()).context("request")?;

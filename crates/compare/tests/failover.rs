@@ -14,7 +14,7 @@
 
 use authbench_compare::failover::{FailoverOptions, failover_experiment};
 use authbench_compare::plan::Profile;
-use authbench_compare::scale::{FAILOVER_DURABILITIES, ScalePlan, failover_one};
+use authbench_compare::scale::{FAILOVER_DURABILITIES, failover_one, plan_for};
 use authbench_core::ManualClock;
 use authbench_services::RedisCluster;
 use authbench_session::{RedisTarget, SessionBackend, SessionConfig};
@@ -24,7 +24,7 @@ use std::time::Duration;
 #[test]
 #[ignore = "four Redis Cluster failovers: a minute; run on purpose"]
 fn failover_evidence_quick_profile() {
-    let plan = ScalePlan::for_profile(Profile::Quick);
+    let plan = plan_for(Profile::Quick);
     for backend in ["session", "jwt-denylist"] {
         for durability in FAILOVER_DURABILITIES {
             let record = failover_one(backend, durability, &plan)

@@ -4,7 +4,7 @@
 //! the same everywhere and the output never depends on anything but the value: no locale, no
 //! shortest-round-trip float printing (which would show `52.37700000001`).
 
-use authbench_compare::stats::Spread;
+use authbench_spec::record::stats::Spread;
 use std::fmt::Write as _;
 
 /// Shown where a figure is missing or not a number.

@@ -3,8 +3,9 @@
 //! once. Those programs talk to the server as a user's client would, over the network, so they
 //! do not link the server crate; a name both sides need lives here instead of being repeated.
 //!
-//! This crate depends on serde alone, so the measurement half can speak of algorithms and
-//! configurations without linking any cryptography, Redis or HTTP.
+//! This crate depends on serde and serde_json alone, so the measurement half can speak of
+//! algorithms, configurations and run records without linking any cryptography, Redis or
+//! HTTP.
 //!
 //! # Layout
 //!
@@ -12,14 +13,18 @@
 //!   backends re-export and extend.
 //! - [`config`]: [`Configuration`], a server under test, with [`Configuration::name`] and
 //!   [`Configuration::serve_args`].
+//! - [`record`]: `run.json`, everything a run of `authbench compare` measured ([`RunRecord`]),
+//!   which `authbench report` reads.
 //! - [`DEMO_PASSWORD`]: the demo users' default password.
 //! - [`COOKIE_NAME`]: the cookie that carries the credential.
 
 pub mod config;
 pub mod names;
+pub mod record;
 
 pub use config::{Backend, Configuration, Jwks, RedisAt};
 pub use names::{Alg, JweAlg, Revocation, UnknownName};
+pub use record::RunRecord;
 
 /// The default password of every demo user (`alice`, `bob`, `admin`, `user0` …), which
 /// `serve --demo-password` overrides. The server is a loopback-only demo, so a known password

@@ -2,8 +2,8 @@
 
 use crate::data::Run;
 use crate::format::{Align, Table, caption, code, ratio, short};
-use authbench_compare::Plan;
-use authbench_compare::record::Configuration;
+use authbench_spec::record::Configuration;
+use authbench_spec::record::plan::Plan;
 use serde_json::Value;
 use std::fmt::Write as _;
 

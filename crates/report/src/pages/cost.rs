@@ -7,8 +7,8 @@ use crate::format::{
     Align, MISSING, Table, caption, code, div, int, ratio, spread, us, us_from_ns,
 };
 use anyhow::Result;
-use authbench_compare::micro::MicroResult;
-use authbench_compare::redis_bench::RedisBenchmark;
+use authbench_spec::record::micro::MicroResult;
+use authbench_spec::record::redis_bench::RedisBenchmark;
 
 fn micro<'a>(run: &'a Run, op: &str, id: &str) -> Option<&'a MicroResult> {
     run.record.micro.iter().find(|m| m.op == op && m.id == id)

@@ -5,8 +5,8 @@ use crate::chart::{Axis, Dash, Line, LineChart, Marker, target_style};
 use crate::data::{self, Run, distance_ms, short_scenario};
 use crate::format::{Align, MISSING, Table, caption, int, ms, short, spread, us};
 use anyhow::Result;
-use authbench_compare::record::{HttpSummary, ProxyRecord};
-use authbench_compare::stats::Spread;
+use authbench_spec::record::stats::Spread;
+use authbench_spec::record::{HttpSummary, ProxyRecord};
 
 /// Delays closer than this are the same setting (the record stores them as decimal floats).
 const SAME_MS: f64 = 1e-9;

@@ -5,7 +5,7 @@ use crate::chart::{Bar, BarChart, BarSeries, PALETTE};
 use crate::data::{self, Run, describe_scenario, is_closed};
 use crate::format::{Align, MISSING, Table, caption, div, int, ratio, spread, us};
 use anyhow::Result;
-use authbench_compare::stats::Spread;
+use authbench_spec::record::stats::Spread;
 
 /// The no-auth baseline target.
 pub const BASELINE: &str = "healthz";

@@ -3,7 +3,7 @@
 
 use crate::data::Run;
 use crate::format::{Align, MISSING, Table, caption, div, ratio, us_from_ns};
-use authbench_compare::micro::MicroResult;
+use authbench_spec::record::micro::MicroResult;
 
 fn micro<'a>(run: &'a Run, op: &str, id: &str) -> Option<&'a MicroResult> {
     run.record.micro.iter().find(|m| m.op == op && m.id == id)

@@ -130,7 +130,7 @@ pub fn md(run: &Run) -> String {
 /// `capacity.md`: each target's open-loop capacity, and the search that found it (the open-loop
 /// rates of the latency tables are fractions of it).
 pub fn capacity_md(run: &Run) -> String {
-    use authbench_compare::capacity::{
+    use authbench_spec::record::capacity::{
         LATE_SHARE, LIGHT_LATE_LIMIT, LIGHT_RETRIES, P99_CEILING_US, P99_FACTOR,
     };
     let caps = &run.record.open_capacity;

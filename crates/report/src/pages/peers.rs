@@ -3,8 +3,8 @@
 
 use crate::data::{self, Run};
 use crate::format::{Align, MISSING, Table, caption, div, int, ratio, spread, us};
-use authbench_compare::record::HttpSummary;
-use authbench_compare::stats::Spread;
+use authbench_spec::record::HttpSummary;
+use authbench_spec::record::stats::Spread;
 
 /// `(ours, the peer, what the peer is, what ours checks that the peer does not)`.
 pub(crate) const PAIRS: [(&str, &str, &str, &str); 7] = [
@@ -63,11 +63,11 @@ pub(crate) fn cpu(run: &Run, target: &str, h: &HttpSummary) -> f64 {
 }
 
 /// `ours ÷ peer` requests per second in `scenario`: the median (and range) of the per-round
-/// ratios, as `summary.md`'s targets compute it (`authbench_compare::summary::paired_rps_ratio`):
+/// ratios, as `summary.md`'s targets compute it (`authbench_spec::record::http::paired_rps_ratio`):
 /// a round's two runs are adjacent, so a machine that drifts slows both. Runs without the raw
 /// per-round figures fall back to the ratio of the two medians (`n` = 1).
 pub fn rps_ratio(run: &Run, ours: &HttpSummary, peer: &HttpSummary, scenario: &str) -> Spread {
-    let paired = authbench_compare::summary::paired_rps_ratio(
+    let paired = authbench_spec::record::http::paired_rps_ratio(
         &run.record.http_runs,
         &ours.target,
         &peer.target,

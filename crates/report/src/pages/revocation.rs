@@ -6,7 +6,7 @@ use crate::chart::{DotChart, DotSeries, Mark, PALETTE};
 use crate::data::Run;
 use crate::format::{Align, MISSING, Table, caption, int, percent, ratio, short, sig3};
 use anyhow::Result;
-use authbench_compare::revocation::{
+use authbench_spec::record::revocation::{
     ImmediateResult, PhaseResult, RevocationResult, StrategyResult,
 };
 use std::collections::BTreeMap;
@@ -76,7 +76,7 @@ pub fn md(run: &Run) -> String {
         percent(plan.revoke_fraction),
         short(after_s(r)),
         MISSING,
-        authbench_compare::revocation::IMMEDIATE_ATTEMPTS,
+        authbench_spec::record::revocation::IMMEDIATE_ATTEMPTS,
         MISSING,
     ));
     let (windows, after) = windows_tables(r);

@@ -4,8 +4,8 @@
 
 use crate::data::{self, Run};
 use crate::format::{Align, MISSING, Table, caption, div, int, ratio, sig3, spread, us};
-use authbench_compare::record::HttpSummary;
-use authbench_compare::scale::ScaleResult;
+use authbench_spec::record::HttpSummary;
+use authbench_spec::record::scale::ScaleResult;
 
 fn not_measured() -> String {
     caption("Scale-out: not measured in this run (it predates the scale section)")
@@ -284,8 +284,8 @@ fn rotation_md(s: &ScaleResult) -> String {
 
 /// The rotation seen by a verifier whose JWKS cache was as fresh as it can be, without and
 /// with the next key pre-published.
-fn fresh_verifier_md(records: &[authbench_compare::scale::FreshVerifierRecord]) -> String {
-    use authbench_compare::scale::{REVOKE_PROBE_MS, fresh_verifier_deadline};
+fn fresh_verifier_md(records: &[authbench_spec::record::scale::FreshVerifierRecord]) -> String {
+    use authbench_spec::record::scale::{REVOKE_PROBE_MS, fresh_verifier_deadline};
     let interval = records.first().map_or(0, |r| r.verifier_refresh_interval_s);
     let mut out = caption(&format!(
         "A rotation against a verifier whose JWKS cache is as fresh as it can be: a new issuer and a verifier-only instance start (the verifier fetches the JWKS at start-up), the issuer rotates at once, and the first token of the new key is sent to the verifier every {REVOKE_PROBE_MS} ms until it is accepted (at most {} s); the verifier may refetch on an unknown `kid` only once its refresh interval ({interval} s) has passed since its last fetch. Pre-publish = the issuer's `--key-prepublish`: the new key is in the JWKS that many seconds before it signs",
@@ -317,8 +317,8 @@ fn fresh_verifier_md(records: &[authbench_compare::scale::FreshVerifierRecord]) 
 }
 
 /// The signing key revoked as compromised: how long each instance went on accepting it.
-fn key_revocation_md(k: &authbench_compare::scale::KeyRevocationRecord) -> String {
-    use authbench_compare::scale::REVOKE_PROBE_MS;
+fn key_revocation_md(k: &authbench_spec::record::scale::KeyRevocationRecord) -> String {
+    use authbench_spec::record::scale::REVOKE_PROBE_MS;
     let mut out = caption(&format!(
         "Then the signing key was revoked as compromised (`POST /admin/keys/revoke`): the issuer signs with a fresh key and its JWKS went to {} key(s), the revoked `kid` {}; verifiers drop the key at their next JWKS fetch, which a token of the fresh key (a client logging in again) causes once their refresh interval ({} s) allows, or their `max-age` refresh ({} s) if no such token comes; probed every {REVOKE_PROBE_MS} ms for at most {} s",
         k.kids_after.len(),

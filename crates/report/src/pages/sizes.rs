@@ -4,7 +4,7 @@ use crate::chart::{Bar, BarChart, BarSeries, PALETTE, RefLine};
 use crate::data::Run;
 use crate::format::{Align, Table, caption, div, int, percent, ratio};
 use anyhow::Result;
-use authbench_compare::wire::{Form, Protocol, WireRow};
+use authbench_spec::record::wire::{Form, Protocol, WireRow};
 
 /// The per-cookie size browsers must support (RFC 6265 §6.1), bytes: a larger cookie may be
 /// dropped silently.
@@ -106,7 +106,7 @@ pub fn wire_md(run: &Run) -> String {
     s.push('\n');
     s.push_str(&caption(&format!(
         "The same, the credential in `cookie: {}=…`",
-        authbench_compare::wire::COOKIE_NAME
+        authbench_spec::COOKIE_NAME
     )));
     s.push_str(&cookie.markdown());
     s
@@ -149,20 +149,19 @@ pub fn md(run: &Run) -> String {
 /// `sizes.svg`.
 pub fn svg(run: &Run) -> Result<String> {
     let sizes = &run.record.sizes;
-    let series =
-        |name: &str, color, f: fn(&authbench_compare::record::TokenSize) -> f64| BarSeries {
-            name: name.to_owned(),
-            color,
-            bars: sizes
-                .iter()
-                .map(|z| {
-                    Some(Bar {
-                        value: f(z),
-                        range: None,
-                    })
+    let series = |name: &str, color, f: fn(&authbench_spec::record::TokenSize) -> f64| BarSeries {
+        name: name.to_owned(),
+        color,
+        bars: sizes
+            .iter()
+            .map(|z| {
+                Some(Bar {
+                    value: f(z),
+                    range: None,
                 })
-                .collect(),
-        };
+            })
+            .collect(),
+    };
     BarChart {
         title: "Credential size and bytes on the wire".into(),
         x_desc: "configuration".into(),

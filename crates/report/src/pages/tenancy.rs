@@ -3,7 +3,7 @@
 
 use crate::data::{self, Run};
 use crate::format::{Align, MISSING, Table, caption, div, int, ratio, short, sig3, spread, us};
-use authbench_compare::tenancy::TenancyResult;
+use authbench_spec::record::tenancy::TenancyResult;
 
 fn not_measured() -> String {
     caption("Multi-tenancy: not measured in this run (it predates the tenancy section)")

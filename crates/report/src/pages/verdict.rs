@@ -10,7 +10,7 @@
 
 use crate::data::{self, Run, distance_ms};
 use crate::format::{MISSING, div, int, percent, ratio, sig3, us, us_from_ns};
-use authbench_compare::record::HttpSummary;
+use authbench_spec::record::HttpSummary;
 use std::fmt::Write as _;
 
 /// The no-auth baseline target.
@@ -22,7 +22,7 @@ pub const SAME_SHARE: f64 = 0.05;
 
 /// An open-loop run with more than this share of its requests sent late, beyond the
 /// generator's own floor, measured overload, not latency (the capacity search's rule).
-pub use authbench_compare::capacity::LATE_SHARE;
+pub use authbench_spec::record::capacity::LATE_SHARE;
 
 /// A change of CPU per request beyond this share counts as a change.
 const CPU_CHANGE: f64 = 0.10;
@@ -512,7 +512,7 @@ pub fn sizes(run: &Run) -> Vec<String> {
 /// on a repeat, against HTTP/1.1's, and whether the encoder indexed anything.
 fn wire_sentence(run: &Run) -> Option<String> {
     use crate::pages::sizes::wire_row;
-    use authbench_compare::wire::{Form, Protocol};
+    use authbench_spec::record::wire::{Form, Protocol};
     let none = |p| wire_row(run, "-", p, Form::None).map(|w| w.same_credential_bytes as f64);
     let (none1, none2) = (none(Protocol::Http1)?, none(Protocol::Http2)?);
     let mut parts = Vec::new();
@@ -858,7 +858,7 @@ fn phase_words(phase: &str) -> &str {
 }
 
 /// Whether every target of every phase reflected the change.
-fn bites_always(s: &authbench_compare::revocation::StrategyResult) -> bool {
+fn bites_always(s: &authbench_spec::record::revocation::StrategyResult) -> bool {
     !s.phases.is_empty() && s.phases.iter().all(|p| p.not_reflected == 0)
 }
 
