@@ -524,6 +524,65 @@ fn card(svg: &mut String) -> Result<Root<'_>> {
     Ok(root)
 }
 
+/// A chart's plotting area on its root area, over our own [`Ticked`] axes.
+type Plot<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<Ticked, Ticked>>;
+
+/// Which grid lines a chart draws, at the ticks of its axes.
+#[derive(Debug, Clone, Copy)]
+enum Grid {
+    /// Both ways: a line chart is read off either axis.
+    Both,
+    /// Horizontal lines only: a bar chart's categories need no lines between them.
+    Horizontal,
+    /// Vertical lines only: a dot chart separates its rows itself.
+    Vertical,
+}
+
+/// The plotting area of every kind of chart: the title above, the legend's column kept free
+/// on the right, and both axes drawn with our ticks, labels and descriptions. `label_areas`
+/// are the pixels under and left of the plot for tick labels and axis descriptions.
+fn frame<'a, 'b>(
+    root: &'a Root<'b>,
+    title: &str,
+    label_areas: (u32, u32),
+    x: &Axis,
+    y: &Axis,
+    grid: Grid,
+) -> Result<Plot<'a, 'b>> {
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, font(TITLE_PX))
+        .margin(12)
+        .margin_right(LEGEND_WIDTH)
+        .x_label_area_size(label_areas.0)
+        .y_label_area_size(label_areas.1)
+        .build_cartesian_2d(Ticked::of(x), Ticked::of(y))
+        .map_err(err)?;
+    let x_label = |v: &f64| x.label_of(*v);
+    let y_label = |v: &f64| y.label_of(*v);
+    let mut mesh = chart.configure_mesh();
+    match grid {
+        Grid::Both => {}
+        Grid::Horizontal => {
+            mesh.disable_x_mesh();
+        }
+        Grid::Vertical => {
+            mesh.disable_y_mesh();
+        }
+    }
+    mesh.x_desc(x.desc.as_str())
+        .y_desc(y.desc.as_str())
+        .x_label_formatter(&x_label)
+        .y_label_formatter(&y_label)
+        .axis_style(TEXT)
+        .bold_line_style(GRID)
+        .light_line_style(TRANSPARENT)
+        .label_style(font(LABEL_PX))
+        .axis_desc_style(font(DESC_PX))
+        .draw()
+        .map_err(err)?;
+    Ok(chart)
+}
+
 /// The mark before a legend entry.
 #[derive(Debug, Clone, Copy)]
 enum Swatch {
@@ -562,11 +621,7 @@ fn stroke(
 
 /// Draws the legend in the column right of the plot, on the root area (the plotting area
 /// clamps everything to its own bounds).
-fn legend(
-    root: &Root<'_>,
-    chart: &ChartContext<'_, SVGBackend<'_>, Cartesian2d<Ticked, Ticked>>,
-    entries: &[(Swatch, String)],
-) -> Result<()> {
+fn legend(root: &Root<'_>, chart: &Plot<'_, '_>, entries: &[(Swatch, String)]) -> Result<()> {
     let (xs, ys) = chart.plotting_area().get_pixel_range();
     let x = xs.end + 14;
     for (i, (swatch, label)) in entries.iter().enumerate() {
@@ -622,186 +677,251 @@ fn legend(
 impl BarChart {
     /// Draws the chart into an SVG string.
     pub fn svg(&self) -> Result<String> {
-        let (y_axis, map): (Axis, fn(f64) -> f64) = {
-            let values = self
-                .series
-                .iter()
-                .flat_map(|s| s.bars.iter().flatten())
-                .flat_map(|b| [Some(b.value), b.range.map(|r| r.1), b.range.map(|r| r.0)])
-                .flatten()
-                .chain(self.lines.iter().map(|l| l.value))
-                .filter(|v| v.is_finite());
-            if self.log {
-                let (lo, hi) = values
-                    .filter(|v| *v > 0.0)
-                    .fold((f64::INFINITY, 0.0f64), |(lo, hi), v| {
-                        (lo.min(v), hi.max(v))
-                    });
-                (Axis::log(&self.y_desc, lo, hi), Axis::to_log)
-            } else {
-                let hi = values.fold(0.0f64, f64::max);
-                (Axis::linear(&self.y_desc, 0.0, hi), |v| v)
-            }
-        };
+        let (y_axis, map) = self.value_axis();
         let n = self.categories.len().max(1);
+        // Category names are drawn below the axis by hand, on as many lines as they need, so
+        // the ticks under the categories are left blank.
+        let x_axis = Axis {
+            desc: self.x_desc.clone(),
+            range: (-0.5, n as f64 - 0.5),
+            ticks: (0..n).map(|i| (i as f64, String::new())).collect(),
+        };
+        let layout = BarLayout::of(self, map, y_axis.range.0);
         let mut svg = String::new();
         {
             let root = card(&mut svg)?;
-            let x_range = Ticked {
-                range: (-0.5, n as f64 - 0.5),
-                ticks: (0..n).map(|i| i as f64).collect(),
-            };
-            let y_range = Ticked::of(&y_axis);
-            let mut chart = ChartBuilder::on(&root)
-                .caption(&self.title, font(TITLE_PX))
-                .margin(12)
-                .margin_right(LEGEND_WIDTH)
-                .x_label_area_size(84)
-                .y_label_area_size(86)
-                .build_cartesian_2d(x_range, y_range)
-                .map_err(err)?;
-            // Category names are drawn below the axis by hand, on as many lines as they need.
-            let x_label = |_: &f64| String::new();
-            let y_label = |v: &f64| y_axis.label_of(*v);
-            chart
-                .configure_mesh()
-                .disable_x_mesh()
-                .x_desc(self.x_desc.as_str())
-                .y_desc(y_axis.desc.as_str())
-                .x_label_formatter(&x_label)
-                .y_label_formatter(&y_label)
-                .axis_style(TEXT)
-                .bold_line_style(GRID)
-                .light_line_style(TRANSPARENT)
-                .label_style(font(LABEL_PX))
-                .axis_desc_style(font(DESC_PX))
-                .draw()
-                .map_err(err)?;
-
-            let mut entries = Vec::new();
-            let bottom = y_axis.range.0;
-            // Per category, the series that have a bar there, so the bars of a category close up.
-            let present: Vec<Vec<usize>> = (0..self.categories.len())
-                .map(|c| {
-                    (0..self.series.len())
-                        .filter(|s| matches!(self.series[*s].bars.get(c), Some(Some(_))))
-                        .collect()
-                })
-                .collect();
-            let slots = present.iter().map(Vec::len).max().unwrap_or(1).max(1);
-            let width = GROUP_WIDTH / slots as f64;
-            let place = |c: usize, s: usize| -> f64 {
-                let k = present[c].iter().position(|x| *x == s).unwrap_or(0);
-                let m = present[c].len() as f64;
-                c as f64 - width * m / 2.0 + width * (k as f64 + 0.5)
-            };
-            for (si, series) in self.series.iter().enumerate() {
-                let rects: Vec<_> = series
-                    .bars
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(c, b)| b.map(|b| (c, b)))
-                    .map(|(c, b)| {
-                        let x = place(c, si);
-                        let top = map(b.value).max(bottom);
-                        Rectangle::new(
-                            [(x - width * 0.46, bottom), (x + width * 0.46, top)],
-                            series.color.filled(),
-                        )
-                    })
-                    .collect();
-                chart.draw_series(rects).map_err(err)?;
-                entries.push((Swatch::Box(series.color), series.name.clone()));
-            }
-            // Error bars over the bars, in the text grey.
-            let mut whiskers = Vec::new();
-            for (si, series) in self.series.iter().enumerate() {
-                for (c, b) in series.bars.iter().enumerate() {
-                    let Some(Bar {
-                        range: Some((lo, hi)),
-                        ..
-                    }) = b
-                    else {
-                        continue;
-                    };
-                    let x = place(c, si);
-                    let (lo, hi) = (map(*lo).max(bottom), map(*hi).max(bottom));
-                    let cap = width * 0.15;
-                    whiskers.push(PathElement::new(
-                        vec![(x, lo), (x, hi)],
-                        TEXT.stroke_width(2),
-                    ));
-                    whiskers.push(PathElement::new(
-                        vec![(x - cap, lo), (x + cap, lo)],
-                        TEXT.stroke_width(2),
-                    ));
-                    whiskers.push(PathElement::new(
-                        vec![(x - cap, hi), (x + cap, hi)],
-                        TEXT.stroke_width(2),
-                    ));
-                }
-            }
-            chart.draw_series(whiskers).map_err(err)?;
+            let mut chart = frame(
+                &root,
+                &self.title,
+                (84, 86),
+                &x_axis,
+                &y_axis,
+                Grid::Horizontal,
+            )?;
+            let mut entries = self.draw_bars(&mut chart, &layout)?;
+            self.draw_whiskers(&mut chart, &layout)?;
             if let Some(label) = &self.error_label {
                 entries.push((Swatch::Whisker, label.clone()));
             }
             if let Some(f) = self.value_labels {
-                let mut labels = Vec::new();
-                for (si, series) in self.series.iter().enumerate() {
-                    for (c, b) in series.bars.iter().enumerate() {
-                        if let Some(b) = b {
-                            let top = b.range.map_or(b.value, |r| r.1.max(b.value));
-                            labels.push(
-                                EmptyElement::at((place(c, si), map(top).max(bottom)))
-                                    + Text::new(
-                                        f(b.value),
-                                        (0, -3),
-                                        font(NOTE_PX).pos(Pos::new(HPos::Center, VPos::Bottom)),
-                                    ),
-                            );
-                        }
-                    }
-                }
-                chart.draw_series(labels).map_err(err)?;
+                self.draw_value_labels(&mut chart, &layout, f)?;
             }
-            for line in &self.lines {
-                let y = map(line.value);
-                let left = -0.5;
-                let right = n as f64 - 0.5;
-                chart
-                    .draw_series(std::iter::once(DashedPathElement::new(
-                        vec![(left, y), (right, y)],
-                        6,
-                        4,
-                        TEXT.stroke_width(2),
-                    )))
-                    .map_err(err)?;
-                chart
-                    .draw_series(std::iter::once(
-                        EmptyElement::at((right, y))
-                            + Text::new(
-                                line.label.clone(),
-                                (-4, -4),
-                                font(NOTE_PX).pos(Pos::new(HPos::Right, VPos::Bottom)),
-                            ),
-                    ))
-                    .map_err(err)?;
-            }
-            for (c, name) in self.categories.iter().enumerate() {
-                let (x, y) = chart.backend_coord(&(c as f64, bottom));
-                for (k, line) in category_lines(name, CATEGORY_CHARS).iter().enumerate() {
-                    root.draw(&Text::new(
-                        line.clone(),
-                        (x, y + 8 + k as i32 * (LABEL_PX as i32 + 2)),
-                        font(LABEL_PX - 1.0).pos(Pos::new(HPos::Center, VPos::Top)),
-                    ))
-                    .map_err(err)?;
-                }
-            }
+            self.draw_ref_lines(&mut chart, map, n)?;
+            self.draw_categories(&root, &chart, layout.bottom)?;
             legend(&root, &chart, &entries)?;
             root.present().map_err(err)?;
         }
         Ok(svg)
+    }
+
+    /// The value axis over every bar, error range and reference line, and the map from data
+    /// into its plotting space (`log10` on a log axis, where only positive values count).
+    fn value_axis(&self) -> (Axis, fn(f64) -> f64) {
+        let values = self
+            .series
+            .iter()
+            .flat_map(|s| s.bars.iter().flatten())
+            .flat_map(|b| [Some(b.value), b.range.map(|r| r.1), b.range.map(|r| r.0)])
+            .flatten()
+            .chain(self.lines.iter().map(|l| l.value))
+            .filter(|v| v.is_finite());
+        if self.log {
+            let (lo, hi) = values
+                .filter(|v| *v > 0.0)
+                .fold((f64::INFINITY, 0.0f64), |(lo, hi), v| {
+                    (lo.min(v), hi.max(v))
+                });
+            (Axis::log(&self.y_desc, lo, hi), Axis::to_log)
+        } else {
+            let hi = values.fold(0.0f64, f64::max);
+            (Axis::linear(&self.y_desc, 0.0, hi), |v| v)
+        }
+    }
+
+    /// Every bar with its series and category index, series by series.
+    fn bars(&self) -> impl Iterator<Item = (usize, usize, Bar)> + '_ {
+        self.series.iter().enumerate().flat_map(|(si, series)| {
+            series
+                .bars
+                .iter()
+                .enumerate()
+                .filter_map(move |(c, b)| b.map(|b| (si, c, b)))
+        })
+    }
+
+    /// The bars, one `draw_series` per series, and each series' legend entry.
+    fn draw_bars(
+        &self,
+        chart: &mut Plot<'_, '_>,
+        layout: &BarLayout,
+    ) -> Result<Vec<(Swatch, String)>> {
+        let mut entries = Vec::new();
+        for (si, series) in self.series.iter().enumerate() {
+            let rects: Vec<_> = series
+                .bars
+                .iter()
+                .enumerate()
+                .filter_map(|(c, b)| b.map(|b| (c, b)))
+                .map(|(c, b)| {
+                    let x = layout.x(c, si);
+                    let half = layout.width * 0.46;
+                    Rectangle::new(
+                        [(x - half, layout.bottom), (x + half, layout.y(b.value))],
+                        series.color.filled(),
+                    )
+                })
+                .collect();
+            chart.draw_series(rects).map_err(err)?;
+            entries.push((Swatch::Box(series.color), series.name.clone()));
+        }
+        Ok(entries)
+    }
+
+    /// Error bars over the bars, in the text grey: a stroke over the range, capped at both
+    /// ends.
+    fn draw_whiskers(&self, chart: &mut Plot<'_, '_>, layout: &BarLayout) -> Result<()> {
+        let mut whiskers = Vec::new();
+        for (si, c, bar) in self.bars() {
+            let Some((lo, hi)) = bar.range else {
+                continue;
+            };
+            let x = layout.x(c, si);
+            let (lo, hi) = (layout.y(lo), layout.y(hi));
+            let cap = layout.width * 0.15;
+            whiskers.push(PathElement::new(
+                vec![(x, lo), (x, hi)],
+                TEXT.stroke_width(2),
+            ));
+            whiskers.push(PathElement::new(
+                vec![(x - cap, lo), (x + cap, lo)],
+                TEXT.stroke_width(2),
+            ));
+            whiskers.push(PathElement::new(
+                vec![(x - cap, hi), (x + cap, hi)],
+                TEXT.stroke_width(2),
+            ));
+        }
+        chart.draw_series(whiskers).map_err(err)?;
+        Ok(())
+    }
+
+    /// Each bar's value, formatted with `f`, above the bar or its error bar, whichever is
+    /// higher.
+    fn draw_value_labels(
+        &self,
+        chart: &mut Plot<'_, '_>,
+        layout: &BarLayout,
+        f: fn(f64) -> String,
+    ) -> Result<()> {
+        let labels: Vec<_> = self
+            .bars()
+            .map(|(si, c, b)| {
+                let top = b.range.map_or(b.value, |r| r.1.max(b.value));
+                EmptyElement::at((layout.x(c, si), layout.y(top)))
+                    + Text::new(
+                        f(b.value),
+                        (0, -3),
+                        font(NOTE_PX).pos(Pos::new(HPos::Center, VPos::Bottom)),
+                    )
+            })
+            .collect();
+        chart.draw_series(labels).map_err(err)?;
+        Ok(())
+    }
+
+    /// The reference lines: dashed across all `n` categories, labelled at the right end.
+    fn draw_ref_lines(
+        &self,
+        chart: &mut Plot<'_, '_>,
+        map: fn(f64) -> f64,
+        n: usize,
+    ) -> Result<()> {
+        for line in &self.lines {
+            let y = map(line.value);
+            let left = -0.5;
+            let right = n as f64 - 0.5;
+            chart
+                .draw_series(std::iter::once(DashedPathElement::new(
+                    vec![(left, y), (right, y)],
+                    6,
+                    4,
+                    TEXT.stroke_width(2),
+                )))
+                .map_err(err)?;
+            chart
+                .draw_series(std::iter::once(
+                    EmptyElement::at((right, y))
+                        + Text::new(
+                            line.label.clone(),
+                            (-4, -4),
+                            font(NOTE_PX).pos(Pos::new(HPos::Right, VPos::Bottom)),
+                        ),
+                ))
+                .map_err(err)?;
+        }
+        Ok(())
+    }
+
+    /// The category names under the axis, on the root area (the plotting area clips them),
+    /// each cut into lines by [`category_lines`].
+    fn draw_categories(&self, root: &Root<'_>, chart: &Plot<'_, '_>, bottom: f64) -> Result<()> {
+        for (c, name) in self.categories.iter().enumerate() {
+            let (x, y) = chart.backend_coord(&(c as f64, bottom));
+            for (k, line) in category_lines(name, CATEGORY_CHARS).iter().enumerate() {
+                root.draw(&Text::new(
+                    line.clone(),
+                    (x, y + 8 + k as i32 * (LABEL_PX as i32 + 2)),
+                    font(LABEL_PX - 1.0).pos(Pos::new(HPos::Center, VPos::Top)),
+                ))
+                .map_err(err)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Where a [`BarChart`]'s bars stand, in plotting space.
+struct BarLayout {
+    /// Per category, the series that have a bar there, so that the bars of a category close
+    /// up around its centre.
+    present: Vec<Vec<usize>>,
+    /// One bar's slot: [`GROUP_WIDTH`] shared by the most bars any category has.
+    width: f64,
+    /// Data into plotting space.
+    map: fn(f64) -> f64,
+    /// The foot of the value axis, where bars start.
+    bottom: f64,
+}
+
+impl BarLayout {
+    fn of(chart: &BarChart, map: fn(f64) -> f64, bottom: f64) -> Self {
+        let present: Vec<Vec<usize>> = (0..chart.categories.len())
+            .map(|c| {
+                (0..chart.series.len())
+                    .filter(|s| matches!(chart.series[*s].bars.get(c), Some(Some(_))))
+                    .collect()
+            })
+            .collect();
+        let slots = present.iter().map(Vec::len).max().unwrap_or(1).max(1);
+        Self {
+            present,
+            width: GROUP_WIDTH / slots as f64,
+            map,
+            bottom,
+        }
+    }
+
+    /// The centre of series `s`'s bar in category `c`.
+    fn x(&self, c: usize, s: usize) -> f64 {
+        let k = self.present[c].iter().position(|x| *x == s).unwrap_or(0);
+        let m = self.present[c].len() as f64;
+        c as f64 - self.width * m / 2.0 + self.width * (k as f64 + 0.5)
+    }
+
+    /// The height of data value `v`, clamped to the foot of the axis (a log axis would
+    /// otherwise send a value below its first tick off the chart).
+    fn y(&self, v: f64) -> f64 {
+        (self.map)(v).max(self.bottom)
     }
 }
 
@@ -842,31 +962,7 @@ impl LineChart {
         let mut svg = String::new();
         {
             let root = card(&mut svg)?;
-            let x_range = Ticked::of(&self.x);
-            let y_range = Ticked::of(&self.y);
-            let mut chart = ChartBuilder::on(&root)
-                .caption(&self.title, font(TITLE_PX))
-                .margin(12)
-                .margin_right(LEGEND_WIDTH)
-                .x_label_area_size(60)
-                .y_label_area_size(86)
-                .build_cartesian_2d(x_range, y_range)
-                .map_err(err)?;
-            let x_label = |v: &f64| self.x.label_of(*v);
-            let y_label = |v: &f64| self.y.label_of(*v);
-            chart
-                .configure_mesh()
-                .x_desc(self.x.desc.as_str())
-                .y_desc(self.y.desc.as_str())
-                .x_label_formatter(&x_label)
-                .y_label_formatter(&y_label)
-                .axis_style(TEXT)
-                .bold_line_style(GRID)
-                .light_line_style(TRANSPARENT)
-                .label_style(font(LABEL_PX))
-                .axis_desc_style(font(DESC_PX))
-                .draw()
-                .map_err(err)?;
+            let mut chart = frame(&root, &self.title, (60, 86), &self.x, &self.y, Grid::Both)?;
             let mut entries = Vec::new();
             for line in &self.lines {
                 let stroke = line.style.color.stroke_width(3);
@@ -1012,30 +1108,14 @@ impl DotChart {
         let mut svg = String::new();
         {
             let root = card(&mut svg)?;
-            let mut chart = ChartBuilder::on(&root)
-                .caption(&self.title, font(TITLE_PX))
-                .margin(12)
-                .margin_right(LEGEND_WIDTH)
-                .x_label_area_size(60)
-                .y_label_area_size(170)
-                .build_cartesian_2d(Ticked::of(&x_axis), Ticked::of(&y_axis))
-                .map_err(err)?;
-            let x_label = |v: &f64| x_axis.label_of(*v);
-            let y_label = |v: &f64| y_axis.label_of(*v);
-            chart
-                .configure_mesh()
-                .disable_y_mesh()
-                .x_desc(self.x_desc.as_str())
-                .y_desc(self.y_desc.as_str())
-                .x_label_formatter(&x_label)
-                .y_label_formatter(&y_label)
-                .axis_style(TEXT)
-                .bold_line_style(GRID)
-                .light_line_style(TRANSPARENT)
-                .label_style(font(LABEL_PX))
-                .axis_desc_style(font(DESC_PX))
-                .draw()
-                .map_err(err)?;
+            let mut chart = frame(
+                &root,
+                &self.title,
+                (60, 170),
+                &x_axis,
+                &y_axis,
+                Grid::Vertical,
+            )?;
             // Row separators, and the boundary of the beyond column.
             let (x0, x1) = x_axis.range;
             let separators: Vec<_> = (1..n)
