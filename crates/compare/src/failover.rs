@@ -11,7 +11,7 @@
 use anyhow::{Result, anyhow};
 use authbench_core::{Authenticator, ErrorClass, Identity};
 use authbench_services::{
-    ClusterNodeInfo, NodeRole, POLL_INTERVAL, RedisCluster, ReplicationSnapshot,
+    ClusterNodeInfo, NodeRole, POLL_INTERVAL, RedisCluster, ReplicationSnapshot, parse_replication,
 };
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -301,7 +301,7 @@ pub async fn failover_experiment<A: Authenticator>(
     }
     let snapshots = |raw: Vec<(u16, String, Duration)>| -> Vec<ReplicationSnapshot> {
         raw.into_iter()
-            .map(|(port, text, at)| ReplicationSnapshot::parse(port, &text, ms_rel(at, killed_at)))
+            .map(|(port, text, at)| parse_replication(port, &text, ms_rel(at, killed_at)))
             .collect()
     };
     let offsets_before = snapshots(before_raw);

@@ -33,7 +33,7 @@ use crate::services::{HttpClient, ServerProcess, login_all};
 use anyhow::{Context, Result, bail};
 use authbench_core::SystemClock;
 use authbench_jwt::{Alg, Durability, JwtBackend, JwtConfig, RedisTarget, Revocation};
-use authbench_services::{RedisCluster, ReplicationSnapshot};
+use authbench_services::RedisCluster;
 use authbench_session::{SessionBackend, SessionConfig};
 use authbench_spec::DEMO_PASSWORD as PASSWORD;
 use authbench_spec::{Backend, Configuration, Jwks, RedisAt};
@@ -43,7 +43,8 @@ use std::time::{Duration, Instant};
 
 pub use authbench_spec::record::scale::{
     FailoverRecord, FreshVerifierRecord, KeyRevocationRecord, LostRecord, NodeAcksRecord,
-    OffsetRecord, REVOKE_PROBE_MS, RotationRecord, ScalePlan, ScaleResult, fresh_verifier_deadline,
+    REVOKE_PROBE_MS, ReplicationSnapshot, RotationRecord, ScalePlan, ScaleResult,
+    fresh_verifier_deadline,
 };
 
 /// `--jwks-refresh-interval` of the verifier-only instances, seconds: the least time between
@@ -115,19 +116,6 @@ pub const FRESH_VERIFIER_PREPUBLISH: [u64; 2] = [0, JWKS_REFRESH_INTERVAL_S];
 
 /// The revocation durabilities every failover backend runs under, in this order.
 pub const FAILOVER_DURABILITIES: [&str; 2] = ["none", "replica"];
-
-/// The record of one node's replication snapshot.
-fn offset_record(s: &ReplicationSnapshot) -> OffsetRecord {
-    OffsetRecord {
-        port: s.port,
-        role: s.role.clone(),
-        master_port: s.master_port,
-        master_repl_offset: s.master_repl_offset,
-        slave_repl_offset: s.slave_repl_offset,
-        replica_acked_offsets: s.replica_acked_offsets.clone(),
-        at_ms: s.at_ms,
-    }
-}
 
 /// Runs the section. `cluster_seeds`: an external cluster (`--redis-cluster`), or `None` to
 /// start a private one.
@@ -708,8 +696,8 @@ fn record_of(backend: &str, durability: &str, report: &FailoverReport) -> Failov
         logout_p99_ms: crate::stats::quantile(&latencies, 0.99),
         killed_port: report.killed_port,
         replica_behind_bytes: report.replica_behind_bytes,
-        offsets_before: report.offsets_before.iter().map(offset_record).collect(),
-        offsets_after: report.offsets_after.iter().map(offset_record).collect(),
+        offsets_before: report.offsets_before.clone(),
+        offsets_after: report.offsets_after.clone(),
         lost_detail: report
             .lost_detail
             .iter()

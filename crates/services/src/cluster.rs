@@ -8,12 +8,13 @@
 //! the configuration).
 //!
 //! [`RedisCluster::kill_master_of_slot`], [`RedisCluster::wait_for_failover`] and
-//! [`ReplicationSnapshot::parse`] are what a failover test needs; the whole experiment ("how
+//! [`parse_replication`] are what a failover test needs; the whole experiment ("how
 //! many acknowledged logouts does a master failover lose?") is `authbench compare`'s
 //! (`authbench_compare::failover`).
 
 use crate::error::ServiceError;
 use crate::redis::{RedisServer, RedisServerOptions, redis_cli_path};
+pub use authbench_spec::record::scale::ReplicationSnapshot;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -482,37 +483,10 @@ fn parse_cluster_nodes(text: &str) -> Vec<ClusterNodeInfo> {
         .collect()
 }
 
-/// One node's replication state (`INFO replication`), taken around the kill.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ReplicationSnapshot {
-    /// The node's port.
-    pub port: u16,
-    /// `master` or `slave`, as `INFO replication` says.
-    pub role: String,
-    /// For a replica: the port of the master it replicates.
-    pub master_port: Option<u16>,
-    /// `master_repl_offset`: bytes of replication stream this node has produced (a master) or
-    /// processed (a replica).
-    pub master_repl_offset: u64,
-    /// `slave_repl_offset` (replicas only): bytes of its master's stream it has processed.
-    pub slave_repl_offset: Option<u64>,
-    /// For a master: each connected replica's acknowledged offset (`slaveN:…offset=`), as the
-    /// master last heard it (replicas acknowledge once a second, or when a `WAIT` asks).
-    pub replica_acked_offsets: Vec<(u16, u64)>,
-    /// When it was taken, ms relative to the kill (negative: before).
-    pub at_ms: f64,
-}
-
-impl ReplicationSnapshot {
-    /// Parses the node on `port`'s `INFO replication` text, stamped `at_ms` (the caller's
-    /// clock, e.g. ms relative to a kill).
-    pub fn parse(port: u16, text: &str, at_ms: f64) -> Self {
-        parse_replication(port, text, at_ms)
-    }
-}
-
-/// Parses `INFO replication`.
-fn parse_replication(port: u16, text: &str, at_ms: f64) -> ReplicationSnapshot {
+/// Parses the node on `port`'s `INFO replication` text, stamped `at_ms` (the caller's clock,
+/// e.g. ms relative to a kill). The snapshot is a `run.json` record type, so it lives in
+/// `authbench-spec`.
+pub fn parse_replication(port: u16, text: &str, at_ms: f64) -> ReplicationSnapshot {
     let field = |name: &str| {
         text.lines()
             .find_map(|l| l.trim().strip_prefix(name)?.strip_prefix(':'))

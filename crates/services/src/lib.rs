@@ -37,7 +37,7 @@ mod redis;
 
 pub use cluster::{
     ClusterNodeInfo, NodeRole, POLL_INTERVAL, RedisCluster, RedisClusterOptions,
-    ReplicationSnapshot,
+    ReplicationSnapshot, parse_replication,
 };
 pub use error::{REDIS_INSTALL_HINT, ServiceError};
 pub use postgres::{

@@ -107,22 +107,26 @@ pub fn fresh_verifier_deadline(interval_s: u64) -> Duration {
     Duration::from_secs(2 * interval_s)
 }
 
-/// One node's `INFO replication`, around the kill.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct OffsetRecord {
+/// One node's replication state (`INFO replication`), taken around the kill. Parsed by
+/// `authbench_services::parse_replication`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReplicationSnapshot {
     /// The node's port.
     pub port: u16,
-    /// `master` or `slave`.
+    /// `master` or `slave`, as `INFO replication` says.
     pub role: String,
-    /// A replica's master.
+    /// For a replica: the port of the master it replicates.
     pub master_port: Option<u16>,
-    /// `master_repl_offset`.
+    /// `master_repl_offset`: bytes of replication stream this node has produced (a master) or
+    /// processed (a replica).
     pub master_repl_offset: u64,
-    /// `slave_repl_offset` (replicas).
+    /// `slave_repl_offset` (replicas only): bytes of its master's stream it has processed.
     pub slave_repl_offset: Option<u64>,
-    /// A master's view of each replica's acknowledged offset: `(replica port, offset)`.
+    /// For a master: each connected replica's acknowledged offset (`slaveN:…offset=`), as the
+    /// master last heard it (replicas acknowledge once a second, or when a `WAIT` asks):
+    /// `(replica port, offset)`.
     pub replica_acked_offsets: Vec<(u16, u64)>,
-    /// When it was read, ms relative to the kill (negative: before).
+    /// When it was taken, ms relative to the kill (negative: before).
     pub at_ms: f64,
 }
 
@@ -239,10 +243,10 @@ pub struct FailoverRecord {
     pub replica_behind_bytes: Option<u64>,
     /// Every node's replication offsets just before the kill (the victim's read last).
     #[serde(default)]
-    pub offsets_before: Vec<OffsetRecord>,
+    pub offsets_before: Vec<ReplicationSnapshot>,
     /// The survivors' offsets just after the kill.
     #[serde(default)]
-    pub offsets_after: Vec<OffsetRecord>,
+    pub offsets_after: Vec<ReplicationSnapshot>,
     /// Every lost revocation: which node acknowledged it, and when.
     #[serde(default)]
     pub lost_detail: Vec<LostRecord>,
