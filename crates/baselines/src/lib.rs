@@ -36,8 +36,6 @@ mod users;
 
 use axum::Router;
 use axum::serve::ListenerExt as _;
-use std::fmt;
-use std::str::FromStr;
 use std::time::Duration;
 use tokio::net::TcpListener;
 
@@ -59,97 +57,9 @@ pub const JWT_LIFETIME: Duration = Duration::from_secs(15 * 60);
 /// can keep busy.
 pub const REDIS_POOL_SIZE: usize = 6;
 
-/// Which off-the-shelf stack to serve.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Stack {
-    /// `axum::serve` and a `/healthz` route: the HTTP floor our server's `/healthz` is held to.
-    PlainAxum,
-    /// tower-sessions with its Redis store and the default expiry (a browser-session cookie;
-    /// the record lives two weeks in Redis): one `GET` per request.
-    TowerSessions,
-    /// tower-sessions with `Expiry::OnInactivity`: every request also saves the record to
-    /// slide its expiry.
-    TowerSessionsInactivity,
-    /// The axum `examples/jwt` pattern with HS256.
-    AxumJwtHs256,
-    /// The axum `examples/jwt` pattern with ES256 (P-256).
-    AxumJwtEs256,
-    /// A control, not a peer: the HS256 example's code with our bytes on the wire (our claim
-    /// set and header, so a token as long as ours, and our `/me` answer; `iss`, `aud` and
-    /// `nbf` validated). Ours against it is our code against the library's on the same work.
-    AxumJwtHs256OurClaims,
-    /// The same control for ES256.
-    AxumJwtEs256OurClaims,
-}
-
-impl Stack {
-    /// Every stack, in the order reports list them.
-    pub const ALL: [Stack; 7] = [
-        Stack::PlainAxum,
-        Stack::TowerSessions,
-        Stack::TowerSessionsInactivity,
-        Stack::AxumJwtHs256,
-        Stack::AxumJwtEs256,
-        Stack::AxumJwtHs256OurClaims,
-        Stack::AxumJwtEs256OurClaims,
-    ];
-
-    /// The stack's name, as `--stack` takes it and as run folders record it.
-    pub fn name(self) -> &'static str {
-        match self {
-            Stack::PlainAxum => "plain-axum",
-            Stack::TowerSessions => "tower-sessions",
-            Stack::TowerSessionsInactivity => "tower-sessions-inactivity",
-            Stack::AxumJwtHs256 => "axum-jwt-HS256",
-            Stack::AxumJwtEs256 => "axum-jwt-ES256",
-            Stack::AxumJwtHs256OurClaims => "axum-jwt-HS256-our-claims",
-            Stack::AxumJwtEs256OurClaims => "axum-jwt-ES256-our-claims",
-        }
-    }
-
-    /// Whether this is one of the our-claims controls (the example's code with our bytes on
-    /// the wire), not a peer a team would install.
-    pub fn is_control(self) -> bool {
-        matches!(
-            self,
-            Stack::AxumJwtHs256OurClaims | Stack::AxumJwtEs256OurClaims
-        )
-    }
-
-    /// Whether the stack needs Redis.
-    pub fn needs_redis(self) -> bool {
-        matches!(self, Stack::TowerSessions | Stack::TowerSessionsInactivity)
-    }
-
-    /// Whether its credential travels as the cookie [`COOKIE_NAME`] (else as a bearer token).
-    pub fn uses_cookie(self) -> bool {
-        self.needs_redis()
-    }
-}
-
-impl fmt::Display for Stack {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for Stack {
-    type Err = BaselineError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Stack::ALL
-            .into_iter()
-            .find(|stack| stack.name() == s)
-            .ok_or_else(|| {
-                let names: Vec<&str> = Stack::ALL.iter().map(|s| s.name()).collect();
-                BaselineError::Config(format!(
-                    "unknown baseline stack {s:?}; one of: {}",
-                    names.join(", ")
-                ))
-            })
-    }
-}
+/// Which off-the-shelf stack to serve: the names live in `authbench-spec`, where the
+/// measurement half names a peer without linking its code.
+pub use authbench_spec::Stack;
 
 /// What to serve, and with what.
 #[derive(Debug, Clone)]

@@ -57,3 +57,37 @@ pub fn run(args: BaselineArgs) -> Result<()> {
         Ok(())
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use authbench_spec::Peer;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Baseline {
+        #[command(flatten)]
+        args: BaselineArgs,
+    }
+
+    #[test]
+    fn baseline_reads_back_every_peer_compare_starts() {
+        for stack in Stack::ALL {
+            for redis_url in [None, Some("redis://127.0.0.1:1/".to_owned())] {
+                let peer = Peer {
+                    stack,
+                    users: 9,
+                    redis_url,
+                };
+                let argv = ["baseline", "--stack", stack.name()]
+                    .map(str::to_owned)
+                    .into_iter()
+                    .chain(peer.baseline_args());
+                let a = Baseline::try_parse_from(argv).expect("parses").args;
+                assert_eq!(a.stack, peer.stack);
+                assert_eq!(a.users, peer.users);
+                assert_eq!(a.redis_url, peer.redis_url);
+            }
+        }
+    }
+}

@@ -15,7 +15,7 @@ use anyhow::{Context, Result};
 use authbench_baselines::Stack;
 use authbench_services::{LatencyProxy, RedisServer};
 use authbench_spec::DEMO_PASSWORD;
-use authbench_spec::{self as spec, Alg, Backend, RedisAt};
+use authbench_spec::{self as spec, Alg, Backend, Peer, RedisAt};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -85,6 +85,18 @@ impl Config {
         }
     }
 
+    /// A peer stack.
+    fn peer(p: &Peer) -> Self {
+        Config {
+            name: p.name(),
+            args: p.baseline_args(),
+            stateful: p.stack.needs_redis(),
+            round_trips: p.stack.round_trips_per_verify(),
+            behind_proxy: false,
+            baseline: Some(p.stack),
+        }
+    }
+
     /// As `run.json` keeps it (the Redis URL, a private port of this run, redacted).
     fn record(&self) -> Configuration {
         Configuration {
@@ -106,14 +118,6 @@ impl Config {
         }
     }
 }
-
-/// The name of a baseline's configuration in tables: `baseline-<stack>`.
-pub fn baseline_name(stack: Stack) -> String {
-    format!("{BASELINE_PREFIX}{}", stack.name())
-}
-
-/// Every baseline configuration's name starts with this.
-pub const BASELINE_PREFIX: &str = "baseline-";
 
 fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
     let text = serde_json::to_string_pretty(value)? + "\n";
@@ -255,29 +259,15 @@ fn configurations(plan: &Plan, redis_url: &str, proxies: &[(f64, LatencyProxy)])
         configs.push(Config::ours(&far));
     }
     // The stacks a team would install instead, measured beside ours (closed loop only).
-    for name in &plan.baselines {
-        // The plan names the peers (run.json keeps names); each is one of `Stack::ALL`.
-        let Ok(stack) = name.parse::<Stack>() else {
-            continue;
-        };
-        let mut args = vec!["--users".to_owned(), plan.users.to_string()];
-        if stack.needs_redis() {
-            // Its own key space (tower-sessions' record keys are bare session IDs) in the same
-            // Redis, so Redis CPU is charged the same way.
-            args.extend(["--redis-url".to_owned(), redis_url.to_owned()]);
-        }
-        configs.push(Config {
-            name: baseline_name(stack),
-            args,
-            stateful: stack.needs_redis(),
-            round_trips: match stack {
-                Stack::TowerSessions => 1,
-                Stack::TowerSessionsInactivity => 2,
-                _ => 0,
-            },
-            behind_proxy: false,
-            baseline: Some(stack),
-        });
+    for &stack in &plan.baselines {
+        // Its own key space (tower-sessions' record keys are bare session IDs) in the same
+        // Redis, so Redis CPU is charged the same way.
+        let redis_url = stack.needs_redis().then(|| redis_url.to_owned());
+        configs.push(Config::peer(&Peer {
+            stack,
+            users: plan.users,
+            redis_url,
+        }));
     }
     configs
 }
@@ -588,7 +578,7 @@ fn http_section(
     // First each target's open-loop capacity, searched from its closed-loop maximum; then the
     // open-loop points at fractions of that capacity, so that a 90 % point is 90 % of a rate
     // the target sustains on schedule, not an overload test.
-    targets.retain(|t| !t.name.starts_with(BASELINE_PREFIX));
+    targets.retain(|t| !t.name.starts_with(Peer::NAME_PREFIX));
     let mut open_capacity = Vec::new();
     let mut capacity_rps = max_rps.clone();
     if let Some(search) = &plan.capacity_search {

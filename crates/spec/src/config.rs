@@ -5,7 +5,7 @@
 //! checks the round trip for every configuration the measurements use). The names in
 //! `run.json` and the book's tables come from [`Configuration::name`].
 
-use crate::names::{Alg, JweAlg, Revocation};
+use crate::names::{Alg, JweAlg, Revocation, Stack};
 
 /// The credential design a server runs: `authbench serve --backend …` and the flags that
 /// refine it.
@@ -243,6 +243,37 @@ impl Configuration {
         }
         if self.no_failure_limit {
             push(&mut out, ["--insecure-no-failure-limit"]);
+        }
+        out
+    }
+}
+
+/// A peer a team would install instead of ours, as `authbench baseline --stack …` serves it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Peer {
+    /// The stack.
+    pub stack: Stack,
+    /// `user0` … `user{N-1}` besides the demo users.
+    pub users: usize,
+    /// Its Redis: the tower-sessions stacks keep their records there (their own key space).
+    pub redis_url: Option<String>,
+}
+
+impl Peer {
+    /// Every peer's name in `run.json` and the book's tables starts with this.
+    pub const NAME_PREFIX: &str = "baseline-";
+
+    /// The name in `run.json` and the book's tables: `baseline-<stack>`.
+    pub fn name(&self) -> String {
+        format!("{}{}", Self::NAME_PREFIX, self.stack.name())
+    }
+
+    /// The arguments after `authbench baseline --stack <stack>`.
+    pub fn baseline_args(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        push(&mut out, ["--users", &self.users.to_string()]);
+        if let Some(url) = &self.redis_url {
+            push(&mut out, ["--redis-url", url]);
         }
         out
     }

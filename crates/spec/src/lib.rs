@@ -9,10 +9,10 @@
 //!
 //! # Layout
 //!
-//! - [`names`]: [`Alg`], [`Revocation`], [`JweAlg`]: the names of the designs, which the
-//!   backends re-export and extend.
+//! - [`names`]: [`Alg`], [`Revocation`], [`JweAlg`], [`Stack`]: the names of the designs and
+//!   of the peers, which the backends and `authbench-baselines` re-export and extend.
 //! - [`config`]: [`Configuration`], a server under test, with [`Configuration::name`] and
-//!   [`Configuration::serve_args`].
+//!   [`Configuration::serve_args`]; [`Peer`], a peer stack served beside ours.
 //! - [`record`]: `run.json`, everything a run of `authbench compare` measured ([`RunRecord`]),
 //!   which `authbench report` reads.
 //! - [`DEMO_PASSWORD`]: the demo users' default password.
@@ -22,8 +22,8 @@ pub mod config;
 pub mod names;
 pub mod record;
 
-pub use config::{Backend, Configuration, Jwks, RedisAt};
-pub use names::{Alg, JweAlg, Revocation, UnknownName};
+pub use config::{Backend, Configuration, Jwks, Peer, RedisAt};
+pub use names::{Alg, JweAlg, Revocation, Stack, UnknownName};
 pub use record::RunRecord;
 
 /// The default password of every demo user (`alice`, `bob`, `admin`, `user0` …), which

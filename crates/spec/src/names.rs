@@ -124,10 +124,10 @@ impl FromStr for Alg {
 /// Each name is serialized as the string it is spelled as (`"ES256"`, `"denylist"`,
 /// `"ECDH-ES+A256KW"`), as run records and configuration files write it.
 macro_rules! serde_as_name {
-    ($($t:ty),*) => {$(
+    ($($t:ty: $name:ident),*) => {$(
         impl serde::Serialize for $t {
             fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str(self.as_str())
+                s.serialize_str(self.$name())
             }
         }
 
@@ -140,7 +140,7 @@ macro_rules! serde_as_name {
     )*};
 }
 
-serde_as_name!(Alg, Revocation, JweAlg);
+serde_as_name!(Alg: as_str, Revocation: as_str, JweAlg: as_str, Stack: name);
 
 /// How a JWT is revoked before it expires: each strategy is a configuration of the same
 /// backend (`authbench-jwt`'s `revocation` module has the table of what each costs).
@@ -284,6 +284,103 @@ impl FromStr for JweAlg {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Self::from_jose(s)
             .ok_or_else(|| UnknownName::new("JWE algorithm", s, Self::ALL.map(JweAlg::as_str)))
+    }
+}
+
+/// An off-the-shelf stack a team would install instead of ours, served by `authbench
+/// baseline` (`authbench-baselines`) for comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Stack {
+    /// `axum::serve` and a `/healthz` route: the HTTP floor our server's `/healthz` is held to.
+    PlainAxum,
+    /// tower-sessions with its Redis store and the default expiry (a browser-session cookie;
+    /// the record lives two weeks in Redis): one `GET` per request.
+    TowerSessions,
+    /// tower-sessions with `Expiry::OnInactivity`: every request also saves the record to
+    /// slide its expiry.
+    TowerSessionsInactivity,
+    /// The axum `examples/jwt` pattern with HS256.
+    AxumJwtHs256,
+    /// The axum `examples/jwt` pattern with ES256 (P-256).
+    AxumJwtEs256,
+    /// A control, not a peer: the HS256 example's code with our bytes on the wire (our claim
+    /// set and header, so a token as long as ours, and our `/me` answer; `iss`, `aud` and
+    /// `nbf` validated). Ours against it is our code against the library's on the same work.
+    AxumJwtHs256OurClaims,
+    /// The same control for ES256.
+    AxumJwtEs256OurClaims,
+}
+
+impl Stack {
+    /// Every stack, in the order reports list them.
+    pub const ALL: [Stack; 7] = [
+        Stack::PlainAxum,
+        Stack::TowerSessions,
+        Stack::TowerSessionsInactivity,
+        Stack::AxumJwtHs256,
+        Stack::AxumJwtEs256,
+        Stack::AxumJwtHs256OurClaims,
+        Stack::AxumJwtEs256OurClaims,
+    ];
+
+    /// The stack's name, as `--stack` takes it and as run folders record it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Stack::PlainAxum => "plain-axum",
+            Stack::TowerSessions => "tower-sessions",
+            Stack::TowerSessionsInactivity => "tower-sessions-inactivity",
+            Stack::AxumJwtHs256 => "axum-jwt-HS256",
+            Stack::AxumJwtEs256 => "axum-jwt-ES256",
+            Stack::AxumJwtHs256OurClaims => "axum-jwt-HS256-our-claims",
+            Stack::AxumJwtEs256OurClaims => "axum-jwt-ES256-our-claims",
+        }
+    }
+
+    /// Whether this is one of the our-claims controls (the example's code with our bytes on
+    /// the wire), not a peer a team would install.
+    pub fn is_control(self) -> bool {
+        matches!(
+            self,
+            Stack::AxumJwtHs256OurClaims | Stack::AxumJwtEs256OurClaims
+        )
+    }
+
+    /// Whether the stack needs Redis.
+    pub fn needs_redis(self) -> bool {
+        matches!(self, Stack::TowerSessions | Stack::TowerSessionsInactivity)
+    }
+
+    /// Store round trips its `/me` costs: one `GET`; with `OnInactivity`, the save that slides
+    /// the expiry as well.
+    pub fn round_trips_per_verify(self) -> u32 {
+        match self {
+            Stack::TowerSessions => 1,
+            Stack::TowerSessionsInactivity => 2,
+            _ => 0,
+        }
+    }
+
+    /// Whether its credential travels as the cookie [`COOKIE_NAME`](crate::COOKIE_NAME)
+    /// (else as a bearer token).
+    pub fn uses_cookie(self) -> bool {
+        self.needs_redis()
+    }
+}
+
+impl fmt::Display for Stack {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Stack {
+    type Err = UnknownName;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Stack::ALL
+            .into_iter()
+            .find(|stack| stack.name() == s)
+            .ok_or_else(|| UnknownName::new("baseline stack", s, Stack::ALL.map(Stack::name)))
     }
 }
 

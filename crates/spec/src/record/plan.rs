@@ -4,7 +4,7 @@
 use super::capacity::SearchPlan;
 use super::micro::MicroPlan;
 use super::revocation::RevocationPlan;
-use crate::{Alg, JweAlg};
+use crate::{Alg, JweAlg, Stack};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -61,10 +61,9 @@ pub struct Plan {
     /// In-process micro measurements.
     pub micro: MicroPlan,
     /// Off-the-shelf stacks measured beside ours in the closed-loop HTTP runs. Absent in runs
-    /// before schema 3. Each by its name, as `authbench baseline --stack` takes it
-    /// (`authbench_baselines::Stack::name`).
+    /// before schema 3. Each by its name, as `authbench baseline --stack` takes it.
     #[serde(default)]
-    pub baselines: Vec<String>,
+    pub baselines: Vec<Stack>,
     /// Threads of the load generator.
     pub loadgen_threads: usize,
     /// The revocation experiment.
