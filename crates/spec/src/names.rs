@@ -214,16 +214,12 @@ impl FromStr for Revocation {
     type Err = UnknownName;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Revocation::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s)
-            .ok_or_else(|| {
-                UnknownName::new(
-                    "revocation strategy",
-                    s,
-                    Revocation::ALL.map(Revocation::as_str),
-                )
-            })
+        named(
+            s,
+            "revocation strategy",
+            Revocation::ALL,
+            Revocation::as_str,
+        )
     }
 }
 
@@ -377,11 +373,20 @@ impl FromStr for Stack {
     type Err = UnknownName;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Stack::ALL
-            .into_iter()
-            .find(|stack| stack.name() == s)
-            .ok_or_else(|| UnknownName::new("baseline stack", s, Stack::ALL.map(Stack::name)))
+        named(s, "baseline stack", Stack::ALL, Stack::name)
     }
+}
+
+/// The one of `all` whose name is `s`, exactly.
+fn named<T: Copy, const N: usize>(
+    s: &str,
+    what: &'static str,
+    all: [T; N],
+    name: fn(T) -> &'static str,
+) -> Result<T, UnknownName> {
+    all.into_iter()
+        .find(|t| name(*t) == s)
+        .ok_or_else(|| UnknownName::new(what, s, all.map(name)))
 }
 
 #[cfg(test)]
