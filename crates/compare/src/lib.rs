@@ -23,7 +23,9 @@
 //!   cluster failover under logouts ([`failover`]: the experiment itself).
 //! - [`soak`]: `authbench soak`, mixed load on every backend while Redis restarts, and `/me`
 //!   under a login flood.
-//! - [`section`]: the context lent to the self-contained sections (scale-out, tenancy).
+//! - [`section`]: the context every part of a run receives, and the interleaved repetitions
+//!   every HTTP measurement uses; `parts` (private): the parts of a run in order, each with
+//!   its progress steps beside its work; `run` (private): [`run`] loops over them.
 //! - [`tenancy`]: `/notes` under PostgreSQL Row Level Security, and the staleness of a tenant
 //!   move per backend and policy.
 //! - [`capacity`]: each target's open-loop capacity, searched before the open-loop runs.
@@ -55,6 +57,7 @@ pub mod tenancy;
 pub mod wire;
 pub mod wrk;
 
+mod parts;
 mod run;
 
 pub use plan::{Plan, Profile};
