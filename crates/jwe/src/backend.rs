@@ -9,7 +9,6 @@ use authbench_core::{
 use authbench_jwt::{Alg, ClaimsValidator, JwtBackend, JwtConfig, TokenPolicy};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde::Serialize;
 
 use crate::alg::{ENC_A256GCM, KeyAlg};
 use crate::error::JweError;
@@ -92,20 +91,6 @@ impl JweConfig {
             Some(inner) => format!("jwe-{}-{ENC_A256GCM}-{inner}", self.alg),
         }
     }
-}
-
-/// The claims of a plain (not nested) token: the JWT backend's, field for field.
-#[derive(Serialize)]
-struct IssuedClaims<'a> {
-    iss: &'a str,
-    sub: &'a str,
-    aud: &'a str,
-    exp: u64,
-    nbf: u64,
-    iat: u64,
-    jti: &'a str,
-    tenant: &'a str,
-    roles: &'a [String],
 }
 
 /// A JWE backend: issues encrypted access tokens and decrypts and checks them locally, with no
@@ -251,18 +236,8 @@ impl JweBackend {
                 let mut jti = [0u8; JTI_BYTES];
                 aws_lc_rs::rand::fill(&mut jti).map_err(|_| JweError::Random)?;
                 let jti = URL_SAFE_NO_PAD.encode(jti);
-                serde_json::to_vec(&IssuedClaims {
-                    iss: &self.config.policy.issuer,
-                    sub: &who.subject,
-                    aud: &self.config.policy.audience,
-                    exp: now.saturating_add(self.config.policy.ttl_secs),
-                    nbf: now,
-                    iat: now,
-                    jti: &jti,
-                    tenant: &who.tenant,
-                    roles: &who.roles,
-                })
-                .map_err(|e| JweError::Json(e.to_string()))?
+                serde_json::to_vec(&self.config.policy.claims(who, &jti, now))
+                    .map_err(|e| JweError::Json(e.to_string()))?
             }
         };
         let key = self.decrypter.key();

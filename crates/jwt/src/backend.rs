@@ -6,13 +6,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::policy::IssuedClaims;
 use authbench_core::{
     Authenticator, Credential, Description, Error, ErrorKind, Identity, Principal, SharedClock,
 };
 use authbench_store::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_RESPONSE_TIMEOUT, Durability, Store};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde::Serialize;
 
 use crate::alg::Alg;
 use crate::error::JwtError;
@@ -178,27 +178,6 @@ impl JwtConfig {
         }
         Ok(())
     }
-}
-
-/// The claims we sign, in the order they appear in the token.
-#[derive(Serialize)]
-struct IssuedClaims<'a> {
-    iss: &'a str,
-    sub: &'a str,
-    aud: &'a str,
-    exp: u64,
-    nbf: u64,
-    iat: u64,
-    jti: &'a str,
-    tenant: &'a str,
-    roles: &'a [String],
-    /// The refresh-token family (`refresh` strategy only), so logout can end it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    sid: Option<&'a str>,
-    /// The user's revocation epoch read from Redis at issue (`denylist` and `epoch` only):
-    /// the token's place in the order of the user's revoke-alls (see the revocation module).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    epoch: Option<u64>,
 }
 
 /// Where the keys come from: our own (an issuer, which can rotate them), or the issuer's
@@ -641,17 +620,9 @@ impl JwtBackend {
         getrandom::fill(&mut jti_bytes).map_err(|_| JwtError::Random)?;
         let jti = URL_SAFE_NO_PAD.encode(jti_bytes);
         let claims = IssuedClaims {
-            iss: &self.config.policy.issuer,
-            sub: &who.subject,
-            aud: &self.config.policy.audience,
-            exp: now.saturating_add(self.config.policy.ttl_secs),
-            nbf: now,
-            iat: now,
-            jti: &jti,
-            tenant: &who.tenant,
-            roles: &who.roles,
             sid: bound.sid.as_deref(),
             epoch: bound.epoch,
+            ..self.config.policy.claims(who, &jti, now)
         };
         let payload = serde_json::to_vec(&claims).map_err(|e| JwtError::Signing(e.to_string()))?;
         let mut input = String::with_capacity(ring.header_b64.len() + payload.len() * 4 / 3 + 400);

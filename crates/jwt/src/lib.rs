@@ -77,7 +77,7 @@ pub use keyring::{KeyRevocation, KeyRotation};
 pub use keys::{HMAC_SECRET_BYTES, SigningKey, VerifyingKey};
 pub use policy::{
     DEFAULT_AUDIENCE, DEFAULT_ISSUER, DEFAULT_MAX_TOKEN_BYTES, DEFAULT_TOKEN_TYPE,
-    DEFAULT_TTL_SECS, TokenPolicy,
+    DEFAULT_TTL_SECS, IssuedClaims, TokenPolicy,
 };
 pub use revocation::{EpochStats, REFRESH_TOKEN_BYTES, Revocation, propagation_delay};
 pub use sign::{dangerous, sign};

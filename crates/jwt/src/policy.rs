@@ -7,7 +7,8 @@
 
 use crate::alg::Alg;
 use crate::verify::VerifierOptions;
-use authbench_core::DEFAULT_LEEWAY_SECS;
+use authbench_core::{DEFAULT_LEEWAY_SECS, Identity};
+use serde::Serialize;
 
 /// Default cap on a token's length, in bytes, checked before any decoding: 8 KiB is what
 /// nginx and Apache allow for a whole header line, and ten times our largest token (RS256,
@@ -71,6 +72,24 @@ impl Default for TokenPolicy {
 }
 
 impl TokenPolicy {
+    /// The claims of an access token for `who`, issued `now` with ID `jti`, as this policy
+    /// writes them (without the strategy's `sid` and `epoch`, which the JWT backend adds).
+    pub fn claims<'a>(&'a self, who: &'a Identity, jti: &'a str, now: u64) -> IssuedClaims<'a> {
+        IssuedClaims {
+            iss: &self.issuer,
+            sub: &who.subject,
+            aud: &self.audience,
+            exp: now.saturating_add(self.ttl_secs),
+            nbf: now,
+            iat: now,
+            jti,
+            tenant: &who.tenant,
+            roles: &who.roles,
+            sid: None,
+            epoch: None,
+        }
+    }
+
     /// The strict verifier rules of this policy (`iss`, `aud`, `typ`, leeway, size cap),
     /// accepting `algorithms`.
     pub fn verifier_options(&self, algorithms: impl Into<Vec<Alg>>) -> VerifierOptions {
@@ -82,4 +101,35 @@ impl TokenPolicy {
         options.max_token_bytes = self.max_token_bytes;
         options
     }
+}
+
+/// The claims of our access tokens, in the order they appear in the token: the JWT backend
+/// signs them, the JWE backend encrypts them (or signs them first, nested).
+#[derive(Debug, Serialize)]
+pub struct IssuedClaims<'a> {
+    /// Issuer.
+    pub iss: &'a str,
+    /// The user.
+    pub sub: &'a str,
+    /// Audience.
+    pub aud: &'a str,
+    /// Expiry, Unix seconds.
+    pub exp: u64,
+    /// Not before, Unix seconds.
+    pub nbf: u64,
+    /// Issued at, Unix seconds.
+    pub iat: u64,
+    /// Token ID.
+    pub jti: &'a str,
+    /// The user's tenant.
+    pub tenant: &'a str,
+    /// The user's roles.
+    pub roles: &'a [String],
+    /// The refresh-token family (`refresh` strategy only), so logout can end it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sid: Option<&'a str>,
+    /// The user's revocation epoch read from Redis at issue (`denylist` and `epoch` only):
+    /// the token's place in the order of the user's revoke-alls (see the revocation module).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub epoch: Option<u64>,
 }
