@@ -206,6 +206,23 @@ fn split_by_ratio(pairs: &[(String, f64)]) -> [Vec<String>; 3] {
     out
 }
 
+/// The clauses of a "more / about as many / fewer" comparison of `(name, ratio)` pairs
+/// (`more`: the verb of the first, e.g. "served more"), empty groups left out.
+fn more_level_fewer(pairs: &[(String, f64)], more: &str) -> Vec<String> {
+    let [ahead, level, behind] = split_by_ratio(pairs);
+    let mut parts = Vec::new();
+    if !ahead.is_empty() {
+        parts.push(format!("{} {more}", list(&ahead)));
+    }
+    if !level.is_empty() {
+        parts.push(format!("{} about as many", list(&level)));
+    }
+    if !behind.is_empty() {
+        parts.push(format!("{} fewer", list(&behind)));
+    }
+    parts
+}
+
 /// Per closed-loop scenario: which design served more requests per core, and by how much.
 pub fn per_core_sentences(run: &Run) -> Vec<String> {
     let rows = &run.record.http;
@@ -226,19 +243,9 @@ pub fn per_core_sentences(run: &Run) -> Vec<String> {
             .filter_map(|t| data::summary(rows, t, scenario))
             .map(|h| (h.target.clone(), div(per_core(run, h), s_core)))
             .collect();
-        let [ahead, level, behind] = split_by_ratio(&pairs);
-        if ahead.is_empty() && level.is_empty() && behind.is_empty() {
+        let parts = more_level_fewer(&pairs, "served more");
+        if parts.is_empty() {
             continue;
-        }
-        let mut parts = Vec::new();
-        if !ahead.is_empty() {
-            parts.push(format!("{} served more", list(&ahead)));
-        }
-        if !level.is_empty() {
-            parts.push(format!("{} about as many", list(&level)));
-        }
-        if !behind.is_empty() {
-            parts.push(format!("{} fewer", list(&behind)));
         }
         out.push(format!(
             "**Per core, {}:** the session served {} requests per CPU-second (its server's CPU plus Redis's); per CPU-second, {} (× the session's).",
@@ -271,17 +278,7 @@ fn throughput_sentences(run: &Run) -> Vec<String> {
                 )
             })
             .collect();
-        let [ahead, level, behind] = split_by_ratio(&pairs);
-        let mut parts = Vec::new();
-        if !ahead.is_empty() {
-            parts.push(format!("{} completed more", list(&ahead)));
-        }
-        if !level.is_empty() {
-            parts.push(format!("{} about as many", list(&level)));
-        }
-        if !behind.is_empty() {
-            parts.push(format!("{} fewer", list(&behind)));
-        }
+        let parts = more_level_fewer(&pairs, "completed more");
         if parts.is_empty() {
             continue;
         }
