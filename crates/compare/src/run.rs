@@ -1,4 +1,5 @@
-//! The orchestration: start Redis and pick the configurations, run the parts in order ([`crate::parts`]), write the run folder.
+//! The orchestration: start Redis and pick the configurations, run the parts in order
+//! ([`crate::parts`]), write the run folder.
 
 use crate::machine::Machine;
 use crate::micro::MicroResult;
