@@ -21,8 +21,9 @@
 //!    revoked credential is a failure of the fail-closed rule, and the time to the first 2xx
 //!    after Redis returns is the recovery time.
 
+use crate::client::HttpClient;
 use crate::resp::Inspector;
-use crate::services::{HttpClient, ServerProcess, login_all};
+use crate::services::{ServerProcess, login_all};
 use crate::stats::quantile;
 use anyhow::{Context, Result};
 use authbench_loadgen::Options;
