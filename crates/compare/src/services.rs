@@ -141,6 +141,23 @@ impl Drop for ServerProcess {
     }
 }
 
+/// `POST /login` as `user`: the token of a 200 answer, or the status of any other.
+pub fn login(client: &mut HttpClient, user: &str, password: &str) -> Result<Result<String, u16>> {
+    let body = serde_json::json!({"username": user, "password": password}).to_string();
+    let resp = client.request(
+        "POST",
+        "/login",
+        &[("content-type", "application/json")],
+        &body,
+    )?;
+    if resp.status != 200 {
+        return Ok(Err(resp.status));
+    }
+    let v: serde_json::Value = serde_json::from_slice(&resp.body)?;
+    let token = v["token"].as_str().context("token in the login answer")?;
+    Ok(Ok(token.to_owned()))
+}
+
 /// Logs `users` in on `server` with `threads` parallel clients; returns the tokens (in user
 /// order) and the elapsed time. Every login is a real `/login`: argon2 and all.
 pub fn login_all(
@@ -162,20 +179,12 @@ pub fn login_all(
                     let mut client = HttpClient::new(server.addr());
                     let mut tokens = Vec::with_capacity(chunk.len());
                     for user in chunk.iter() {
-                        let body =
-                            serde_json::json!({"username": user, "password": password}).to_string();
-                        let resp = client.request(
-                            "POST",
-                            "/login",
-                            &[("content-type", "application/json")],
-                            &body,
-                        )?;
-                        if resp.status != 200 {
-                            bail!("{}: login of {user} answered {}", server.name, resp.status);
+                        match login(&mut client, user, password)? {
+                            Ok(token) => tokens.push(token),
+                            Err(status) => {
+                                bail!("{}: login of {user} answered {status}", server.name)
+                            }
                         }
-                        let v: serde_json::Value = serde_json::from_slice(&resp.body)?;
-                        let token = v["token"].as_str().context("token in the login answer")?;
-                        tokens.push(token.to_owned());
                         progress(1);
                     }
                     Ok(tokens)
