@@ -13,7 +13,9 @@
 //! # Layout
 //!
 //! - [`plan`]: the `smoke`, `quick` and `full` profiles; [`progress`]: the bar or log lines.
-//! - [`services`]: `authbench serve` child processes and a set-up HTTP client (logins).
+//! - [`services`]: `authbench serve` child processes, and logging users in on them.
+//! - [`client`]: the set-up HTTP/1.1 client (one codec; blocking for the sections, async for
+//!   the soak's virtual users).
 //! - [`micro`]: in-process verify/issue costs beside their floors.
 //! - [`redis_bench`]: the `redis-benchmark` floor.
 //! - [`http`]: one load-generator run with CPU charged per process.
@@ -37,6 +39,7 @@
 //! - [`stats`]: medians and spreads.
 
 pub mod capacity;
+pub mod client;
 pub mod failover;
 pub mod http;
 pub mod machine;

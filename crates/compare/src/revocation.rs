@@ -21,8 +21,9 @@
 //!    revoked credential is a failure of the fail-closed rule, and the time to the first 2xx
 //!    after Redis returns is the recovery time.
 
+use crate::client::HttpClient;
 use crate::resp::Inspector;
-use crate::services::{HttpClient, ServerProcess, login_all};
+use crate::services::{ServerProcess, login_all};
 use crate::stats::quantile;
 use anyhow::{Context, Result};
 use authbench_loadgen::Options;
@@ -293,18 +294,7 @@ fn phase(
 
 /// Logs `user` in; the credential, or `None` when the login was not a 200.
 fn login_one(client: &mut HttpClient, user: &str) -> Result<Option<String>> {
-    let body = serde_json::json!({"username": user, "password": PASSWORD}).to_string();
-    let resp = client.request(
-        "POST",
-        "/login",
-        &[("content-type", "application/json")],
-        &body,
-    )?;
-    if resp.status != 200 {
-        return Ok(None);
-    }
-    let v: serde_json::Value = serde_json::from_slice(&resp.body)?;
-    Ok(v["token"].as_str().map(str::to_owned))
+    Ok(crate::services::login(client, user, PASSWORD)?.ok())
 }
 
 /// `GET /me` with `token`: its status (0 for a transport error).

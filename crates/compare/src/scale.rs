@@ -24,12 +24,13 @@
 //!    node's replication offsets at the kill, and for every lost revocation the node that
 //!    acknowledged it and when, relative to the kill.
 
+use crate::client::HttpClient;
 use crate::failover::{FailoverOptions, FailoverReport};
 use crate::http::Target;
 use crate::plan::Profile;
 use crate::record::HttpSummary;
 use crate::section::{Rounds, Section, redact_args};
-use crate::services::{HttpClient, ServerProcess, login_all};
+use crate::services::{ServerProcess, login_all};
 use anyhow::{Context, Result, bail};
 use authbench_core::SystemClock;
 use authbench_jwt::{Alg, Durability, JwtBackend, JwtConfig, RedisTarget, Revocation};

@@ -1,12 +1,14 @@
-//! The processes a run measures: `authbench serve` children and a tiny HTTP client to log in.
+//! The processes a run measures: `authbench serve` children, and logging users in on them
+//! (through the set-up client, [`crate::client`]).
 //!
 //! Each configuration runs in its own server process, so the CPU time it spends per request can
 //! be read from `/proc` apart from the load generator's and Redis's.
 
+use crate::client::HttpClient;
 use anyhow::{Context, Result, bail};
 use authbench_loadgen::CredentialForm;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -139,129 +141,21 @@ impl Drop for ServerProcess {
     }
 }
 
-/// A minimal keep-alive HTTP/1.1 client for the set-up phase (logins), not for measuring.
-pub struct HttpClient {
-    addr: SocketAddr,
-    stream: Option<TcpStream>,
-}
-
-/// A response: status, headers and body.
-#[derive(Debug)]
-pub struct Response {
-    /// Status code.
-    pub status: u16,
-    /// Headers, names in lower case.
-    pub headers: Vec<(String, String)>,
-    /// Body bytes.
-    pub body: Vec<u8>,
-}
-
-impl Response {
-    /// The first value of header `name` (lower case).
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+/// `POST /login` as `user`: the token of a 200 answer, or the status of any other.
+pub fn login(client: &mut HttpClient, user: &str, password: &str) -> Result<Result<String, u16>> {
+    let body = serde_json::json!({"username": user, "password": password}).to_string();
+    let resp = client.request(
+        "POST",
+        "/login",
+        &[("content-type", "application/json")],
+        &body,
+    )?;
+    if resp.status != 200 {
+        return Ok(Err(resp.status));
     }
-}
-
-impl HttpClient {
-    /// A client for `addr`; connects lazily.
-    pub fn new(addr: SocketAddr) -> Self {
-        Self { addr, stream: None }
-    }
-
-    /// Sends one request, reconnecting once if the kept-alive connection was closed.
-    pub fn request(
-        &mut self,
-        method: &str,
-        path: &str,
-        headers: &[(&str, &str)],
-        body: &str,
-    ) -> Result<Response> {
-        match self.try_request(method, path, headers, body) {
-            Ok(r) => Ok(r),
-            Err(_) => {
-                self.stream = None;
-                self.try_request(method, path, headers, body)
-            }
-        }
-    }
-
-    fn try_request(
-        &mut self,
-        method: &str,
-        path: &str,
-        headers: &[(&str, &str)],
-        body: &str,
-    ) -> Result<Response> {
-        if self.stream.is_none() {
-            let s = TcpStream::connect_timeout(&self.addr, Duration::from_secs(5))?;
-            s.set_nodelay(true)?;
-            s.set_read_timeout(Some(Duration::from_secs(30)))?;
-            self.stream = Some(s);
-        }
-        let stream = self.stream.as_mut().context("connected")?;
-        let mut head = format!(
-            "{method} {path} HTTP/1.1\r\nhost: {}\r\ncontent-length: {}\r\n",
-            self.addr,
-            body.len()
-        );
-        for (k, v) in headers {
-            head.push_str(&format!("{k}: {v}\r\n"));
-        }
-        head.push_str("\r\n");
-        head.push_str(body);
-        stream.write_all(head.as_bytes())?;
-
-        // Read the head, then exactly Content-Length bytes.
-        let mut buf = Vec::with_capacity(1024);
-        let mut chunk = [0u8; 4096];
-        let head_end = loop {
-            if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                break i + 4;
-            }
-            let n = stream.read(&mut chunk)?;
-            if n == 0 {
-                bail!("connection closed");
-            }
-            buf.extend_from_slice(&chunk[..n]);
-        };
-        let head = std::str::from_utf8(&buf[..head_end]).context("response head not UTF-8")?;
-        let status: u16 = head
-            .split(' ')
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .context("no status code")?;
-        let headers: Vec<(String, String)> = head
-            .lines()
-            .skip(1)
-            .filter_map(|l| {
-                let (k, v) = l.split_once(':')?;
-                Some((k.trim().to_ascii_lowercase(), v.trim().to_owned()))
-            })
-            .collect();
-        let length: usize = headers
-            .iter()
-            .find(|(k, _)| k == "content-length")
-            .and_then(|(_, v)| v.parse().ok())
-            .unwrap_or(0);
-        let mut body = buf[head_end..].to_vec();
-        while body.len() < length {
-            let n = stream.read(&mut chunk)?;
-            if n == 0 {
-                bail!("connection closed mid-body");
-            }
-            body.extend_from_slice(&chunk[..n]);
-        }
-        body.truncate(length);
-        Ok(Response {
-            status,
-            headers,
-            body,
-        })
-    }
+    let v: serde_json::Value = serde_json::from_slice(&resp.body)?;
+    let token = v["token"].as_str().context("token in the login answer")?;
+    Ok(Ok(token.to_owned()))
 }
 
 /// Logs `users` in on `server` with `threads` parallel clients; returns the tokens (in user
@@ -285,20 +179,12 @@ pub fn login_all(
                     let mut client = HttpClient::new(server.addr());
                     let mut tokens = Vec::with_capacity(chunk.len());
                     for user in chunk.iter() {
-                        let body =
-                            serde_json::json!({"username": user, "password": password}).to_string();
-                        let resp = client.request(
-                            "POST",
-                            "/login",
-                            &[("content-type", "application/json")],
-                            &body,
-                        )?;
-                        if resp.status != 200 {
-                            bail!("{}: login of {user} answered {}", server.name, resp.status);
+                        match login(&mut client, user, password)? {
+                            Ok(token) => tokens.push(token),
+                            Err(status) => {
+                                bail!("{}: login of {user} answered {status}", server.name)
+                            }
                         }
-                        let v: serde_json::Value = serde_json::from_slice(&resp.body)?;
-                        let token = v["token"].as_str().context("token in the login answer")?;
-                        tokens.push(token.to_owned());
                         progress(1);
                     }
                     Ok(tokens)

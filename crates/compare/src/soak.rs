@@ -30,8 +30,9 @@
 //! Writes `soak.json` and `summary.md` into [`SoakOptions::out`] (`authbench soak`'s default:
 //! `results/<date>-soak/`).
 
+use crate::client::{AsyncClient, Response};
 use crate::resp::{Inspector, Reply};
-use crate::services::{HttpClient, ServerProcess};
+use crate::services::{ServerProcess, login_all};
 use anyhow::{Context, Result, bail};
 use authbench_loadgen::{Options, Report};
 use authbench_services::{RedisServer, RedisServerOptions};
@@ -44,8 +45,6 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 /// The demo password (`serve`'s default).
 const PASSWORD: &str = authbench_spec::DEMO_PASSWORD;
@@ -703,120 +702,6 @@ fn near_stalls(timeline: &[[u64; 5]], stalls: &[RedisStall]) -> u64 {
         .sum()
 }
 
-/// A tiny keep-alive HTTP/1.1 client on tokio (the soak needs many kinds of request with
-/// changing credentials; the load generator sends one prepared request).
-struct Conn {
-    addr: SocketAddr,
-    stream: Option<TcpStream>,
-    buf: Vec<u8>,
-}
-
-/// Status, whether the server said it revoked, and the body.
-struct Answer {
-    status: u16,
-    body: Vec<u8>,
-}
-
-impl Conn {
-    fn new(addr: SocketAddr) -> Self {
-        Self {
-            addr,
-            stream: None,
-            buf: Vec::with_capacity(4096),
-        }
-    }
-
-    async fn request(
-        &mut self,
-        method: &str,
-        path: &str,
-        bearer: Option<&str>,
-        body: Option<&str>,
-    ) -> std::io::Result<Answer> {
-        let result =
-            tokio::time::timeout(REQUEST_TIMEOUT, self.exchange(method, path, bearer, body))
-                .await
-                .unwrap_or_else(|_| Err(std::io::ErrorKind::TimedOut.into()));
-        if result.is_err() {
-            self.stream = None;
-        }
-        result
-    }
-
-    async fn exchange(
-        &mut self,
-        method: &str,
-        path: &str,
-        bearer: Option<&str>,
-        body: Option<&str>,
-    ) -> std::io::Result<Answer> {
-        if self.stream.is_none() {
-            let s = TcpStream::connect(self.addr).await?;
-            s.set_nodelay(true)?;
-            self.stream = Some(s);
-        }
-        let stream = self
-            .stream
-            .as_mut()
-            .ok_or(std::io::ErrorKind::NotConnected)?;
-        let mut req = format!("{method} {path} HTTP/1.1\r\nhost: {}\r\n", self.addr);
-        if let Some(token) = bearer {
-            let _ = write!(req, "authorization: Bearer {token}\r\n");
-        }
-        let body = body.unwrap_or("");
-        if !body.is_empty() {
-            req.push_str("content-type: application/json\r\n");
-        }
-        let _ = write!(req, "content-length: {}\r\n\r\n{body}", body.len());
-        stream.write_all(req.as_bytes()).await?;
-
-        self.buf.clear();
-        let mut chunk = [0u8; 4096];
-        let head_end = loop {
-            if let Some(i) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                break i + 4;
-            }
-            let n = stream.read(&mut chunk).await?;
-            if n == 0 {
-                return Err(std::io::ErrorKind::UnexpectedEof.into());
-            }
-            self.buf.extend_from_slice(&chunk[..n]);
-        };
-        let head = String::from_utf8_lossy(&self.buf[..head_end]).into_owned();
-        let bad = || std::io::Error::new(std::io::ErrorKind::InvalidData, "bad response head");
-        let status: u16 = head
-            .split(' ')
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(bad)?;
-        let mut length = 0usize;
-        let mut close = false;
-        for line in head.lines().skip(1) {
-            if let Some((k, v)) = line.split_once(':') {
-                let k = k.trim();
-                if k.eq_ignore_ascii_case("content-length") {
-                    length = v.trim().parse().map_err(|_| bad())?;
-                } else if k.eq_ignore_ascii_case("connection") && v.trim() == "close" {
-                    close = true;
-                }
-            }
-        }
-        let mut body = self.buf[head_end..].to_vec();
-        while body.len() < length {
-            let n = stream.read(&mut chunk).await?;
-            if n == 0 {
-                return Err(std::io::ErrorKind::UnexpectedEof.into());
-            }
-            body.extend_from_slice(&chunk[..n]);
-        }
-        body.truncate(length);
-        if close {
-            self.stream = None;
-        }
-        Ok(Answer { status, body })
-    }
-}
-
 /// A cheap per-user pseudo-random sequence (xorshift64*), for picking probes.
 struct Rng(u64);
 
@@ -831,7 +716,7 @@ impl Rng {
 
 /// One virtual user's connection, counts and random sequence.
 struct Vu {
-    conn: Conn,
+    conn: AsyncClient,
     tally: Tally,
     rng: Rng,
 }
@@ -839,7 +724,7 @@ struct Vu {
 /// A user's life, over and over until the end of the run.
 async fn virtual_user(shared: Arc<Shared>, vu: usize) -> Tally {
     let mut me = Vu {
-        conn: Conn::new(shared.addr),
+        conn: AsyncClient::new(shared.addr, REQUEST_TIMEOUT),
         tally: Tally::default(),
         rng: Rng(0x9E37_79B9_7F4A_7C15 ^ (vu as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03)),
     };
@@ -864,10 +749,19 @@ async fn step(
     path: &str,
     bearer: Option<&str>,
     body: Option<&str>,
-) -> Option<Answer> {
+) -> Option<Response> {
     let tally = &mut vu.tally;
+    let authorization = bearer.map(|token| format!("Bearer {token}"));
+    let mut headers = Vec::with_capacity(2);
+    if let Some(value) = &authorization {
+        headers.push(("authorization", value.as_str()));
+    }
+    let body = body.unwrap_or("");
+    if !body.is_empty() {
+        headers.push(("content-type", "application/json"));
+    }
     let sent_ms = shared.ms();
-    let answer = vu.conn.request(method, path, bearer, body).await;
+    let answer = vu.conn.request(method, path, &headers, body).await;
     let at_ms = shared.ms();
     let outage = shared.in_outage(sent_ms) || shared.in_outage(at_ms);
     let answer = match answer {
@@ -1196,23 +1090,8 @@ pub fn login_flood(binary: &Path, phase: Duration) -> Result<FloodResult> {
 
 /// Logs the three demo users in; returns their tokens.
 fn login_demo_users(server: &ServerProcess) -> Result<Vec<String>> {
-    let mut client = HttpClient::new(server.addr());
-    let mut tokens = Vec::new();
-    for user in ["alice", "bob", "admin"] {
-        let body = serde_json::json!({"username": user, "password": PASSWORD}).to_string();
-        let resp = client.request(
-            "POST",
-            "/login",
-            &[("content-type", "application/json")],
-            &body,
-        )?;
-        if resp.status != 200 {
-            bail!("login of {user} answered {}", resp.status);
-        }
-        let v: serde_json::Value = serde_json::from_slice(&resp.body)?;
-        tokens.push(v["token"].as_str().context("token")?.to_owned());
-    }
-    Ok(tokens)
+    let users = ["alice", "bob", "admin"].map(str::to_owned);
+    Ok(login_all(server, &users, PASSWORD, 1, &|_| {})?.0)
 }
 
 fn flood_phase(name: &str, me: &Report, flood: Option<&Report>) -> FloodPhase {

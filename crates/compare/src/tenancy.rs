@@ -15,11 +15,12 @@
 //!    JWT under policy A carries its `tenant_id` claim until it is replaced; policy B asks
 //!    `memberships` on every statement, whatever the credential says.
 
+use crate::client::HttpClient;
 use crate::http::Target;
 use crate::plan::Profile;
 use crate::record::HttpSummary;
 use crate::section::{Rounds, Section, redact_args};
-use crate::services::{HttpClient, ServerProcess, login_all};
+use crate::services::{ServerProcess, login_all};
 use crate::stats::quantile;
 use anyhow::{Context, Result, bail};
 use authbench_spec::DEMO_PASSWORD as PASSWORD;
