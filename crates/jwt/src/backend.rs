@@ -41,10 +41,9 @@ pub enum KeySource {
     JwkFile(PathBuf),
 }
 
-/// Default access-token lifetime under [`Revocation::Refresh`]: 5 minutes. Short, because
-/// nothing can end an access token early under that strategy; the refresh token carries the
-/// session.
-pub const DEFAULT_REFRESH_ACCESS_TTL_SECS: u64 = 300;
+/// Default access-token lifetime under [`Revocation::Refresh`], 5 minutes (defined in
+/// `authbench_spec`, where the book's calculator reads it too).
+pub use authbench_spec::DEFAULT_REFRESH_ACCESS_TTL_SECS;
 
 /// Default lifetime of a refresh-token family: 8 hours from login, however often it rotates
 /// (the session backend's absolute timeout, so the two compare like for like).

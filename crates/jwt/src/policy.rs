@@ -19,14 +19,9 @@ pub const DEFAULT_MAX_TOKEN_BYTES: usize = 8 * 1024;
 /// signed by the same key (an ID token, a refresh token) cannot be replayed as an access token.
 pub const DEFAULT_TOKEN_TYPE: &str = "at+jwt";
 
-/// Default access-token lifetime: 15 minutes, the usual compromise between refresh traffic and
-/// how long a stolen token (which nothing can revoke under [`Revocation::None`]) stays good.
-/// Under [`Revocation::Refresh`] it is [`DEFAULT_REFRESH_ACCESS_TTL_SECS`] (5 minutes).
-///
-/// [`Revocation::None`]: crate::Revocation::None
-/// [`Revocation::Refresh`]: crate::Revocation::Refresh
-/// [`DEFAULT_REFRESH_ACCESS_TTL_SECS`]: crate::DEFAULT_REFRESH_ACCESS_TTL_SECS
-pub const DEFAULT_TTL_SECS: u64 = 900;
+/// Default access-token lifetime, 15 minutes (defined in `authbench_spec`, where the book's
+/// calculator reads it too).
+pub use authbench_spec::DEFAULT_TTL_SECS;
 
 /// Default `iss` we write and require.
 pub const DEFAULT_ISSUER: &str = "authbench";

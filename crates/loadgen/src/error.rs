@@ -57,3 +57,9 @@ pub enum Error {
     #[error("histogram: {0}")]
     Histogram(String),
 }
+
+impl From<crate::report::HistogramError> for Error {
+    fn from(e: crate::report::HistogramError) -> Self {
+        Self::Histogram(e.0)
+    }
+}

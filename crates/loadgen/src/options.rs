@@ -14,20 +14,9 @@ use crate::Error;
 
 pub use authbench_spec::COOKIE_NAME;
 
-/// How a credential from the pool travels on the wire.
-///
-/// Both forms exist because this project measures bytes on the wire: the same token costs
-/// `Authorization: Bearer ` (22 bytes + token) as a header, `Cookie: __Host-authbench=`
-/// (25 bytes + token) as a cookie.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CredentialForm {
-    /// `Authorization: Bearer <token>` (RFC 6750). The default.
-    #[default]
-    Bearer,
-    /// `Cookie: __Host-authbench=<token>`, as a browser would send it.
-    Cookie,
-}
+/// How a credential from the pool travels on the wire (defined in `authbench_spec`, since the
+/// [`Report`](crate::Report) records it).
+pub use authbench_spec::record::load::CredentialForm;
 
 /// Everything that defines a run. Build with [`Options::new`] and adjust the public fields.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -35,11 +35,9 @@ use crate::{
     schedule::Schedule,
 };
 
-/// Latency histogram bounds: 1 µs to 60 s, 3 significant digits (0.1 % relative error).
-/// Latencies above 60 s are clamped to 60 s (and a 60 s latency is a failed run anyway).
-pub const HISTOGRAM_HIGHEST_US: u64 = 60_000_000;
-/// Significant decimal digits kept by the latency histogram.
-pub const HISTOGRAM_SIGFIG: u8 = 3;
+/// Latency histogram bounds (1 µs to 60 s) and significant digits (3), defined in
+/// `authbench_spec` beside the [`EncodedHistogram`](crate::EncodedHistogram) that records them.
+pub use authbench_spec::record::load::{HISTOGRAM_HIGHEST_US, HISTOGRAM_SIGFIG};
 /// An open-loop request counts as *late* when it leaves more than this after its intended
 /// instant: the generator (all connections busy, or the machine overloaded) could not keep the
 /// schedule. 1 ms is ten times the pacer's normal wake-up slack, and still small next to the

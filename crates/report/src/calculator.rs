@@ -197,8 +197,8 @@ pub fn data(run: &Run) -> Value {
         "distance_slope": num(slope),
         "strategies": strategies,
         "defaults": {
-            "lifetime_s": authbench_jwt::DEFAULT_TTL_SECS,
-            "refresh_lifetime_s": authbench_jwt::DEFAULT_REFRESH_ACCESS_TTL_SECS,
+            "lifetime_s": authbench_spec::DEFAULT_TTL_SECS,
+            "refresh_lifetime_s": authbench_spec::DEFAULT_REFRESH_ACCESS_TTL_SECS,
         },
     })
 }

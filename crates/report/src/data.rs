@@ -2,10 +2,10 @@
 //! (with their HDR histograms) the charts need.
 
 use anyhow::{Context, Result};
-use authbench_loadgen::Report;
 use authbench_spec::record::HttpSummary;
 use authbench_spec::record::RunRecord;
 use authbench_spec::record::http::HttpRun;
+use authbench_spec::record::load::Report;
 use hdrhistogram::Histogram;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

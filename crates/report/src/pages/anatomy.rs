@@ -3,7 +3,7 @@
 
 use crate::data::Run;
 use crate::format::{Align, MISSING, Table, caption, code, fenced, utc, wrap};
-use authbench_jwt::anatomy::{Anatomy, explain, inspect};
+use authbench_spec::anatomy::{Anatomy, explain, inspect};
 use authbench_spec::record::SampleToken;
 
 /// The configuration whose token the page takes apart, when the run has one.

@@ -11,6 +11,8 @@
 //!
 //! - this module: [`RunRecord`], the whole file, and its small rows.
 //! - [`http`]: one load-generator run ([`http::HttpRun`]) and its scenario.
+//! - [`load`]: the load generator's raw report of one run ([`load::Report`]), as kept in a run
+//!   folder's `raw/`.
 //! - [`micro`], [`redis_bench`]: the in-process costs and the `redis-benchmark` floor.
 //! - [`revocation`], [`scale`], [`tenancy`], [`capacity`], [`wire`]: the sections' records.
 //! - [`machine`], [`plan`]: the context (machine, versions, commit) and the plan of the run.
@@ -18,6 +20,7 @@
 
 pub mod capacity;
 pub mod http;
+pub mod load;
 pub mod machine;
 pub mod micro;
 pub mod plan;
