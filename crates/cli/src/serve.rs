@@ -240,6 +240,13 @@ struct App<'a> {
     clock: SharedClock,
 }
 
+impl App<'_> {
+    /// Serves `backend` with the shared parts until Ctrl-C or SIGTERM.
+    async fn serve<A: Authenticator>(self, backend: Arc<A>, hooks: KeyHooks) -> Result<()> {
+        serve(backend, self.users, self.db, self.args, hooks).await
+    }
+}
+
 /// `--jwks-url` makes a verifier-only JWT instance; refuses the combinations that cannot work.
 fn check_verifier_only(args: &ServeArgs, backend: Backend) -> Result<()> {
     if args.jwks_url.is_none() {
@@ -290,17 +297,10 @@ async fn serve_session(app: App<'_>, redis: RedisTarget) -> Result<()> {
     config.idle_timeout_secs = args.idle_timeout;
     config.absolute_timeout_secs = args.absolute_timeout;
     config.revocation_durability = args.revocation_durability;
-    let backend = SessionBackend::connect(config, app.clock)
+    let backend = SessionBackend::connect(config, Arc::clone(&app.clock))
         .await
         .context("connecting to Redis")?;
-    serve(
-        Arc::new(backend),
-        app.users,
-        app.db,
-        args,
-        KeyHooks::default(),
-    )
-    .await
+    app.serve(Arc::new(backend), KeyHooks::default()).await
 }
 
 async fn serve_jwe(app: App<'_>, alg: authbench_jwe::KeyAlg, nested: Option<Alg>) -> Result<()> {
@@ -329,19 +329,12 @@ async fn serve_jwe(app: App<'_>, alg: authbench_jwe::KeyAlg, nested: Option<Alg>
                 .with_context(|| format!("reading {}", path.display()))?;
             let key = authbench_jwe::JweKey::from_text(alg, &text)
                 .with_context(|| format!("loading the JWE key in {}", path.display()))?;
-            authbench_jwe::JweBackend::with_key(config, key, app.clock)
+            authbench_jwe::JweBackend::with_key(config, key, Arc::clone(&app.clock))
         }
-        None => authbench_jwe::JweBackend::new(config, app.clock),
+        None => authbench_jwe::JweBackend::new(config, Arc::clone(&app.clock)),
     }
     .context("building the JWE backend")?;
-    serve(
-        Arc::new(backend),
-        app.users,
-        app.db,
-        args,
-        KeyHooks::default(),
-    )
-    .await
+    app.serve(Arc::new(backend), KeyHooks::default()).await
 }
 
 /// The JWT configuration the flags describe, each flag checked against the strategy it
@@ -393,7 +386,7 @@ async fn serve_jwt(
         let mut jwks = JwksConfig::new(url);
         jwks.refresh_interval_secs = args.jwks_refresh_interval;
         jwks.max_age_secs = args.jwks_max_age;
-        let backend = JwtBackend::verifier_only(config, app.clock, jwks, redis)
+        let backend = JwtBackend::verifier_only(config, Arc::clone(&app.clock), jwks, redis)
             .await
             .context("building the verifier-only JWT backend")?;
         let backend = Arc::new(backend);
@@ -401,13 +394,15 @@ async fn serve_jwt(
             rotate: None,
             revoke: Some(key_revocation(Arc::clone(&backend))),
         };
-        return serve(backend, app.users, app.db, args, hooks).await;
+        return app.serve(backend, hooks).await;
     }
     let backend = match redis {
-        Some(target) => JwtBackend::connect(config, app.clock, target)
+        Some(target) => JwtBackend::connect(config, Arc::clone(&app.clock), target)
             .await
             .context("building the JWT backend (connecting to Redis)")?,
-        None => JwtBackend::new(config, app.clock).context("building the JWT backend")?,
+        None => {
+            JwtBackend::new(config, Arc::clone(&app.clock)).context("building the JWT backend")?
+        }
     };
     if args.insecure_fail_open {
         tracing::warn!("INSECURE: --insecure-fail-open is on");
@@ -417,7 +412,7 @@ async fn serve_jwt(
         rotate: Some(key_rotation(Arc::clone(&backend))),
         revoke: Some(key_revocation(Arc::clone(&backend))),
     };
-    serve(backend, app.users, app.db, args, hooks).await
+    app.serve(backend, hooks).await
 }
 
 /// The hook behind `POST /admin/keys/rotate`: a fresh key for the issuer's algorithm.

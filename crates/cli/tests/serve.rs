@@ -1,6 +1,7 @@
 //! `authbench serve` as a process: it prints its address, serves, and stops cleanly on
 //! SIGTERM (taking its private Redis down with it).
 
+use authbench_spec::{Alg, Backend, Configuration, JweAlg};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
@@ -11,12 +12,18 @@ struct Server {
     addr: String,
 }
 
+/// `authbench serve` on a free port, with `config`'s flags.
+fn serve(config: &Configuration) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_authbench"));
+    command
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(config.serve_args());
+    command
+}
+
 impl Server {
-    fn start(args: &[&str]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_authbench"))
-            .arg("serve")
-            .args(["--listen", "127.0.0.1:0"])
-            .args(args)
+    fn start(config: &Configuration) -> Server {
+        let mut child = serve(config)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -76,7 +83,7 @@ fn me(server: &Server, token: &str) -> String {
 
 #[test]
 fn jwt_server_needs_no_redis_and_stops_on_sigterm() {
-    let server = Server::start(&["--backend", "jwt", "--alg", "EdDSA"]);
+    let server = Server::start(&Configuration::new(Backend::jwt(Alg::EdDSA)));
     let health = server.request("GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n");
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
     let token = login(&server);
@@ -86,7 +93,9 @@ fn jwt_server_needs_no_redis_and_stops_on_sigterm() {
 
 #[test]
 fn session_server_starts_a_private_redis() {
-    let server = Server::start(&["--backend", "session", "--users", "100"]);
+    let mut session = Configuration::new(Backend::Session);
+    session.users = 100;
+    let server = Server::start(&session);
     let token = login(&server);
     let resp = me(&server, &token);
     assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
@@ -99,12 +108,9 @@ fn session_server_starts_a_private_redis() {
 /// insecure opt-in, which warns. `dir` needs neither.
 #[test]
 fn jwe_public_key_modes_need_a_nested_signature_or_the_insecure_flag() {
-    for alg in ["RSA-OAEP-256", "ECDH-ES+A256KW"] {
-        let out = Command::new(env!("CARGO_BIN_EXE_authbench"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--backend", "jwe"])
-            .args(["--jwe-alg", alg])
-            .output()
-            .expect("run authbench serve");
+    for alg in [JweAlg::RsaOaep256, JweAlg::EcdhEsA256kw] {
+        let bare = Configuration::new(Backend::Jwe { alg, nested: None });
+        let out = serve(&bare).output().expect("run authbench serve");
         assert!(!out.status.success(), "{alg}: must not start");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(
@@ -112,14 +118,10 @@ fn jwe_public_key_modes_need_a_nested_signature_or_the_insecure_flag() {
             "{alg}: {stderr}"
         );
 
-        let nested = Server::start(&[
-            "--backend",
-            "jwe",
-            "--jwe-alg",
+        let nested = Server::start(&Configuration::new(Backend::Jwe {
             alg,
-            "--jwe-nested",
-            "ES256",
-        ]);
+            nested: Some(Alg::ES256),
+        }));
         let token = login(&nested);
         assert!(
             me(&nested, &token).contains("\"subject\":\"alice\""),
@@ -127,13 +129,9 @@ fn jwe_public_key_modes_need_a_nested_signature_or_the_insecure_flag() {
         );
         nested.terminate();
 
-        let insecure = Server::start(&[
-            "--backend",
-            "jwe",
-            "--jwe-alg",
-            alg,
-            "--insecure-unauthenticated-jwe",
-        ]);
+        let mut opted_in = bare.clone();
+        opted_in.unauthenticated_jwe = true;
+        let insecure = Server::start(&opted_in);
         let token = login(&insecure);
         assert!(
             me(&insecure, &token).contains("\"subject\":\"alice\""),
@@ -142,13 +140,15 @@ fn jwe_public_key_modes_need_a_nested_signature_or_the_insecure_flag() {
         insecure.terminate();
     }
     // The flag where it means nothing is a mistake, said so.
-    let out = Command::new(env!("CARGO_BIN_EXE_authbench"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--backend", "jwe"])
-        .args(["--jwe-alg", "dir", "--insecure-unauthenticated-jwe"])
-        .output()
-        .expect("run authbench serve");
+    let mut dir = Configuration::new(Backend::Jwe {
+        alg: JweAlg::Dir,
+        nested: None,
+    });
+    dir.unauthenticated_jwe = true;
+    let out = serve(&dir).output().expect("run authbench serve");
     assert!(!out.status.success());
-    let dir = Server::start(&["--backend", "jwe", "--jwe-alg", "dir"]);
+    dir.unauthenticated_jwe = false;
+    let dir = Server::start(&dir);
     let token = login(&dir);
     assert!(me(&dir, &token).contains("\"subject\":\"alice\""));
     dir.terminate();
