@@ -310,6 +310,14 @@ impl HttpClient {
         }
     }
 
+    /// `GET /me` with `token` as the bearer credential: its status, or 0 when no answer came
+    /// (the probes of the revocation and rotation experiments).
+    pub fn me_status(&mut self, token: &str) -> u16 {
+        let auth = format!("Bearer {token}");
+        self.request("GET", "/me", &[("authorization", &auth)], "")
+            .map_or(0, |r| r.status)
+    }
+
     /// Sends one request (see [`encode_request`]), reconnecting once if it failed (a kept-alive
     /// connection the server closed).
     pub fn request(

@@ -297,14 +297,6 @@ fn login_one(client: &mut HttpClient, user: &str) -> Result<Option<String>> {
     Ok(crate::services::login(client, user, PASSWORD)?.ok())
 }
 
-/// `GET /me` with `token`: its status (0 for a transport error).
-fn me_status(client: &mut HttpClient, token: &str) -> u16 {
-    let auth = format!("Bearer {token}");
-    client
-        .request("GET", "/me", &[("authorization", &auth)], "")
-        .map_or(0, |r| r.status)
-}
-
 /// The next-login measurement (see [`ImmediateResult`]): rounds spread over `users` in turn,
 /// each user starting from a credential of its own.
 fn immediately_usable(server: &ServerProcess, users: &[String]) -> Result<ImmediateResult> {
@@ -335,15 +327,13 @@ fn immediately_usable(server: &ServerProcess, users: &[String]) -> Result<Immedi
             failures += 1;
             continue;
         };
-        let mut accepted_after =
-            (me_status(&mut client, &fresh) == 200).then(|| returned.elapsed());
+        let mut accepted_after = (client.me_status(&fresh) == 200).then(|| returned.elapsed());
         if accepted_after.is_none() {
             failures += 1;
             // How long the credential stays refused, up to the give-up.
             while accepted_after.is_none() && returned.elapsed() < IMMEDIATE_GIVE_UP {
                 std::thread::sleep(Duration::from_millis(10));
-                accepted_after =
-                    (me_status(&mut client, &fresh) == 200).then(|| returned.elapsed());
+                accepted_after = (client.me_status(&fresh) == 200).then(|| returned.elapsed());
             }
         }
         match accepted_after {

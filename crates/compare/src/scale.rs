@@ -357,11 +357,8 @@ fn jwks_kids(server: &ServerProcess) -> Result<Vec<String>> {
 
 /// `/me` with `token` on `server`: (status, elapsed).
 fn me(client: &mut HttpClient, token: &str) -> (u16, Duration) {
-    let auth = format!("Bearer {token}");
     let at = Instant::now();
-    let status = client
-        .request("GET", "/me", &[("authorization", &auth)], "")
-        .map_or(0, |r| r.status);
+    let status = client.me_status(token);
     (status, at.elapsed())
 }
 
