@@ -194,6 +194,7 @@ impl RedisCluster {
         };
         cluster.create()?;
         cluster.wait_until_ok(cluster.options.startup_timeout)?;
+        cluster.wait_for_roles(cluster.options.startup_timeout)?;
         Ok(cluster)
     }
 
@@ -389,6 +390,45 @@ impl RedisCluster {
             if started.elapsed() > timeout {
                 return Err(cluster_error(format!(
                     "cluster not ok within {timeout:?}; last CLUSTER INFO:\n{last}"
+                )));
+            }
+            std::thread::sleep(POLL_INTERVAL);
+        }
+    }
+
+    /// Waits until every node sees the roles `create` asked for: `masters` masters, each with
+    /// its `replicas_per_master` replicas. `cluster_state:ok` comes first (the slots are
+    /// covered as soon as the masters agree), while a replica's `CLUSTER REPLICATE` still
+    /// travels by gossip; on a loaded machine a node can list a replica as a master for a
+    /// moment after that.
+    fn wait_for_roles(&self, timeout: Duration) -> Result<(), ServiceError> {
+        let started = Instant::now();
+        let masters = self.options.masters;
+        let replicas = masters * self.options.replicas_per_master;
+        loop {
+            let mut last = String::new();
+            let agreed = self.nodes.iter().filter(|n| n.pid().is_some()).all(|n| {
+                match self.cli(n.port(), &["CLUSTER", "NODES"]) {
+                    Ok(text) => {
+                        let view = parse_cluster_nodes(&text);
+                        let count = |role| view.iter().filter(|v| v.role == role).count();
+                        let seen = (count(NodeRole::Master), count(NodeRole::Replica));
+                        last = format!("node {} sees {seen:?} (masters, replicas)", n.port());
+                        seen == (masters, replicas)
+                    }
+                    Err(e) => {
+                        last = e.to_string();
+                        false
+                    }
+                }
+            });
+            if agreed {
+                return Ok(());
+            }
+            if started.elapsed() > timeout {
+                return Err(cluster_error(format!(
+                    "the nodes did not agree on {masters} masters and {replicas} replicas \
+                     within {timeout:?}; {last}"
                 )));
             }
             std::thread::sleep(POLL_INTERVAL);
