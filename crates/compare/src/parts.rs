@@ -472,14 +472,7 @@ fn http_section(
     configs: &[Config],
     fleet: &Fleet,
 ) -> Result<HttpSection> {
-    let mut targets = vec![Target {
-        name: "healthz".into(),
-        server: fleet.healthz(configs)?,
-        path: "/healthz",
-        credentials: Vec::new(),
-        also: Vec::new(),
-        redis_pids: Vec::new(),
-    }];
+    let mut targets = vec![healthz_target(fleet.healthz(configs)?)];
     for c in configs.iter().filter(|c| !c.behind_proxy) {
         let path = if c.baseline == Some(Stack::PlainAxum) {
             "/healthz"
@@ -495,7 +488,7 @@ fn http_section(
         warmup: plan.http_warmup,
     };
     let mut runs = ctx.interleaved("http", &targets, &rounds)?;
-    let max_closed = *plan.closed_connections.iter().max().unwrap_or(&1);
+    let max_closed = max_closed(plan);
     let label = Scenario::Closed {
         connections: max_closed,
     }
@@ -571,6 +564,23 @@ fn http_section(
     })
 }
 
+/// The largest closed-loop connection count, where throughput is compared.
+fn max_closed(plan: &Plan) -> usize {
+    *plan.closed_connections.iter().max().unwrap_or(&1)
+}
+
+/// `/healthz` on `server`: no credential, no Redis; what the framework costs.
+fn healthz_target(server: &ServerProcess) -> Target<'_> {
+    Target {
+        name: "healthz".into(),
+        server,
+        path: "/healthz",
+        credentials: Vec::new(),
+        also: Vec::new(),
+        redis_pids: Vec::new(),
+    }
+}
+
 /// Our load generator against `wrk` on `/healthz`, interleaved.
 fn wrk_check(
     ctx: &mut Section<'_>,
@@ -583,15 +593,8 @@ fn wrk_check(
         );
         return Ok(None);
     };
-    let max_closed = *plan.closed_connections.iter().max().unwrap_or(&1);
-    let target = Target {
-        name: "healthz".into(),
-        server: healthz,
-        path: "/healthz",
-        credentials: Vec::new(),
-        also: Vec::new(),
-        redis_pids: Vec::new(),
-    };
+    let max_closed = max_closed(plan);
+    let target = healthz_target(healthz);
     let (mut wrk_rps, mut ours, mut command) = (Vec::new(), Vec::new(), String::new());
     let secs = plan.http_duration.max(Duration::from_secs(1));
     for rep in 0..plan.reps {

@@ -8,7 +8,7 @@ use crate::plan::{Plan, Profile};
 use crate::progress::Progress;
 use crate::record::*;
 use crate::redis_bench::RedisBenchmark;
-use crate::section::Section;
+use crate::section::{Section, redact_args};
 use crate::summary;
 use anyhow::{Context, Result};
 use authbench_baselines::Stack;
@@ -98,17 +98,7 @@ impl Config {
     fn record(&self) -> Configuration {
         Configuration {
             name: self.name.clone(),
-            serve_args: self
-                .args
-                .iter()
-                .map(|a| {
-                    if a.starts_with("redis://") {
-                        "redis://<private>".to_owned()
-                    } else {
-                        a.clone()
-                    }
-                })
-                .collect(),
+            serve_args: redact_args(&self.args),
             stateful: self.stateful,
             round_trips_per_verify: self.round_trips,
             baseline: self.baseline.map(|s| s.name().to_owned()),
